@@ -1,0 +1,51 @@
+# The two commands the README gives: `make demo` (the main job) and `make test` (the whole suite).
+# `make install` is the shared, idempotent step: a .venv in the repo with the package (editable) and test tools.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+STAMP := $(VENV)/.installed
+
+.PHONY: install system-deps test lint typecheck pytest demo bench build compat clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.4"
+	$(UV) pip install --quiet --python $(BIN)/python -e ".[dev]"
+	touch $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo 'pytest collected no tests: failing on purpose'; fi; exit $$rc
+
+# Debian chromium + npm playwright-core for the browser tests (quick when already there).
+system-deps:
+	bash scripts/ci-system-deps.sh
+
+test: lint typecheck system-deps pytest
+
+demo: install
+	$(BIN)/python scripts/demo.py
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+build: install
+	rm -rf dist
+	$(UV) build --quiet
+	$(BIN)/twine check dist/*
+
+compat: install
+	bash scripts/compat.sh "3.2.*"
+
+clean:
+	rm -rf $(VENV) dist .demo .pytest_cache .mypy_cache .ruff_cache

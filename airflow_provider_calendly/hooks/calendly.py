@@ -1,0 +1,824 @@
+"""CalendlyHook: the one place that talks to Calendly's API v2.
+
+The hook owns the connection (read lazily, validated once), the ``requests`` session, bearer auth, pacing
+under the token's rate limit, retries and the mapping of HTTP errors to typed exceptions. Every request goes
+through :meth:`CalendlyHook.request`; list endpoints are exposed as lazy iterators that fetch one page per
+call and stop fetching when the consumer stops.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from urllib.parse import urlsplit
+
+import pendulum
+import requests
+import tenacity
+from airflow.sdk import BaseHook
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from requests.adapters import HTTPAdapter
+
+from airflow_provider_calendly.exceptions import (
+    CalendlyAPIError,
+    CalendlyAuthError,
+    CalendlyConfigError,
+    CalendlyConnectionError,
+    CalendlyNotFoundError,
+    CalendlyPaginationError,
+    CalendlyRateLimitError,
+    CalendlyServerError,
+)
+from airflow_provider_calendly.get_provider_info import DEFAULT_API_BASE_URL
+from airflow_provider_calendly.models import (
+    CalendlyModel,
+    EventType,
+    Invitee,
+    NoShow,
+    Page,
+    ScheduledEvent,
+    User,
+    WebhookSubscription,
+)
+from airflow_provider_calendly.ratelimit import RateLimiter, SlidingWindowRateLimiter
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+ModelT = TypeVar("ModelT", bound=CalendlyModel)
+
+MAX_PAGE_SIZE = 100
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+# --- connection settings ------------------------------------------------------------------------------------
+
+
+class CalendlySettings(BaseModel):
+    """The validated ``calendly`` connection: token, base URL and the optional ``extra`` keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token: SecretStr = Field(exclude=True)
+    base_url: str = DEFAULT_API_BASE_URL
+    rate_limit: int = Field(default=100, ge=1)
+    rate_limit_period: float = Field(default=60.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=5, ge=0, le=50)
+    webhook_signing_key: SecretStr | None = None
+
+    @field_validator("rate_limit", "rate_limit_period", "timeout", "max_retries", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a number, not a boolean")
+        return value
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _normalise_base_url(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        url = value.strip().rstrip("/")
+        if "://" not in url:
+            url = f"https://{url}"
+        parts = urlsplit(url)
+        try:
+            _ = parts.port  # "javascript:alert(1)" reads as host "javascript" with port "alert(1)"
+        except ValueError:
+            raise ValueError("must be an http(s) URL such as https://api.calendly.com (invalid port)") from None
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://api.calendly.com")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query string or fragment")
+        return url
+
+    @classmethod
+    def from_connection(cls, conn: Connection) -> CalendlySettings:
+        """Build settings from an Airflow connection, naming the offending key on any error."""
+        conn_id = conn.conn_id
+        token = (conn.password or "").strip()
+        if not token:
+            raise CalendlyConfigError(
+                f"Connection {conn_id!r} has no token: put the Calendly Personal Access Token in the password field"
+            )
+        try:
+            # ``extra_dejson`` logs and returns {} for unparsable JSON: a typo would silently drop every setting.
+            raw_extra = conn.extra
+            extra = json.loads(raw_extra) if isinstance(raw_extra, str) and raw_extra.strip() else conn.extra_dejson
+        except Exception:
+            raise CalendlyConfigError(f"Connection {conn_id!r}: 'extra' is not a JSON object") from None
+        if not isinstance(extra, Mapping):
+            raise CalendlyConfigError(f"Connection {conn_id!r}: 'extra' must be a JSON object")
+        known = set(cls.model_fields) - {"token", "base_url"}
+        unknown = sorted(set(extra) - known)
+        if unknown:
+            raise CalendlyConfigError(
+                f"Connection {conn_id!r}: unknown extra key(s) {unknown}; allowed: {sorted(known)}"
+            )
+        values: dict[str, Any] = {"token": token, **extra}
+        if conn.host:
+            host = conn.host
+            if conn.port and "://" in host and urlsplit(host).port is None:
+                host = f"{host.rstrip('/')}:{conn.port}"
+            elif conn.port and "://" not in host and ":" not in host:
+                host = f"{host}:{conn.port}"
+            values["base_url"] = host
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in exc.errors()
+            )
+            key_hint = "host (API base URL)" if any(e["loc"][:1] == ("base_url",) for e in exc.errors()) else ""
+            raise CalendlyConfigError(
+                f"Connection {conn_id!r} is invalid: {problems}" + (f" [{key_hint}]" if key_hint else "")
+            ) from None
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """Adds ``Authorization: Bearer …``; its repr never shows the token."""
+
+    def __init__(self, token: SecretStr) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(token='**********')"
+
+
+# --- error mapping and retry policy --------------------------------------------------------------------------
+
+
+def _header_float(response: requests.Response, name: str) -> float | None:
+    value = response.headers.get(name)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _reset_after(response: requests.Response, now: float) -> float | None:
+    """Seconds until the server's window resets: ``Retry-After`` or ``X-RateLimit-Reset`` (delta or epoch)."""
+    for name in ("Retry-After", "X-RateLimit-Reset"):
+        value = _header_float(response, name)
+        if value is not None:
+            # A value that looks like a Unix timestamp is an absolute reset time, not a delay.
+            return max(0.0, value - now) if value > 1_000_000_000 else max(0.0, value)
+    return None
+
+
+def error_for_response(response: requests.Response, method: str, path: str) -> CalendlyAPIError:
+    """Map an HTTP error response to the typed exception carrying Calendly's title, message and details."""
+    status = response.status_code
+    title: str | None = None
+    message: str = response.reason or "HTTP error"
+    details: list[Any] | None = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        title = body.get("title") if isinstance(body.get("title"), str) else None
+        if isinstance(body.get("message"), str):
+            message = body["message"]
+        raw_details = body.get("details")
+        details = raw_details if isinstance(raw_details, list) else None
+    cls: type[CalendlyAPIError]
+    if status in (401, 403):
+        cls = CalendlyAuthError
+    elif status == 404:
+        cls = CalendlyNotFoundError
+    elif status == 429:
+        cls = CalendlyRateLimitError
+    elif status >= 500:
+        cls = CalendlyServerError
+    else:
+        cls = CalendlyAPIError
+    return cls(message, status_code=status, title=title, details=details, method=method, path=path)
+
+
+class _Attempt:
+    """Why one attempt failed, for the retry predicate and the wait."""
+
+    def __init__(self, error: CalendlyAPIError, *, retryable: bool, wait: float | None = None) -> None:
+        self.error = error
+        self.retryable = retryable
+        self.wait = wait
+
+
+class _RetryableFailure(Exception):
+    """Internal carrier between one attempt and tenacity; never escapes the hook."""
+
+    def __init__(self, attempt: _Attempt) -> None:
+        super().__init__(str(attempt.error))
+        self.attempt = attempt
+
+
+# --- pagination ---------------------------------------------------------------------------------------------
+
+
+class PageIterator(Generic[ModelT]):
+    """Lazy iterator over a list endpoint: one API call per page, none after the consumer stops.
+
+    Iterate it for items, or call :meth:`pages` for :class:`~airflow_provider_calendly.models.Page` objects
+    (items plus cursor). Each ``PageIterator`` walks the listing once.
+    """
+
+    def __init__(self, hook: CalendlyHook, path: str, params: Mapping[str, Any], model: type[ModelT]) -> None:
+        self._hook = hook
+        self._path = path
+        self._params = dict(params)
+        self._model = model
+        self.pages_fetched = 0
+
+    def pages(self) -> Iterator[Page[ModelT]]:
+        seen_tokens: set[str] = set()
+        token: str | None = None
+        page_model = Page[self._model]  # type: ignore[name-defined]
+        while True:
+            params = dict(self._params)
+            if token:
+                params["page_token"] = token
+            body = self._hook.request("GET", self._path, params=params)
+            try:
+                page: Page[ModelT] = page_model.model_validate(body)
+            except ValidationError as exc:
+                raise CalendlyAPIError(
+                    f"unexpected list response shape ({exc.error_count()} validation errors)",
+                    status_code=200,
+                    method="GET",
+                    path=self._path,
+                ) from None
+            self.pages_fetched += 1
+            yield page
+            token = page.pagination.next_page_token
+            if not token:
+                return
+            if token in seen_tokens:
+                raise CalendlyPaginationError(
+                    "Calendly returned a next_page_token it had already returned; stopping instead of looping",
+                    method="GET",
+                    path=self._path,
+                )
+            seen_tokens.add(token)
+
+    def __iter__(self) -> Iterator[ModelT]:
+        for page in self.pages():
+            yield from page.collection
+
+
+# --- the hook -----------------------------------------------------------------------------------------------
+
+
+class CalendlyHook(BaseHook):
+    """Interact with Calendly's API v2 with a Personal Access Token (or OAuth access token).
+
+    :param calendly_conn_id: The ``calendly`` connection to use.
+    :param rate_limiter: Share a limiter between hooks (e.g. a Redis-backed one); default: one per hook,
+        built from the connection's ``rate_limit``/``rate_limit_period``.
+    :param clock: Monotonic clock for pacing (injectable for tests).
+    :param sleep: Sleep function for pacing and retries (injectable for tests).
+    """
+
+    conn_name_attr = "calendly_conn_id"
+    default_conn_name = "calendly_default"
+    conn_type = "calendly"
+    hook_name = "Calendly"
+
+    USER_AGENT: ClassVar[str] = "airflow-provider-calendly"
+
+    def __init__(
+        self,
+        calendly_conn_id: str = default_conn_name,
+        *,
+        rate_limiter: RateLimiter | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__()
+        self.calendly_conn_id = calendly_conn_id
+        self._rate_limiter = rate_limiter
+        self._clock = clock
+        self._sleep = sleep
+        self._call_count = 0
+        self._lock = threading.Lock()
+        self._current_user: User | None = None
+        self.throttled_seconds = 0.0
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(calendly_conn_id={self.calendly_conn_id!r})"
+
+    # -- connection, session, limiter --
+
+    @cached_property
+    def settings(self) -> CalendlySettings:
+        """The connection, fetched once and validated; the token is registered with the secrets masker."""
+        conn = self.get_connection(self.calendly_conn_id)
+        settings = CalendlySettings.from_connection(conn)
+        _mask(settings.token.get_secret_value())
+        if settings.webhook_signing_key is not None:
+            _mask(settings.webhook_signing_key.get_secret_value())
+        return settings
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    @property
+    def rate_limit(self) -> int:
+        return self.rate_limiter.limit
+
+    @property
+    def rate_limit_period(self) -> float:
+        return self.rate_limiter.period
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        if self._rate_limiter is not None:
+            return self._rate_limiter
+        settings = self.settings
+        return SlidingWindowRateLimiter(
+            settings.rate_limit, settings.rate_limit_period, clock=self._clock, sleep=self._sleep
+        )
+
+    @cached_property
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.auth = BearerAuth(self.settings.token)
+        session.headers.update({"Accept": "application/json", "User-Agent": self.USER_AGENT})
+        session.trust_env = False  # never send the token to a proxy or netrc host picked up from the environment
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
+
+    def close(self) -> None:
+        """Close the HTTP session (a new one is opened if the hook is used again)."""
+        session = self.__dict__.pop("session", None)
+        if session is not None:
+            session.close()
+
+    @property
+    def call_count(self) -> int:
+        """HTTP requests this hook has sent (retries included)."""
+        return self._call_count
+
+    # -- the one request path --
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> dict[str, Any] | None:
+        """Send one API request with pacing, retries and error mapping; return the JSON body (``None`` on 204).
+
+        :param method: HTTP method.
+        :param path: Path under the base URL (``/event_types``); absolute URLs are not accepted.
+        """
+        method = method.upper()
+        if not path.startswith("/") or path.startswith("//"):
+            raise CalendlyConfigError(f"API path must start with a single '/', got {path!r}")
+        settings = self.settings
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(settings.max_retries + 1),
+            retry=tenacity.retry_if_exception(lambda exc: isinstance(exc, _RetryableFailure) and exc.attempt.retryable),
+            wait=self._retry_wait,
+            before_sleep=self._log_retry(method, path),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._send_once(method, path, params, json)
+        except _RetryableFailure as failure:
+            raise failure.attempt.error from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    _backoff = tenacity.wait_exponential_jitter(initial=1, max=60, jitter=1)
+
+    def _retry_wait(self, retry_state: tenacity.RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, _RetryableFailure) and exc.attempt.wait is not None:
+            return exc.attempt.wait  # the server said exactly when: no jitter, no extra margin
+        return float(self._backoff(retry_state))
+
+    def _log_retry(self, method: str, path: str) -> Callable[[tenacity.RetryCallState], None]:
+        def log(retry_state: tenacity.RetryCallState) -> None:
+            exc = retry_state.outcome.exception() if retry_state.outcome else None
+            reason = str(exc.attempt.error) if isinstance(exc, _RetryableFailure) else repr(exc)
+            delay = retry_state.next_action.sleep if retry_state.next_action else 0.0
+            self.log.info(
+                "Retrying %s %s in %.2f s (attempt %d of %d): %s",
+                method,
+                path,
+                delay,
+                retry_state.attempt_number + 1,
+                self.settings.max_retries + 1,
+                reason,
+            )
+
+        return log
+
+    def _send_once(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any) -> dict[str, Any] | None:
+        idempotent = method in IDEMPOTENT_METHODS
+        limiter = self.rate_limiter
+        waited = limiter.acquire()
+        with self._lock:
+            self._call_count += 1
+            self.throttled_seconds += waited
+        if waited:
+            level = logging.INFO if waited >= 1.0 else logging.DEBUG
+            self.log.log(level, "Paced %s %s by %.2f s to stay under the rate limit", method, path, waited)
+        try:
+            response = self.session.request(
+                method,
+                f"{self.settings.base_url}{path}",
+                params=_clean_params(params),
+                json=json,
+                timeout=self.settings.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
+            error: CalendlyAPIError = CalendlyConnectionError(
+                f"request {kind}: {type(exc).__name__}", method=method, path=path
+            )
+            # A request that never reached the server is always safe to resend.
+            never_sent = isinstance(exc, requests.ConnectTimeout) or (
+                isinstance(exc, requests.ConnectionError) and "refused" in str(exc).lower()
+            )
+            raise _RetryableFailure(_Attempt(error, retryable=idempotent or never_sent)) from None
+        finally:
+            limiter.release()
+        now = time.time()
+        limiter.observe(
+            _int_or_none(_header_float(response, "X-RateLimit-Limit")),
+            _int_or_none(_header_float(response, "X-RateLimit-Remaining")),
+            _reset_after(response, now) if "X-RateLimit-Reset" in response.headers else None,
+        )
+        status = response.status_code
+        if status == 429:
+            wait = _reset_after(response, now)
+            if wait is not None:
+                limiter.block_for(wait)
+            raise _RetryableFailure(_Attempt(error_for_response(response, method, path), retryable=True, wait=wait))
+        if status >= 300:
+            error = error_for_response(response, method, path)
+            raise _RetryableFailure(_Attempt(error, retryable=idempotent and status in RETRYABLE_STATUS))
+        if status == 204 or not response.content:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            error = CalendlyAPIError(
+                "Calendly sent a malformed JSON body", status_code=status, method=method, path=path
+            )
+            raise _RetryableFailure(_Attempt(error, retryable=idempotent)) from None
+        if not isinstance(body, dict):
+            error = CalendlyAPIError(
+                "Calendly sent a JSON body that is not an object",
+                status_code=status,
+                method=method,
+                path=path,
+            )
+            raise _RetryableFailure(_Attempt(error, retryable=idempotent))
+        return body
+
+    # -- helpers shared by the public methods --
+
+    def _get_resource(self, path: str, model: type[ModelT]) -> ModelT:
+        body = self.request("GET", path)
+        return self._parse_resource(body, model, "GET", path)
+
+    @staticmethod
+    def _parse_resource(body: dict[str, Any] | None, model: type[ModelT], method: str, path: str) -> ModelT:
+        resource = body.get("resource") if body else None
+        if not isinstance(resource, dict):
+            raise CalendlyAPIError("response has no 'resource' object", method=method, path=path)
+        try:
+            return model.model_validate(resource)
+        except ValidationError as exc:
+            raise CalendlyAPIError(
+                f"unexpected {model.__name__} shape ({exc.error_count()} validation errors)",
+                method=method,
+                path=path,
+            ) from None
+
+    def paginate(self, path: str, params: Mapping[str, Any], model: type[ModelT]) -> PageIterator[ModelT]:
+        """Return a lazy iterator over every item of a list endpoint."""
+        return PageIterator(self, path, params, model)
+
+    def resource_path(self, collection: str, uuid_or_uri: str) -> str:
+        """Return ``/{collection}/{uuid}`` for a UUID or a URI of this API; reject anything else."""
+        if not isinstance(uuid_or_uri, str) or not uuid_or_uri:
+            raise CalendlyConfigError(f"expected a {collection} UUID or URI, got {uuid_or_uri!r}")
+        if "/" not in uuid_or_uri:
+            if not _ID_RE.match(uuid_or_uri):
+                raise CalendlyConfigError(f"{uuid_or_uri!r} is not a valid Calendly UUID")
+            return f"/{collection}/{uuid_or_uri}"
+        segments = self._uri_segments(uuid_or_uri)
+        if len(segments) != 2 or segments[0] != collection:
+            raise CalendlyConfigError(f"{uuid_or_uri!r} is not a Calendly {collection} URI")
+        return f"/{collection}/{segments[1]}"
+
+    def resource_uri(self, collection: str, uuid_or_uri: str) -> str:
+        """Return the full URI for a UUID or URI (the API's query filters take URIs)."""
+        return f"{self.base_url}{self.resource_path(collection, uuid_or_uri)}"
+
+    def _uri_segments(self, uri: str) -> list[str]:
+        parts = urlsplit(uri)
+        base = urlsplit(self.base_url)
+        if (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower()):
+            raise CalendlyConfigError(
+                f"URI {uri!r} does not belong to this connection's API ({self.base_url}); "
+                "refusing to send the token to another host"
+            )
+        path = parts.path[len(base.path) :] if base.path and parts.path.startswith(base.path) else parts.path
+        segments = [s for s in path.split("/") if s]
+        if parts.query or parts.fragment or not segments or not all(_ID_RE.match(s) for s in segments):
+            raise CalendlyConfigError(f"{uri!r} is not a valid Calendly URI")
+        return segments
+
+    def _invitee_path(self, event_uuid_or_uri: str, invitee_uuid: str | None) -> str:
+        if invitee_uuid is None:
+            if "/" not in event_uuid_or_uri:
+                raise CalendlyConfigError("pass an invitee URI, or the scheduled event's UUID/URI and the invitee UUID")
+            segments = self._uri_segments(event_uuid_or_uri)
+            if len(segments) != 4 or segments[0] != "scheduled_events" or segments[2] != "invitees":
+                raise CalendlyConfigError(f"{event_uuid_or_uri!r} is not a Calendly invitee URI")
+            return "/" + "/".join(segments)
+        event_path = self.resource_path("scheduled_events", event_uuid_or_uri)
+        if not _ID_RE.match(invitee_uuid):
+            raise CalendlyConfigError(f"{invitee_uuid!r} is not a valid Calendly UUID")
+        return f"{event_path}/invitees/{invitee_uuid}"
+
+    def _owner_params(self, user: str | None, organization: str | None) -> dict[str, str]:
+        """Scope a listing: the given user/organization, else the token owner's organization."""
+        if user is not None or organization is not None:
+            params: dict[str, str] = {}
+            if user is not None:
+                params["user"] = self.resource_uri("users", user)
+            if organization is not None:
+                params["organization"] = self.resource_uri("organizations", organization)
+            return params
+        current = self.get_current_user().current_organization
+        if not current:
+            raise CalendlyAPIError("the token's user has no current_organization; pass user or organization")
+        return {"organization": current}
+
+    # -- public API --
+
+    def get_current_user(self) -> User:
+        """Return the token's user (``GET /users/me``), fetched once per hook."""
+        if self._current_user is None:
+            self._current_user = self._get_resource("/users/me", User)
+        return self._current_user
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the token with one call to ``/users/me`` and say whose it is (used by the UI's Test button)."""
+        try:
+            user = self.get_current_user()
+        except Exception as exc:  # the UI wants a message, whatever went wrong
+            return False, f"Calendly connection failed: {exc}"
+        who = user.name or user.email or user.uri
+        email = f" <{user.email}>" if user.email and user.email != who else ""
+        return True, f"Connected to Calendly as {who}{email}"
+
+    def list_event_types(
+        self,
+        *,
+        user: str | None = None,
+        organization: str | None = None,
+        active: bool | None = None,
+        admin_managed: bool | None = None,
+        sort: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> PageIterator[EventType]:
+        """List event types of a user or organization (default: the token owner's organization)."""
+        count = _page_size(page_size)
+        params: dict[str, Any] = {
+            "active": active,
+            "admin_managed": admin_managed,
+            "sort": sort,
+            "count": count,
+        }
+        return self.paginate("/event_types", {**self._owner_params(user, organization), **params}, EventType)
+
+    def get_event_type(self, uuid_or_uri: str) -> EventType:
+        """Return one event type."""
+        return self._get_resource(self.resource_path("event_types", uuid_or_uri), EventType)
+
+    def list_scheduled_events(
+        self,
+        *,
+        user: str | None = None,
+        organization: str | None = None,
+        status: str | None = None,
+        min_start_time: datetime | str | None = None,
+        max_start_time: datetime | str | None = None,
+        invitee_email: str | None = None,
+        sort: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> PageIterator[ScheduledEvent]:
+        """List scheduled events of a user or organization (default: the token owner's organization)."""
+        count = _page_size(page_size)
+        if status is not None and status not in {"active", "canceled"}:
+            raise CalendlyConfigError(f"status must be 'active' or 'canceled', got {status!r}")
+        params: dict[str, Any] = {
+            "status": status,
+            "min_start_time": _timestamp_param("min_start_time", min_start_time),
+            "max_start_time": _timestamp_param("max_start_time", max_start_time),
+            "invitee_email": invitee_email,
+            "sort": sort,
+            "count": count,
+        }
+        owner = self._owner_params(user, organization)
+        return self.paginate("/scheduled_events", {**owner, **params}, ScheduledEvent)
+
+    def get_scheduled_event(self, uuid_or_uri: str) -> ScheduledEvent:
+        """Return one scheduled event."""
+        return self._get_resource(self.resource_path("scheduled_events", uuid_or_uri), ScheduledEvent)
+
+    def list_event_invitees(
+        self,
+        event_uuid_or_uri: str,
+        *,
+        status: str | None = None,
+        email: str | None = None,
+        sort: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> PageIterator[Invitee]:
+        """List the invitees of one scheduled event."""
+        count = _page_size(page_size)
+        if status is not None and status not in {"active", "canceled"}:
+            raise CalendlyConfigError(f"status must be 'active' or 'canceled', got {status!r}")
+        path = f"{self.resource_path('scheduled_events', event_uuid_or_uri)}/invitees"
+        params = {"status": status, "email": email, "sort": sort, "count": count}
+        return self.paginate(path, params, Invitee)
+
+    def get_invitee(self, event_or_invitee: str, invitee_uuid: str | None = None) -> Invitee:
+        """Return one invitee, by invitee URI or by (scheduled event UUID/URI, invitee UUID)."""
+        return self._get_resource(self._invitee_path(event_or_invitee, invitee_uuid), Invitee)
+
+    def create_invitee_no_show(self, invitee_uri: str) -> NoShow:
+        """Mark an invitee as a no-show (``POST /invitee_no_shows``)."""
+        uri = f"{self.base_url}{self._invitee_path(invitee_uri, None)}"
+        body = self.request("POST", "/invitee_no_shows", json={"invitee": uri})
+        return self._parse_resource(body, NoShow, "POST", "/invitee_no_shows")
+
+    def get_invitee_no_show(self, uuid_or_uri: str) -> NoShow:
+        """Return one no-show."""
+        return self._get_resource(self.resource_path("invitee_no_shows", uuid_or_uri), NoShow)
+
+    def delete_invitee_no_show(self, uuid_or_uri: str) -> None:
+        """Undo a no-show (``DELETE /invitee_no_shows/{uuid}``)."""
+        self.request("DELETE", self.resource_path("invitee_no_shows", uuid_or_uri))
+
+    def list_webhook_subscriptions(
+        self,
+        *,
+        scope: str = "organization",
+        organization: str | None = None,
+        user: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> PageIterator[WebhookSubscription]:
+        """List webhook subscriptions of an organization (default: the token owner's) or of one user."""
+        _check_scope(scope, user)
+        org = organization or self._owner_params(None, None)["organization"]
+        params: dict[str, Any] = {
+            "scope": scope,
+            "organization": self.resource_uri("organizations", org),
+            "user": self.resource_uri("users", user) if user else None,
+            "count": _page_size(page_size),
+        }
+        return self.paginate("/webhook_subscriptions", params, WebhookSubscription)
+
+    def create_webhook_subscription(
+        self,
+        url: str,
+        events: Iterable[str],
+        scope: str = "organization",
+        organization: str | None = None,
+        user: str | None = None,
+        signing_key: str | None = None,
+    ) -> WebhookSubscription:
+        """Subscribe ``url`` to webhook ``events`` (e.g. ``invitee.created``)."""
+        _check_scope(scope, user)
+        event_list = _check_events(events)
+        callback = urlsplit(url)
+        if callback.scheme not in {"http", "https"} or not callback.hostname:
+            raise CalendlyConfigError(f"webhook url must be an http(s) URL, got {url!r}")
+        org = organization or self._owner_params(None, None)["organization"]
+        payload: dict[str, Any] = {
+            "url": url,
+            "events": event_list,
+            "scope": scope,
+            "organization": self.resource_uri("organizations", org),
+        }
+        if user:
+            payload["user"] = self.resource_uri("users", user)
+        if signing_key:
+            payload["signing_key"] = signing_key
+        body = self.request("POST", "/webhook_subscriptions", json=payload)
+        return self._parse_resource(body, WebhookSubscription, "POST", "/webhook_subscriptions")
+
+    def get_webhook_subscription(self, uuid_or_uri: str) -> WebhookSubscription:
+        """Return one webhook subscription."""
+        return self._get_resource(self.resource_path("webhook_subscriptions", uuid_or_uri), WebhookSubscription)
+
+    def delete_webhook_subscription(self, uuid_or_uri: str) -> None:
+        """Delete a webhook subscription."""
+        self.request("DELETE", self.resource_path("webhook_subscriptions", uuid_or_uri))
+
+
+# --- argument helpers ---------------------------------------------------------------------------------------
+
+
+def _mask(secret: str) -> None:
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - older task SDKs
+        return
+    mask_secret(secret)
+
+
+def _int_or_none(value: float | None) -> int | None:
+    return int(value) if value is not None else None
+
+
+def _page_size(page_size: int) -> int:
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise CalendlyConfigError(f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
+    return page_size
+
+
+def _timestamp_param(name: str, value: datetime | str | None) -> str | None:
+    """Format a time filter as Calendly's UTC ISO 8601, rejecting what does not parse."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            parsed = pendulum.parse(value)
+        except Exception:
+            raise CalendlyConfigError(f"{name} is not an ISO 8601 timestamp: {value!r}") from None
+        if not isinstance(parsed, datetime):
+            raise CalendlyConfigError(f"{name} is not an ISO 8601 timestamp: {value!r}")
+        value = parsed
+    if not isinstance(value, datetime):
+        raise CalendlyConfigError(f"{name} must be a datetime or ISO 8601 string, got {type(value).__name__}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _clean_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """Drop ``None`` filters and render booleans the way Calendly expects (``true``/``false``)."""
+    if not params:
+        return None
+    clean: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        clean[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return clean
+
+
+def _check_scope(scope: str, user: str | None) -> None:
+    if scope not in {"organization", "user"}:
+        raise CalendlyConfigError(f"scope must be 'organization' or 'user', got {scope!r}")
+    if scope == "user" and not user:
+        raise CalendlyConfigError("scope 'user' needs the user's UUID or URI")
+
+
+_EVENT_NAME_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
+
+
+def _check_events(events: Iterable[str]) -> list[str]:
+    if isinstance(events, str):
+        events = [events]
+    event_list = list(dict.fromkeys(events))
+    if not event_list:
+        raise CalendlyConfigError("at least one webhook event is required")
+    bad = [e for e in event_list if not isinstance(e, str) or not _EVENT_NAME_RE.match(e)]
+    if bad:
+        raise CalendlyConfigError(f"invalid webhook event name(s): {bad}")
+    return event_list

@@ -1,0 +1,380 @@
+"""Pydantic models of Calendly API v2 objects, shared by the hook, the transfer and the emulator.
+
+Every model keeps fields it does not know (``extra="allow"``) because Calendly adds fields over time, treats
+fields the API may omit or null as optional, parses timestamps to timezone-aware datetimes and dumps back to
+JSON-safe dicts with ``model_dump(mode="json")``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+__all__ = [
+    "CalendarEvent",
+    "CalendlyModel",
+    "Cancellation",
+    "CustomQuestion",
+    "EventMembership",
+    "EventType",
+    "EventTypeProfile",
+    "Guest",
+    "Invitee",
+    "InviteeNoShowRef",
+    "InviteePayload",
+    "InviteesCounter",
+    "Location",
+    "NoShow",
+    "Organization",
+    "Page",
+    "Pagination",
+    "Payment",
+    "QuestionAndAnswer",
+    "Reconfirmation",
+    "RoutingFormAnswer",
+    "RoutingFormResult",
+    "RoutingFormSubmission",
+    "ScheduledEvent",
+    "Tracking",
+    "User",
+    "WebhookEnvelope",
+    "WebhookSubscription",
+    "uuid_from_uri",
+]
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Calendly timestamps are UTC; a naive one is read as UTC rather than local time."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
+
+_T = TypeVar("_T")
+
+
+def _none_as_empty(value: Any) -> Any:
+    """Calendly may send ``null`` for an empty list; read it as ``[]``."""
+    return [] if value is None else value
+
+
+#: A list field the API may also send as ``null``.
+NullableList = Annotated[list[_T], BeforeValidator(_none_as_empty)]
+
+
+def uuid_from_uri(uri: str) -> str:
+    """Return the last path segment of a Calendly resource URI (its UUID)."""
+    return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+class CalendlyModel(BaseModel):
+    """Base of every Calendly object: unknown fields kept, extra-tolerant, JSON round-trippable."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class CalendlyResource(CalendlyModel):
+    """An object addressed by a URI; ``uuid`` is the URI's last segment."""
+
+    uri: str
+
+    @property
+    def uuid(self) -> str:
+        return uuid_from_uri(self.uri)
+
+
+# --- users and organizations -------------------------------------------------------------------------------
+
+
+class User(CalendlyResource):
+    name: str | None = None
+    slug: str | None = None
+    email: str | None = None
+    scheduling_url: str | None = None
+    timezone: str | None = None
+    time_notation: str | None = None
+    avatar_url: str | None = None
+    locale: str | None = None
+    resource_type: str | None = None
+    current_organization: str | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+class Organization(CalendlyResource):
+    name: str | None = None
+    plan: str | None = None
+    stage: str | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+# --- event types -------------------------------------------------------------------------------------------
+
+
+class EventTypeProfile(CalendlyModel):
+    type: str | None = None
+    name: str | None = None
+    owner: str | None = None
+
+
+class CustomQuestion(CalendlyModel):
+    name: str | None = None
+    type: str | None = None
+    position: int | None = None
+    enabled: bool | None = None
+    required: bool | None = None
+    answer_choices: list[str] | None = None
+    include_other: bool | None = None
+
+
+class EventType(CalendlyResource):
+    name: str | None = None
+    active: bool | None = None
+    booking_method: str | None = None
+    slug: str | None = None
+    scheduling_url: str | None = None
+    duration: int | None = None
+    duration_options: list[int] | None = None
+    kind: str | None = None
+    pooling_type: str | None = None
+    type: str | None = None
+    color: str | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    internal_note: str | None = None
+    description_plain: str | None = None
+    description_html: str | None = None
+    profile: EventTypeProfile | None = None
+    secret: bool | None = None
+    deleted_at: Timestamp | None = None
+    admin_managed: bool | None = None
+    locations: list[dict[str, Any]] | None = None
+    position: int | None = None
+    custom_questions: NullableList[CustomQuestion] = Field(default_factory=list)
+    locale: str | None = None
+
+
+# --- scheduled events --------------------------------------------------------------------------------------
+
+
+class Location(CalendlyModel):
+    type: str | None = None
+    location: str | None = None
+    join_url: str | None = None
+    status: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class InviteesCounter(CalendlyModel):
+    total: int | None = None
+    active: int | None = None
+    limit: int | None = None
+
+
+class EventMembership(CalendlyModel):
+    user: str | None = None
+    user_email: str | None = None
+    user_name: str | None = None
+    buffered_start_time: Timestamp | None = None
+    buffered_end_time: Timestamp | None = None
+
+
+class Guest(CalendlyModel):
+    email: str | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+class Cancellation(CalendlyModel):
+    canceled_by: str | None = None
+    reason: str | None = None
+    canceler_type: str | None = None
+    created_at: Timestamp | None = None
+
+
+class CalendarEvent(CalendlyModel):
+    kind: str | None = None
+    external_id: str | None = None
+
+
+class ScheduledEvent(CalendlyResource):
+    name: str | None = None
+    meeting_notes_plain: str | None = None
+    meeting_notes_html: str | None = None
+    status: str | None = None
+    start_time: Timestamp | None = None
+    end_time: Timestamp | None = None
+    event_type: str | None = None
+    location: Location | None = None
+    invitees_counter: InviteesCounter | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    event_memberships: NullableList[EventMembership] = Field(default_factory=list)
+    event_guests: NullableList[Guest] = Field(default_factory=list)
+    cancellation: Cancellation | None = None
+    calendar_event: CalendarEvent | None = None
+
+
+# --- invitees ----------------------------------------------------------------------------------------------
+
+
+class QuestionAndAnswer(CalendlyModel):
+    question: str | None = None
+    answer: str | None = None
+    position: int | None = None
+
+
+class Tracking(CalendlyModel):
+    utm_campaign: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_content: str | None = None
+    utm_term: str | None = None
+    salesforce_uuid: str | None = None
+
+
+class Payment(CalendlyModel):
+    external_id: str | None = None
+    provider: str | None = None
+    amount: float | None = None
+    currency: str | None = None
+    terms: str | None = None
+    successful: bool | None = None
+
+
+class InviteeNoShowRef(CalendlyModel):
+    """The ``no_show`` object embedded in an invitee."""
+
+    uri: str | None = None
+    created_at: Timestamp | None = None
+
+
+class Reconfirmation(CalendlyModel):
+    created_at: Timestamp | None = None
+    confirmed_at: Timestamp | None = None
+
+
+class Invitee(CalendlyResource):
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    name: str | None = None
+    status: str | None = None
+    questions_and_answers: NullableList[QuestionAndAnswer] = Field(default_factory=list)
+    timezone: str | None = None
+    event: str | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    tracking: Tracking | None = None
+    text_reminder_number: str | None = None
+    rescheduled: bool | None = None
+    old_invitee: str | None = None
+    new_invitee: str | None = None
+    cancel_url: str | None = None
+    reschedule_url: str | None = None
+    routing_form_submission: str | None = None
+    cancellation: Cancellation | None = None
+    payment: Payment | None = None
+    no_show: InviteeNoShowRef | None = None
+    reconfirmation: Reconfirmation | None = None
+    scheduling_method: str | None = None
+    invitee_scheduled_by: str | None = None
+
+    @property
+    def scheduled_event_uuid(self) -> str | None:
+        return uuid_from_uri(self.event) if self.event else None
+
+
+class NoShow(CalendlyResource):
+    invitee: str
+    created_at: Timestamp | None = None
+
+
+# --- webhooks ----------------------------------------------------------------------------------------------
+
+
+class WebhookSubscription(CalendlyResource):
+    callback_url: str
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    retry_started_at: Timestamp | None = None
+    state: str | None = None
+    events: NullableList[str] = Field(default_factory=list)
+    scope: str | None = None
+    organization: str | None = None
+    user: str | None = None
+    group: str | None = None
+    creator: str | None = None
+
+
+class InviteePayload(Invitee):
+    """Payload of ``invitee.created`` / ``invitee.canceled``: the invitee plus its full scheduled event."""
+
+    scheduled_event: ScheduledEvent | None = None
+
+
+class RoutingFormAnswer(CalendlyModel):
+    question_uuid: str | None = None
+    question: str | None = None
+    answer: str | None = None
+
+
+class RoutingFormResult(CalendlyModel):
+    type: str | None = None
+    value: Any = None
+
+
+class RoutingFormSubmission(CalendlyResource):
+    routing_form: str | None = None
+    questions_and_answers: NullableList[RoutingFormAnswer] = Field(default_factory=list)
+    tracking: Tracking | None = None
+    result: RoutingFormResult | None = None
+    submitter: str | None = None
+    submitter_type: str | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+WEBHOOK_PAYLOAD_MODELS: dict[str, type[CalendlyModel]] = {
+    "invitee.created": InviteePayload,
+    "invitee.canceled": InviteePayload,
+    "routing_form_submission.created": RoutingFormSubmission,
+}
+
+
+class WebhookEnvelope(CalendlyModel):
+    """A webhook delivery: ``event`` name, when and by whom it was created, and its ``payload``."""
+
+    event: str
+    created_at: Timestamp
+    created_by: str | None = None
+    payload: dict[str, Any]
+
+    def parsed_payload(self) -> CalendlyModel:
+        """Return the payload as its model (a generic :class:`CalendlyModel` for event names added later)."""
+        model = WEBHOOK_PAYLOAD_MODELS.get(self.event, CalendlyModel)
+        return model.model_validate(self.payload)
+
+
+# --- pagination --------------------------------------------------------------------------------------------
+
+
+class Pagination(CalendlyModel):
+    count: int | None = None
+    next_page: str | None = None
+    previous_page: str | None = None
+    next_page_token: str | None = None
+    previous_page_token: str | None = None
+
+
+ItemT = TypeVar("ItemT", bound=CalendlyModel)
+
+
+class Page(CalendlyModel, Generic[ItemT]):
+    """One page of a list endpoint: ``collection`` plus the ``pagination`` cursor."""
+
+    collection: list[ItemT]
+    pagination: Pagination = Field(default_factory=Pagination)

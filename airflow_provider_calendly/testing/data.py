@@ -1,0 +1,322 @@
+"""Deterministic synthetic Calendly data for the emulator: same seed, same organization, byte for byte."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+#: The fixed "now" the synthetic data is spread around, so a seed always gives the same data.
+REFERENCE_NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+
+_FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim", "Margaret", "Linus"]
+_LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Perlman", "Berners-Lee"]
+_EVENT_NAMES = [
+    "Intro call",
+    "Product demo",
+    "Onboarding",
+    "Quarterly review",
+    "Support session",
+    "Interview",
+    "Office hours",
+]
+_QUESTIONS = ["Company name", "What would you like to discuss?", "Team size", "How did you hear about us?"]
+_ANSWERS = ["Acme Inc.", "Pricing and rollout", "11-50", "A friend", "Integration questions", "1-10", "Conference"]
+_LOCATIONS: list[dict[str, Any]] = [
+    {"type": "zoom", "location": None, "join_url": "https://zoom.example/j/1", "status": "pushed"},
+    {"type": "google_conference", "location": None, "join_url": "https://meet.example/abc", "status": "pushed"},
+    {"type": "physical", "location": "HQ, 2nd floor"},
+    {"type": "outbound_call", "location": "+1 555 0100"},
+]
+
+
+def iso(value: datetime) -> str:
+    """Render a timestamp the way Calendly does: UTC, microseconds, ``Z``."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Dataset:
+    """Everything the emulator serves, as Calendly-shaped JSON dicts."""
+
+    base_url: str
+    organization: dict[str, Any]
+    users: list[dict[str, Any]]
+    event_types: list[dict[str, Any]]
+    scheduled_events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invitees: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def invitee_count(self) -> int:
+        return sum(len(v) for v in self.invitees.values())
+
+
+class _Ids:
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+
+    def __call__(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+
+def build_dataset(
+    base_url: str,
+    *,
+    seed: int = 42,
+    users: int = 3,
+    event_types: int = 8,
+    scheduled_events: int = 300,
+    invitees_per_event: tuple[int, int] = (1, 3),
+    now: datetime = REFERENCE_NOW,
+) -> Dataset:
+    """Build an organization with users, event types, scheduled events (past and future) and invitees."""
+    rng = random.Random(seed)
+    new_id = _Ids(rng)
+    base = base_url.rstrip("/")
+    org_uri = f"{base}/organizations/{new_id()}"
+    created = now - timedelta(days=400)
+    organization = {
+        "uri": org_uri,
+        "name": "Acme Scheduling",
+        "plan": "teams",
+        "stage": "paid",
+        "created_at": iso(created),
+        "updated_at": iso(created),
+    }
+    user_list = []
+    for i in range(max(1, users)):
+        first, last = _FIRST[i % len(_FIRST)], _LAST[i % len(_LAST)]
+        slug = f"{first}-{last}-{i}".lower()
+        user_list.append(
+            {
+                "uri": f"{base}/users/{new_id()}",
+                "name": f"{first} {last}",
+                "slug": slug,
+                "email": f"{slug}@acme.example",
+                "scheduling_url": f"https://calendly.com/{slug}",
+                "timezone": "Europe/London",
+                "time_notation": "24h",
+                "avatar_url": None,
+                "locale": "en",
+                "resource_type": "User",
+                "current_organization": org_uri,
+                "created_at": iso(created),
+                "updated_at": iso(created),
+            }
+        )
+    type_list = []
+    for i in range(event_types):
+        owner = user_list[i % len(user_list)]
+        name = f"{_EVENT_NAMES[i % len(_EVENT_NAMES)]} {i + 1}"
+        slug = name.lower().replace(" ", "-")
+        ts = created + timedelta(days=i)
+        type_list.append(
+            {
+                "uri": f"{base}/event_types/{new_id()}",
+                "name": name,
+                "active": i % 5 != 4,
+                "booking_method": "instant",
+                "slug": slug,
+                "scheduling_url": f"{owner['scheduling_url']}/{slug}",
+                "duration": [15, 30, 45, 60][i % 4],
+                "duration_options": None,
+                "kind": "solo" if i % 3 else "group",
+                "pooling_type": None,
+                "type": "StandardEventType",
+                "color": "#0069ff",
+                "created_at": iso(ts),
+                "updated_at": iso(ts),
+                "internal_note": None,
+                "description_plain": f"{name} with {owner['name']}",
+                "description_html": f"<p>{name} with {owner['name']}</p>",
+                "profile": {"type": "User", "name": owner["name"], "owner": owner["uri"]},
+                "secret": False,
+                "deleted_at": None,
+                "admin_managed": i % 4 == 3,
+                "locations": [{"kind": "zoom_conference"}],
+                "position": i,
+                "custom_questions": [
+                    {
+                        "name": q,
+                        "type": "string",
+                        "position": p,
+                        "enabled": True,
+                        "required": p == 0,
+                        "answer_choices": [],
+                        "include_other": False,
+                    }
+                    for p, q in enumerate(_QUESTIONS[: 1 + i % 3])
+                ],
+                "locale": "en",
+            }
+        )
+    dataset = Dataset(base_url=base, organization=organization, users=user_list, event_types=type_list)
+    lo, hi = invitees_per_event
+    span = timedelta(days=120)
+    for _ in range(scheduled_events):
+        event_type = type_list[rng.randrange(len(type_list))] if type_list else None
+        start = now - span + timedelta(minutes=15 * rng.randrange(int(2 * span.total_seconds() // 900)))
+        canceled = rng.random() < 0.12
+        event = new_scheduled_event(
+            dataset, new_id(), event_type, start, booked_at=start - timedelta(days=rng.randrange(1, 20)), rng=rng
+        )
+        for _ in range(rng.randint(lo, hi)):
+            add_invitee(dataset, event, new_id(), rng=rng, now=now)
+        if canceled:
+            cancel_scheduled_event(dataset, event["uri"].rsplit("/", 1)[-1], at=min(now, start), reason="Conflict")
+        elif start < now and rng.random() < 0.15 and dataset.invitees[event["uri"].rsplit("/", 1)[-1]]:
+            invitee = dataset.invitees[event["uri"].rsplit("/", 1)[-1]][0]
+            invitee["no_show"] = {
+                "uri": f"{base}/invitee_no_shows/{new_id()}",
+                "created_at": iso(start + timedelta(hours=1)),
+            }
+    return dataset
+
+
+def new_scheduled_event(
+    dataset: Dataset,
+    event_uuid: str,
+    event_type: dict[str, Any] | None,
+    start: datetime,
+    *,
+    booked_at: datetime,
+    rng: random.Random,
+) -> dict[str, Any]:
+    """Create an active scheduled event hosted by the event type's owner."""
+    duration = int(event_type["duration"]) if event_type else 30
+    host = next(
+        (u for u in dataset.users if event_type and u["uri"] == event_type["profile"]["owner"]), dataset.users[0]
+    )
+    end = start + timedelta(minutes=duration)
+    event = {
+        "uri": f"{dataset.base_url}/scheduled_events/{event_uuid}",
+        "name": event_type["name"] if event_type else "Meeting",
+        "meeting_notes_plain": None,
+        "meeting_notes_html": None,
+        "status": "active",
+        "start_time": iso(start),
+        "end_time": iso(end),
+        "event_type": event_type["uri"] if event_type else None,
+        "location": {**_LOCATIONS[rng.randrange(len(_LOCATIONS))]},
+        "invitees_counter": {
+            "total": 0,
+            "active": 0,
+            "limit": 1 if not event_type or event_type["kind"] == "solo" else 10,
+        },
+        "created_at": iso(booked_at),
+        "updated_at": iso(booked_at),
+        "event_memberships": [
+            {
+                "user": host["uri"],
+                "user_email": host["email"],
+                "user_name": host["name"],
+                "buffered_start_time": iso(start),
+                "buffered_end_time": iso(end),
+            }
+        ],
+        "event_guests": (
+            [
+                {
+                    "email": f"guest{rng.randrange(1000)}@partner.example",
+                    "created_at": iso(booked_at),
+                    "updated_at": iso(booked_at),
+                }
+            ]
+            if rng.random() < 0.2
+            else []
+        ),
+        "cancellation": None,
+        "calendar_event": {"kind": "google", "external_id": event_uuid.replace("-", "")[:26]},
+    }
+    dataset.scheduled_events[event_uuid] = event
+    dataset.invitees[event_uuid] = []
+    return event
+
+
+def add_invitee(
+    dataset: Dataset,
+    event: dict[str, Any],
+    invitee_uuid: str,
+    *,
+    rng: random.Random,
+    now: datetime,
+    email: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """Book one invitee onto a scheduled event (and count it)."""
+    event_uuid = event["uri"].rsplit("/", 1)[-1]
+    first, last = _FIRST[rng.randrange(len(_FIRST))], _LAST[rng.randrange(len(_LAST))]
+    if name:
+        first, _, last = name.partition(" ")
+    created = min(now, datetime.fromisoformat(event["created_at"].replace("Z", "+00:00")))
+    invitee = {
+        "uri": f"{event['uri']}/invitees/{invitee_uuid}",
+        "email": email or f"{first}.{last}.{invitee_uuid[:6]}@client.example".lower(),
+        "first_name": first,
+        "last_name": last or None,
+        "name": f"{first} {last}".strip(),
+        "status": "active",
+        "questions_and_answers": [
+            {"question": q, "answer": _ANSWERS[rng.randrange(len(_ANSWERS))], "position": p}
+            for p, q in enumerate(_QUESTIONS[: rng.randrange(0, 3)])
+        ],
+        "timezone": "America/New_York",
+        "event": event["uri"],
+        "created_at": iso(created),
+        "updated_at": iso(created),
+        "tracking": {
+            "utm_campaign": "spring" if rng.random() < 0.3 else None,
+            "utm_source": "newsletter" if rng.random() < 0.3 else None,
+            "utm_medium": None,
+            "utm_content": None,
+            "utm_term": None,
+            "salesforce_uuid": None,
+        },
+        "text_reminder_number": None,
+        "rescheduled": False,
+        "old_invitee": None,
+        "new_invitee": None,
+        "cancel_url": f"https://calendly.com/cancellations/{invitee_uuid}",
+        "reschedule_url": f"https://calendly.com/reschedulings/{invitee_uuid}",
+        "routing_form_submission": None,
+        "cancellation": None,
+        "payment": (
+            {
+                "external_id": f"ch_{invitee_uuid[:12]}",
+                "provider": "stripe",
+                "amount": 50.0,
+                "currency": "USD",
+                "terms": "Paid in advance",
+                "successful": True,
+            }
+            if rng.random() < 0.1
+            else None
+        ),
+        "no_show": None,
+        "reconfirmation": {"created_at": iso(created), "confirmed_at": None} if rng.random() < 0.1 else None,
+        "scheduling_method": None,
+        "invitee_scheduled_by": None,
+    }
+    dataset.invitees[event_uuid].append(invitee)
+    counter = event["invitees_counter"]
+    counter["total"] += 1
+    counter["active"] += 1
+    return invitee
+
+
+def cancel_scheduled_event(dataset: Dataset, event_uuid: str, *, at: datetime, reason: str | None) -> None:
+    """Cancel an event and all its invitees, host-side."""
+    event = dataset.scheduled_events[event_uuid]
+    host = event["event_memberships"][0]["user_name"] if event["event_memberships"] else "Host"
+    cancellation = {"canceled_by": host, "reason": reason, "canceler_type": "host", "created_at": iso(at)}
+    event["status"] = "canceled"
+    event["cancellation"] = cancellation
+    event["updated_at"] = iso(at)
+    for invitee in dataset.invitees[event_uuid]:
+        if invitee["status"] == "active":
+            invitee["status"] = "canceled"
+            invitee["cancellation"] = dict(cancellation)
+            invitee["updated_at"] = iso(at)
+    event["invitees_counter"]["active"] = 0

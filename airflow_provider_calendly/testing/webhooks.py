@@ -1,0 +1,408 @@
+"""Webhook subscriptions and signed deliveries for the Calendly emulator.
+
+:class:`EmulatorWebhooks` serves ``GET/POST /webhook_subscriptions`` and ``GET/DELETE
+/webhook_subscriptions/{uuid}`` like Calendly (including ``409`` for a second subscription to the same URL and
+scope) and, whenever the emulator books, cancels or marks a no-show, POSTs the event to every matching
+subscription: ``{"event", "created_at", "created_by", "payload"}``, signed with the subscription's
+``signing_key`` in ``Calendly-Webhook-Signature``. Failed deliveries (non-2xx, refused connections, timeouts)
+are retried on a background thread after each of ``retry_delays`` seconds, as Calendly retries; retries resend
+the same body, re-signed with a fresh timestamp.
+
+Tests wait with :meth:`EmulatorWebhooks.wait_idle` (a condition variable), never with sleeps::
+
+    emulator.webhooks.subscribe("http://127.0.0.1:8080/calendly/webhooks", ["invitee.created"], signing_key="k")
+    emulator.book()
+    assert emulator.webhooks.wait_idle(timeout=10)
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+
+from airflow_provider_calendly.webhooks.signature import SIGNATURE_HEADER, sign
+
+if TYPE_CHECKING:
+    from airflow_provider_calendly.testing.emulator import CalendlyEmulator
+
+__all__ = ["DeliveryAttempt", "EmulatorWebhooks", "ReceiverServer"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
+_EVENT_NAME_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
+_USER_SCOPED_EVENTS_EXCLUDED = frozenset({"routing_form_submission.created"})
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """One POST to a subscriber: which subscription, event, attempt number and the HTTP status (0: no answer)."""
+
+    subscription: str
+    event: str
+    attempt: int
+    status: int
+    delivered: bool
+    at: float
+
+
+@dataclass
+class _Job:
+    subscription_uuid: str
+    url: str
+    key: str | None
+    event: str
+    body: bytes
+    attempt: int = 0
+
+
+class EmulatorWebhooks:
+    """Subscription store and signed delivery with retries for one :class:`CalendlyEmulator`.
+
+    :param emulator: The (started) emulator.
+    :param retry_delays: Seconds to wait before each retry; the delivery is dropped after the last one.
+    :param timeout: Seconds to wait for a subscriber's answer.
+    :param clock: Wall clock for signature timestamps (injectable to produce stale signatures).
+    """
+
+    def __init__(
+        self,
+        emulator: CalendlyEmulator,
+        *,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        timeout: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.emulator = emulator
+        self.retry_delays = tuple(retry_delays)
+        self.timeout = timeout
+        self.clock = clock
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        self._keys: dict[str, str | None] = {}
+        self.attempts: list[DeliveryAttempt] = []
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Job]] = []
+        self._seq = itertools.count()
+        self._pending = 0
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._session = requests.Session()
+        self._session.trust_env = False
+
+    def __repr__(self) -> str:
+        return f"EmulatorWebhooks(subscriptions={len(self.subscriptions)}, pending={self._pending})"
+
+    # -- wiring --
+
+    def install(self) -> EmulatorWebhooks:
+        """Register the ``/webhook_subscriptions`` routes and the event listener on the emulator."""
+        self.emulator.register_route("GET", "webhook_subscriptions", self.handle_get)
+        self.emulator.register_route("POST", "webhook_subscriptions", self.handle_post)
+        self.emulator.register_route("DELETE", "webhook_subscriptions", self.handle_delete)
+        self.emulator.add_listener(self.on_event)
+        return self
+
+    def close(self) -> None:
+        """Stop the delivery thread (pending retries are dropped)."""
+        with self._cond:
+            self._closed = True
+            self._heap.clear()
+            self._pending = 0
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=self.timeout + 1)
+        self._session.close()
+
+    # -- the subscription store --
+
+    def subscribe(
+        self,
+        url: str,
+        events: Sequence[str],
+        *,
+        scope: str = "organization",
+        organization: str | None = None,
+        user: str | None = None,
+        signing_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Create a subscription (what ``POST /webhook_subscriptions`` does) and return its resource."""
+        from airflow_provider_calendly.testing.emulator import ApiError
+
+        data = self.emulator.data
+        org = organization or data.organization["uri"]
+        if urlsplit(url).scheme not in {"http", "https"}:
+            raise ApiError(400, "The supplied parameters are invalid.", [{"parameter": "url", "message": "is invalid"}])
+        if (
+            isinstance(events, str)
+            or not events
+            or not all(isinstance(e, str) and _EVENT_NAME_RE.match(e) for e in events)
+        ):
+            raise ApiError(
+                400, "The supplied parameters are invalid.", [{"parameter": "events", "message": "is invalid"}]
+            )
+        if scope not in {"organization", "user"}:
+            raise ApiError(
+                400, "The supplied parameters are invalid.", [{"parameter": "scope", "message": "is invalid"}]
+            )
+        if org != data.organization["uri"]:
+            raise ApiError(403, "You do not have access to this organization.")
+        if scope == "user":
+            if not user:
+                raise ApiError(
+                    400, "The supplied parameters are invalid.", [{"parameter": "user", "message": "is required"}]
+                )
+            if user not in {u["uri"] for u in data.users}:
+                raise ApiError(403, "You do not have access to this user.")
+        with self._cond:
+            for existing in self.subscriptions.values():
+                if (
+                    existing["callback_url"] == url
+                    and existing["scope"] == scope
+                    and (scope == "organization" or existing["user"] == user)
+                ):
+                    raise ApiError(409, "Hook with this url already exists")
+            sub_uuid = self.emulator.state.new_id()
+            now = _iso(self.clock())
+            resource = {
+                "uri": f"{self.emulator.base_url}/webhook_subscriptions/{sub_uuid}",
+                "callback_url": url,
+                "created_at": now,
+                "updated_at": now,
+                "retry_started_at": None,
+                "state": "active",
+                "events": list(dict.fromkeys(events)),
+                "scope": scope,
+                "organization": org,
+                "user": user if scope == "user" else None,
+                "group": None,
+                "creator": data.users[0]["uri"],
+            }
+            self.subscriptions[sub_uuid] = resource
+            self._keys[sub_uuid] = signing_key
+        return dict(resource)
+
+    def handle_get(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        from airflow_provider_calendly.testing.emulator import ApiError, _invalid
+
+        if len(rest) == 1:
+            with self._cond:
+                resource = self.subscriptions.get(rest[0])
+            if resource is None:
+                raise ApiError(404)
+            return 200, {"resource": dict(resource)}
+        if rest:
+            raise ApiError(404)
+        org = query.get("organization")
+        scope = query.get("scope")
+        if not org:
+            raise _invalid("organization", "is required")
+        if scope not in {"organization", "user"}:
+            raise _invalid("scope", "must be organization or user")
+        if org != self.emulator.data.organization["uri"]:
+            raise ApiError(403, "You do not have access to this organization.")
+        user = query.get("user")
+        if scope == "user" and not user:
+            raise _invalid("user", "is required for scope user")
+        with self._cond:
+            items = [
+                dict(s)
+                for s in self.subscriptions.values()
+                if s["scope"] == scope and s["organization"] == org and (scope != "user" or s["user"] == user)
+            ]
+        return 200, self.emulator._api._page("/webhook_subscriptions", items, query, "created_at", False)
+
+    def handle_post(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        from airflow_provider_calendly.testing.emulator import ApiError, _invalid
+
+        if rest:
+            raise ApiError(404)
+        if not isinstance(body, dict):
+            raise _invalid("body", "must be a JSON object")
+        for name in ("url", "events", "organization", "scope"):
+            if not body.get(name):
+                raise _invalid(name, "is required")
+        resource = self.subscribe(
+            body["url"],
+            body["events"],
+            scope=body["scope"],
+            organization=body["organization"],
+            user=body.get("user"),
+            signing_key=body.get("signing_key"),
+        )
+        return 201, {"resource": resource}
+
+    def handle_delete(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        from airflow_provider_calendly.testing.emulator import ApiError
+
+        if len(rest) != 1:
+            raise ApiError(404)
+        with self._cond:
+            if self.subscriptions.pop(rest[0], None) is None:
+                raise ApiError(404)
+            self._keys.pop(rest[0], None)
+        return 204, None
+
+    # -- delivery --
+
+    def _matches(self, sub: dict[str, Any], event: str, payload: dict[str, Any]) -> bool:
+        if event not in sub["events"] or sub["state"] != "active":
+            return False
+        if sub["scope"] == "organization":
+            return True
+        if event in _USER_SCOPED_EVENTS_EXCLUDED:
+            return False
+        scheduled = payload.get("scheduled_event")
+        if not isinstance(scheduled, dict):
+            event_uuid = str(payload.get("event") or "").rstrip("/").rsplit("/", 1)[-1]
+            scheduled = self.emulator.data.scheduled_events.get(event_uuid) or {}
+        hosts = {m.get("user") for m in scheduled.get("event_memberships") or []}
+        return sub["user"] in hosts
+
+    def on_event(self, event: str, payload: dict[str, Any]) -> None:
+        """Queue a signed delivery of ``event`` to every matching subscription (the emulator's listener)."""
+        created_at = _iso(self.clock())
+        with self._cond:
+            if self._closed:
+                return
+            for sub_uuid, sub in self.subscriptions.items():
+                if not self._matches(sub, event, payload):
+                    continue
+                envelope = {"event": event, "created_at": created_at, "created_by": sub["creator"], "payload": payload}
+                job = _Job(
+                    sub_uuid, sub["callback_url"], self._keys.get(sub_uuid), event, json.dumps(envelope).encode()
+                )
+                self._schedule(job, 0.0)
+                self._pending += 1
+
+    def _schedule(self, job: _Job, delay: float) -> None:
+        heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), job))
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="emulator-webhooks", daemon=True)
+            self._thread.start()
+        self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed:
+                    if self._heap and self._heap[0][0] <= time.monotonic():
+                        break
+                    self._cond.wait(timeout=(self._heap[0][0] - time.monotonic()) if self._heap else None)
+                if self._closed:
+                    return
+                _, _, job = heapq.heappop(self._heap)
+            status = self._post(job)
+            delivered = 200 <= status < 300
+            with self._cond:
+                if self._closed:
+                    return
+                self.attempts.append(
+                    DeliveryAttempt(job.subscription_uuid, job.event, job.attempt + 1, status, delivered, self.clock())
+                )
+                sub = self.subscriptions.get(job.subscription_uuid)
+                if delivered or job.attempt >= len(self.retry_delays) or sub is None:
+                    if not delivered:
+                        log.warning(
+                            "Giving up delivering %s to %s after %d attempts", job.event, job.url, job.attempt + 1
+                        )
+                    elif sub is not None:
+                        sub["retry_started_at"] = None
+                    self._pending -= 1
+                else:
+                    if sub["retry_started_at"] is None:
+                        sub["retry_started_at"] = _iso(self.clock())
+                    delay = self.retry_delays[job.attempt]
+                    job.attempt += 1
+                    self._schedule(job, delay)
+                self._cond.notify_all()
+
+    def _post(self, job: _Job) -> int:
+        headers = {"Content-Type": "application/json", "User-Agent": "Calendly-Emulator-Webhooks"}
+        if job.key:
+            headers[SIGNATURE_HEADER] = sign(job.key, job.body, timestamp=int(self.clock()))
+        try:
+            response = self._session.post(job.url, data=job.body, headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            log.info("Webhook delivery of %s to %s failed: %s", job.event, job.url, type(exc).__name__)
+            return 0
+        return response.status_code
+
+    # -- synchronisation and inspection --
+
+    @property
+    def pending(self) -> int:
+        """Deliveries not yet delivered or given up on (retries included)."""
+        with self._cond:
+            return self._pending
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until every queued delivery was delivered or given up on; ``False`` on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+    def delivered(self, event: str | None = None) -> int:
+        """Count successful deliveries (of ``event``, if given)."""
+        with self._cond:
+            return sum(1 for a in self.attempts if a.delivered and (event is None or a.event == event))
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class ReceiverServer:
+    """Serve an ASGI app (e.g. the webhook receiver) with uvicorn on a loopback port, in a daemon thread.
+
+    The listening socket is bound before the thread starts, so requests sent right after :meth:`start` wait
+    in the backlog instead of failing: no polling for readiness.
+
+    :param app: The ASGI app.
+    :param host: Interface to bind.
+    :param port: Port (0 picks a free one).
+    """
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        import socket
+
+        import uvicorn
+
+        self.app = app
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self._socket.listen(1024)
+        self.host, self.port = self._socket.getsockname()[:2]
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ReceiverServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> ReceiverServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

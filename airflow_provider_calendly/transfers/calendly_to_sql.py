@@ -1,0 +1,647 @@
+"""CalendlyToSqlOperator: land Calendly event types, scheduled events and invitees in any DB-API warehouse.
+
+The operator is thin: it resolves the two hooks and hands them to :class:`CalendlySqlSync`, which streams
+Calendly's pages through :class:`~airflow_provider_calendly.transfers.sql_writer.CalendlyTableWriter` in
+bounded, individually committed chunks.
+
+Incremental sync
+----------------
+Calendly cannot list scheduled events "updated since"; it filters only by ``start_time``. The incremental
+scheme therefore re-reads a window of *start times*:
+
+* Every pass over scheduled events and invitees records the time it started. When the whole pass is
+  committed, that time becomes the table's **watermark** in ``<prefix>sync_state`` (one row per table and
+  scope). The watermark never moves before the data it covers is committed.
+* The next incremental pass lists events with ``start_time >= watermark - lookback``, sorted by start time,
+  and upserts them together with all of their invitees.
+
+Why that catches every change made since the previous pass started (at ``W``):
+
+* a **new booking** (or the new half of a reschedule) is for a meeting that starts after it was booked,
+  so after ``W``;
+* a **cancellation** is of a meeting that has not started yet, so again one starting after ``W``;
+* a **no-show** is marked after the meeting; it is picked up if it is marked within ``lookback`` of the
+  meeting's start (``lookback`` defaults to 30 days). Anything later — or any other edit of a meeting more
+  than ``lookback`` in the past — is caught by an occasional ``mode="full"`` run (e.g. weekly).
+
+Event types are few and have no time filter: they are re-read in full on every run.
+
+Crashes and retries
+-------------------
+Each chunk (scheduled events, their hosts and guests, their invitees and answers, and the pass's progress
+marker ``resume_from``) is committed in one transaction, and every write is an upsert by primary key, so a
+rerun never duplicates a row. An unfinished pass is resumed from its last committed chunk, and the watermark
+it finally sets is the time the *first* attempt started, so a crash loses nothing either.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.sql.hooks.sql import DbApiHook
+from airflow.sdk import Asset, BaseHook, BaseOperator
+
+from airflow_provider_calendly.exceptions import CalendlyConfigError
+from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE, CalendlyHook
+from airflow_provider_calendly.models import Invitee, ScheduledEvent
+from airflow_provider_calendly.transfers.sql_writer import (
+    RESOURCE_TABLES,
+    CalendlyTableWriter,
+    RowsByTable,
+    SyncState,
+    UpsertCounts,
+    event_type_row,
+    invitee_rows,
+    scheduled_event_rows,
+    validate_identifier,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+__all__ = [
+    "DEFAULT_LOOKBACK",
+    "MODES",
+    "RESOURCES",
+    "CalendlySqlSync",
+    "CalendlyToSqlOperator",
+    "calendly_table_asset",
+    "resolve_dbapi_hook",
+    "tables_for_resources",
+]
+
+RESOURCES: tuple[str, ...] = ("event_types", "scheduled_events", "invitees")
+MODES: tuple[str, ...] = ("incremental", "full")
+DEFAULT_LOOKBACK = timedelta(days=30)
+#: Step back from a pass's committed progress when resuming, so events sharing that start time are re-read.
+RESUME_OVERLAP = timedelta(seconds=1)
+
+log = logging.getLogger(__name__)
+
+
+# --- argument checks shared by the operator and the sync ------------------------------------------------------
+
+
+def validate_resources(resources: Iterable[str]) -> tuple[str, ...]:
+    """Return ``resources`` in canonical order, refusing unknown names and an empty selection."""
+    if isinstance(resources, str):
+        resources = [resources]
+    chosen = list(dict.fromkeys(resources))
+    unknown = [r for r in chosen if r not in RESOURCES]
+    if unknown:
+        raise CalendlyConfigError(f"unknown resource(s) {unknown}; choose from {list(RESOURCES)}")
+    if not chosen:
+        raise CalendlyConfigError(f"resources is empty; choose from {list(RESOURCES)}")
+    return tuple(r for r in RESOURCES if r in chosen)
+
+
+def validate_mode(mode: str) -> str:
+    """Return ``mode`` if it is ``incremental`` or ``full``."""
+    if mode not in MODES:
+        raise CalendlyConfigError(f"mode must be one of {list(MODES)}, got {mode!r}")
+    return mode
+
+
+def tables_for_resources(resources: Iterable[str]) -> tuple[str, ...]:
+    """Return the table keys written for ``resources`` (children included), e.g. ``invitee_answers``."""
+    return tuple(t for r in validate_resources(resources) for t in RESOURCE_TABLES[r])
+
+
+def _is_templated(value: Any) -> bool:
+    return isinstance(value, str) and "{{" in value
+
+
+def calendly_table_asset(sql_conn_id: str, table: str, *, schema: str | None = None) -> Asset:
+    """Return the Asset a sync into ``table`` of ``sql_conn_id`` emits, for scheduling downstream DAGs on it.
+
+    :param sql_conn_id: Warehouse connection id.
+    :param table: Full table name, prefix included (e.g. ``calendly_invitees``).
+    :param schema: Schema the table lives in, if the sync was given one.
+    """
+    qualified = f"{schema}.{table}" if schema else table
+    return Asset(name=f"{sql_conn_id}.{qualified}", uri=f"calendly-sql://{sql_conn_id}/{qualified}", group="calendly")
+
+
+def resolve_dbapi_hook(sql_conn_id: str) -> DbApiHook:
+    """Return the common-sql hook of a warehouse connection, or raise :class:`CalendlyConfigError` saying why not.
+
+    A ``duckdb`` connection falls back to the provider's own
+    :class:`~airflow_provider_calendly.hooks.duckdb.DuckDBHook` when no installed provider registers one.
+    """
+    try:
+        conn = BaseHook.get_connection(sql_conn_id)
+    except Exception as exc:
+        raise CalendlyConfigError(f"SQL connection {sql_conn_id!r} could not be found: {exc}") from None
+    try:
+        hook = conn.get_hook()  # type: ignore[no-untyped-call]
+    except Exception as exc:
+        if conn.conn_type == "duckdb":
+            from airflow_provider_calendly.hooks.duckdb import DuckDBHook
+
+            hook = DuckDBHook(duckdb_conn_id=sql_conn_id)
+        else:
+            raise CalendlyConfigError(
+                f"SQL connection {sql_conn_id!r} (conn_type {conn.conn_type!r}) has no usable hook: {exc}. "
+                "Is the provider for this database installed?"
+            ) from None
+    if not isinstance(hook, DbApiHook):
+        raise CalendlyConfigError(
+            f"Connection {sql_conn_id!r} (conn_type {conn.conn_type!r}) is not a SQL database: its hook "
+            f"{type(hook).__name__} is not a common-sql DbApiHook"
+        )
+    return hook
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat() if value is not None else None
+
+
+def _format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    return str(timedelta(seconds=round(max(0.0, seconds))))
+
+
+# --- the sync engine ------------------------------------------------------------------------------------------
+
+
+class _TableStats:
+    def __init__(self) -> None:
+        self.counts = UpsertCounts()
+        self.api_calls = 0
+        self.seconds = 0.0
+
+
+class CalendlySqlSync:
+    """Copy Calendly resources into warehouse tables, streaming in committed chunks (the operator's engine).
+
+    :param hook: The Calendly hook (shared by the fan-out threads; its rate limiter paces them all).
+    :param writer: The table writer of the target warehouse.
+    :param resources: Which of ``event_types``, ``scheduled_events``, ``invitees`` to sync.
+    :param organization: Organization UUID or URI to sync; default: the token owner's organization.
+    :param user: User UUID or URI to sync instead of (or within) an organization.
+    :param mode: ``incremental`` (re-read a start-time window, see the module docs) or ``full``.
+    :param lookback: How far before the watermark an incremental pass starts reading.
+    :param chunk_size: Scheduled events per committed chunk (their invitees go in the same chunk).
+    :param page_size: Items per API page (1-100).
+    :param max_concurrency: Invitee listings in flight at once; the hook's rate limiter still caps the rate.
+    :param log_every_pages: Log progress every this many pages of scheduled events.
+    :param clock: Returns the current UTC time (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        hook: CalendlyHook,
+        writer: CalendlyTableWriter,
+        resources: Sequence[str] = RESOURCES,
+        organization: str | None = None,
+        user: str | None = None,
+        mode: str = "incremental",
+        lookback: timedelta = DEFAULT_LOOKBACK,
+        chunk_size: int = 500,
+        page_size: int = MAX_PAGE_SIZE,
+        max_concurrency: int = 4,
+        log_every_pages: int = 5,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.hook = hook
+        self.writer = writer
+        self.resources = validate_resources(resources)
+        self.organization = organization
+        self.user = user
+        self.mode = validate_mode(mode)
+        if not isinstance(lookback, timedelta) or lookback < timedelta(0):
+            raise CalendlyConfigError(f"lookback must be a non-negative timedelta, got {lookback!r}")
+        self.lookback = lookback
+        if chunk_size < 1 or max_concurrency < 1 or log_every_pages < 1:
+            raise CalendlyConfigError("chunk_size, max_concurrency and log_every_pages must be at least 1")
+        self.chunk_size = chunk_size
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise CalendlyConfigError(f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
+        self.page_size = page_size
+        self.max_concurrency = max_concurrency
+        self.log_every_pages = log_every_pages
+        self.clock = clock
+        self.stats: dict[str, _TableStats] = {t: _TableStats() for t in tables_for_resources(self.resources)}
+        self._lock = threading.Lock()
+
+    # -- entry point --
+
+    def run(self) -> dict[str, Any]:
+        """Sync every selected resource and return the JSON-safe summary (row counts, calls, time, window)."""
+        started = time.monotonic()
+        calls_before = self.hook.call_count
+        scope = self.scope()  # a hostile organization/user URI is refused here, before any table is created
+        self.writer.ensure_tables(self.stats)
+        summary: dict[str, Any] = {"mode": self.mode, "scope": scope}
+        if "event_types" in self.resources:
+            self._sync_event_types()
+        if "scheduled_events" in self.resources or "invitees" in self.resources:
+            summary.update(self._sync_events(scope))
+        summary["api_calls"] = self.hook.call_count - calls_before
+        summary["seconds"] = round(time.monotonic() - started, 3)
+        summary["tables"] = {
+            key: {
+                "table": self.writer.table_name(key),
+                **stats.counts.as_dict(),
+                "api_calls": stats.api_calls,
+                "seconds": round(stats.seconds, 3),
+            }
+            for key, stats in self.stats.items()
+        }
+        for key, stats in self.stats.items():
+            log.info(
+                "Table %s: %d rows (%d inserted, %d updated, %d deleted), %d API calls, %.1f s",
+                self.writer.table_name(key),
+                stats.counts.rows,
+                stats.counts.inserted,
+                stats.counts.updated,
+                stats.counts.deleted,
+                stats.api_calls,
+                stats.seconds,
+            )
+        log.info(
+            "Calendly sync (%s) done: %d API calls in %.1f s",
+            summary.get("effective_mode", self.mode),
+            summary["api_calls"],
+            summary["seconds"],
+        )
+        return summary
+
+    def scope(self) -> str:
+        """Return what this sync covers (organization and/or user URI), the key of its ``sync_state`` rows."""
+        parts = []
+        if self.organization is not None:
+            parts.append(self.hook.resource_uri("organizations", self.organization))
+        if self.user is not None:
+            parts.append(self.hook.resource_uri("users", self.user))
+        if not parts:
+            current = self.hook.get_current_user().current_organization
+            if not current:
+                raise CalendlyConfigError("the token's user has no current_organization; pass user or organization")
+            parts.append(current)
+        return " ".join(parts)
+
+    def _record(self, counts: dict[str, UpsertCounts]) -> None:
+        for key, value in counts.items():
+            if key in self.stats:
+                self.stats[key].counts.add(value)
+
+    # -- event types: re-read in full, they have no time filter --
+
+    def _sync_event_types(self) -> None:
+        stats = self.stats["event_types"]
+        started = time.monotonic()
+        pages = self.hook.list_event_types(user=self.user, organization=self.organization, page_size=self.page_size)
+        buffer: list[dict[str, Any]] = []
+        for page in pages.pages():
+            stats.api_calls += 1
+            buffer.extend(event_type_row(item) for item in page.collection)
+            if len(buffer) >= self.chunk_size:
+                self._record(self.writer.write_rows({"event_types": buffer}))
+                buffer = []
+        if buffer:
+            self._record(self.writer.write_rows({"event_types": buffer}))
+        stats.seconds = time.monotonic() - started
+
+    # -- scheduled events and invitees: a start-time window, in committed chunks --
+
+    def _sync_events(self, scope: str) -> dict[str, Any]:
+        tables: list[str] = [t for t in ("scheduled_events", "invitees") if t in self.resources]
+        started = time.monotonic()
+        now = self.clock()
+        states = {t: self.writer.get_sync_state(t, scope) for t in tables}
+        pass_started, window_start, effective_mode, resumed = self._plan_pass(states, now)
+        base = {t: states[t] or SyncState(table_name=t, scope=scope) for t in tables}
+        with self.writer.transaction():
+            for state in base.values():
+                state.pass_started_at = pass_started
+                state.pass_mode = effective_mode
+                state.resume_from = window_start
+                self.writer.put_sync_state(state)
+        log.info(
+            "Syncing scheduled events%s (%s%s) from %s",
+            " and invitees" if "invitees" in tables else "",
+            effective_mode,
+            ", resuming an unfinished pass" if resumed else "",
+            _iso(window_start) or "the beginning",
+        )
+        listing = self.hook.list_scheduled_events(
+            user=self.user,
+            organization=self.organization,
+            min_start_time=window_start,
+            sort="start_time:asc",
+            page_size=self.page_size,
+        )
+        progress = _Progress(self, window_start, started)
+        buffer: RowsByTable = {}
+        buffered_events = 0
+        pages = 0
+        last_start: datetime | None = None
+        workers = max(1, min(self.max_concurrency, self.hook.rate_limit))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="calendly-invitees") as pool:
+            for page in listing.pages():
+                pages += 1
+                self.stats.get("scheduled_events", _TableStats()).api_calls += 1
+                events = page.collection
+                for event in events:
+                    _extend(buffer, scheduled_event_rows(event))
+                if "invitees" in tables:
+                    for invitees in pool.map(self._list_invitees, events):
+                        for invitee in invitees:
+                            _extend(buffer, invitee_rows(invitee))
+                buffered_events += len(events)
+                if events and events[-1].start_time is not None:
+                    last_start = events[-1].start_time
+                if buffered_events >= self.chunk_size:
+                    self._flush(buffer, base, last_start)
+                    buffer, buffered_events = {}, 0
+                progress.page_done(pages, events)
+            if buffered_events:
+                self._flush(buffer, base, last_start)
+        with self.writer.transaction():
+            for state in base.values():
+                state.watermark = pass_started
+                state.pass_started_at = None
+                state.pass_mode = None
+                state.resume_from = None
+                state.last_success_at = self.clock()
+                self.writer.put_sync_state(state)
+        elapsed = time.monotonic() - started
+        for key in ("scheduled_events", "event_memberships", "event_guests", "invitees", "invitee_answers"):
+            if key in self.stats:
+                self.stats[key].seconds = elapsed
+        return {
+            "effective_mode": effective_mode,
+            "resumed": resumed,
+            "window_start": _iso(window_start),
+            "watermark": _iso(pass_started),
+            "scheduled_event_pages": pages,
+        }
+
+    def _plan_pass(
+        self, states: dict[str, SyncState | None], now: datetime
+    ) -> tuple[datetime, datetime | None, str, bool]:
+        """Decide where this pass starts: resume an unfinished one, read everything, or read the window."""
+        values = list(states.values())
+        unfinished = [s for s in values if s is not None and s.pass_started_at is not None]
+        if unfinished and len(unfinished) == len(values):
+            first = unfinished[0]
+            same_pass = all(s.pass_started_at == first.pass_started_at for s in unfinished)
+            # A full run may only resume a full pass; an incremental run may resume either.
+            if same_pass and (self.mode == "incremental" or all(s.pass_mode == "full" for s in unfinished)):  # noqa: S105
+                resume_points = [s.resume_from for s in unfinished]
+                start = None if any(p is None for p in resume_points) else min(p for p in resume_points if p)
+                if start is not None:
+                    start -= RESUME_OVERLAP
+                return first.pass_started_at or now, start, first.pass_mode or self.mode, True
+        watermarks = [s.watermark if s is not None else None for s in values]
+        if self.mode == "full" or any(w is None for w in watermarks):
+            return now, None, "full", False
+        return now, min(w for w in watermarks if w is not None) - self.lookback, "incremental", False
+
+    def _list_invitees(self, event: ScheduledEvent) -> list[Invitee]:
+        counter = event.invitees_counter
+        if counter is not None and counter.total == 0:
+            return []  # Calendly's total counts canceled invitees too: zero means there is nothing to list
+        listing = self.hook.list_event_invitees(event.uri, page_size=self.page_size)
+        items = list(listing)
+        with self._lock:
+            self.stats["invitees"].api_calls += listing.pages_fetched
+        return items
+
+    def _flush(self, buffer: RowsByTable, states: dict[str, SyncState], last_start: datetime | None) -> None:
+        """Commit one chunk together with the pass's progress, so a crash resumes right after it."""
+        rows = {key: value for key, value in buffer.items() if key in self.stats}
+        with self.writer.transaction():
+            self._record(self.writer.write_rows(rows))
+            if last_start is not None:
+                for state in states.values():
+                    state.resume_from = last_start
+                    self.writer.put_sync_state(state)
+
+
+def _extend(into: RowsByTable, rows: dict[str, list[dict[str, Any]]]) -> None:
+    for key, items in rows.items():
+        into.setdefault(key, []).extend(items)
+
+
+class _Progress:
+    """Log counts, rate and an ETA every few pages; the ETA comes from how far through the window we are."""
+
+    def __init__(self, sync: CalendlySqlSync, window_start: datetime | None, started: float) -> None:
+        self.sync = sync
+        self.window_start = window_start
+        self.started = started
+        self.events = 0
+        self.first_start: datetime | None = None
+        self.last_start: datetime | None = None
+        self.window_end: datetime | None = None
+        self._probed = False
+
+    def _probe_end(self) -> datetime | None:
+        """The window's last start time: one extra call, made only once a run is long enough to log."""
+        if not self._probed:
+            self._probed = True
+            latest = self.sync.hook.list_scheduled_events(
+                user=self.sync.user,
+                organization=self.sync.organization,
+                min_start_time=self.window_start,
+                sort="start_time:desc",
+                page_size=1,
+            )
+            first = next(iter(latest), None)
+            self.window_end = first.start_time if first is not None else None
+        return self.window_end
+
+    def page_done(self, pages: int, events: Sequence[ScheduledEvent]) -> None:
+        self.events += len(events)
+        if self.first_start is None and events:
+            self.first_start = events[0].start_time
+        if events and events[-1].start_time is not None:
+            self.last_start = events[-1].start_time
+        if pages % self.sync.log_every_pages:
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        stats = self.sync.stats
+        invitees = stats["invitees"].counts.rows if "invitees" in stats else 0
+        eta: float | None = None
+        done = "?"
+        end = self._probe_end()
+        start = self.window_start or self.first_start
+        if start is not None and end is not None and self.last_start is not None:
+            span = (end - start).total_seconds()
+            if span > 0:
+                fraction = min(1.0, max(1e-6, (self.last_start - start).total_seconds() / span))
+                done = f"{fraction * 100:.0f}%"
+                eta = elapsed * (1 - fraction) / fraction
+        log.info(
+            "Progress: %d pages, %d scheduled events, %d invitees committed, %d API calls, %.1f events/s, "
+            "window %s done, ETA %s",
+            pages,
+            self.events,
+            invitees,
+            self.sync.hook.call_count,
+            self.events / elapsed,
+            done,
+            _format_eta(eta),
+        )
+
+
+# --- the operator ----------------------------------------------------------------------------------------------
+
+
+class CalendlyToSqlOperator(BaseOperator):
+    """Copy Calendly event types, scheduled events and invitees into SQL tables, upserting by primary key.
+
+    Works with any warehouse reachable through a common-sql ``DbApiHook``; tested on SQLite, DuckDB and
+    PostgreSQL. Tables are created if missing (see :mod:`~airflow_provider_calendly.transfers.sql_writer` for
+    the schema), and each table is declared as an outlet Asset (:func:`calendly_table_asset`) so downstream
+    DAGs can be scheduled on it. The XCom is a small summary dict (rows, calls, time per table), never data.
+
+    :param sql_conn_id: Warehouse connection (any common-sql DB-API connection; ``sqlite``, ``postgres``,
+        ``duckdb``). (templated)
+    :param calendly_conn_id: The ``calendly`` connection. (templated)
+    :param resources: Any of ``event_types``, ``scheduled_events``, ``invitees``.
+    :param organization: Organization UUID or URI; default: the token owner's organization. (templated)
+    :param user: User UUID or URI, to sync one user's data. (templated)
+    :param table_prefix: Prefix of the table names; a safe SQL identifier. (templated)
+    :param schema: Schema to create the tables in; default: the connection's default. (templated)
+    :param mode: ``incremental`` (re-read a start-time window; see the module docs) or ``full``. (templated)
+    :param lookback: How far before the last pass an incremental run starts reading (default 30 days).
+    :param chunk_size: Scheduled events per committed chunk (with their invitees).
+    :param page_size: Items per Calendly API page (1-100).
+    :param max_concurrency: Invitee listings in flight at once; the connection's rate limit still applies.
+    """
+
+    template_fields: Sequence[str] = (
+        "sql_conn_id",
+        "calendly_conn_id",
+        "organization",
+        "user",
+        "table_prefix",
+        "schema",
+        "mode",
+    )
+    ui_color = "#006bff"
+
+    def __init__(
+        self,
+        *,
+        sql_conn_id: str,
+        calendly_conn_id: str = CalendlyHook.default_conn_name,
+        resources: Sequence[str] = RESOURCES,
+        organization: str | None = None,
+        user: str | None = None,
+        table_prefix: str = "calendly_",
+        schema: str | None = None,
+        mode: str = "incremental",
+        lookback: timedelta = DEFAULT_LOOKBACK,
+        chunk_size: int = 500,
+        page_size: int = MAX_PAGE_SIZE,
+        max_concurrency: int = 4,
+        **kwargs: Any,
+    ) -> None:
+        # ``resources`` is BaseOperator's executor-resources argument too, hence the distinct attribute name.
+        self.calendly_resources = validate_resources(resources)
+        if not _is_templated(mode):
+            validate_mode(mode)
+        if not _is_templated(table_prefix):
+            validate_identifier(table_prefix, what="table_prefix", allow_empty=True)
+        if schema is not None and not _is_templated(schema):
+            validate_identifier(schema, what="schema")
+        if not isinstance(lookback, timedelta) or lookback < timedelta(0):
+            raise CalendlyConfigError(f"lookback must be a non-negative timedelta, got {lookback!r}")
+        if not sql_conn_id:
+            raise CalendlyConfigError("sql_conn_id is required: the warehouse connection to write to")
+        if "outlets" not in kwargs and not any(_is_templated(v) for v in (sql_conn_id, table_prefix, schema)):
+            kwargs["outlets"] = [
+                calendly_table_asset(sql_conn_id, f"{table_prefix}{t}", schema=schema)
+                for t in tables_for_resources(self.calendly_resources)
+            ]
+        super().__init__(**kwargs)
+        self.sql_conn_id = sql_conn_id
+        self.calendly_conn_id = calendly_conn_id
+        self.organization = organization
+        self.user = user
+        self.table_prefix = table_prefix
+        self.schema = schema
+        self.mode = mode
+        self.lookback = lookback
+        self.chunk_size = chunk_size
+        self.page_size = page_size
+        self.max_concurrency = max_concurrency
+        self._summary: dict[str, Any] | None = None
+        self._sql_dialect: str | None = None
+
+    @cached_property
+    def hook(self) -> CalendlyHook:
+        """The Calendly hook."""
+        return CalendlyHook(calendly_conn_id=self.calendly_conn_id)
+
+    @cached_property
+    def sql_hook(self) -> DbApiHook:
+        """The warehouse's common-sql hook (a clear error if the connection is missing or not SQL)."""
+        return resolve_dbapi_hook(self.sql_conn_id)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        # Validate everything (templates are rendered now) before any API call or write.
+        validate_mode(self.mode)
+        validate_identifier(self.table_prefix, what="table_prefix", allow_empty=True)
+        if self.schema is not None:
+            validate_identifier(self.schema, what="schema")
+        _ = self.hook.settings  # a broken calendly connection fails here, before the warehouse is touched
+        writer = CalendlyTableWriter(self.sql_hook, self.table_prefix, schema=self.schema)
+        self._sql_dialect = writer.dialect.name
+        try:
+            summary = CalendlySqlSync(
+                hook=self.hook,
+                writer=writer,
+                resources=self.calendly_resources,
+                organization=self.organization,
+                user=self.user,
+                mode=self.mode,
+                lookback=self.lookback,
+                chunk_size=self.chunk_size,
+                page_size=self.page_size,
+                max_concurrency=self.max_concurrency,
+            ).run()
+        finally:
+            writer.close()
+        self._summary = summary
+        return summary
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Describe the run for OpenLineage: Calendly collections in, warehouse tables out.
+
+        Returns ``None`` when the OpenLineage provider is not installed (its imports are lazy on purpose).
+        """
+        try:
+            from airflow.providers.common.compat.openlineage.facet import Dataset
+            from airflow.providers.openlineage.extractors import OperatorLineage
+        except ImportError:
+            return None
+        base_url = self.hook.base_url if "settings" in self.hook.__dict__ else "https://api.calendly.com"
+        namespace = base_url.replace("https://", "calendly://").replace("http://", "calendly://")
+        inputs = [Dataset(namespace=namespace, name=resource) for resource in self.calendly_resources]
+        dialect = self._sql_dialect or "sql"
+        outputs = [
+            Dataset(
+                namespace=f"{dialect}://{self.sql_conn_id}",
+                name=f"{self.schema}.{self.table_prefix}{t}" if self.schema else f"{self.table_prefix}{t}",
+            )
+            for t in tables_for_resources(self.calendly_resources)
+        ]
+        return OperatorLineage(inputs=inputs, outputs=outputs)

@@ -1,0 +1,1083 @@
+"""Land Calendly objects in SQL tables: the documented schema, per-dialect DDL and idempotent upserts.
+
+:class:`CalendlyTableWriter` is the one place that knows the warehouse tables. It is used by
+:class:`~airflow_provider_calendly.transfers.calendly_to_sql.CalendlyToSqlOperator` (bulk, chunked sync) and
+can be reused on its own, e.g. to upsert a single invitee from a webhook payload::
+
+    writer = CalendlyTableWriter(PostgresHook("warehouse"), "calendly_")
+    writer.ensure_tables()
+    writer.upsert_invitees([payload], scheduled_event_uri=payload["scheduled_event"]["uri"])
+    writer.close()
+
+Schema (``<prefix>`` is the table prefix, ``calendly_`` by default; every table also has ``raw``, the whole
+object as JSON, and ``_synced_at``, when this row was last written):
+
+========================== ===================================== ===========================================
+table                      primary key                           one row per
+========================== ===================================== ===========================================
+``<prefix>event_types``    ``uri``                               event type
+``<prefix>scheduled_events`` ``uri``                             scheduled event (meeting)
+``<prefix>event_memberships`` ``scheduled_event_uri, position``  host of a scheduled event
+``<prefix>event_guests``   ``scheduled_event_uri, position``     guest added to a scheduled event
+``<prefix>invitees``       ``uri``                               invitee; carries ``scheduled_event_uri``
+                                                                 and its no-show status (``is_no_show``)
+``<prefix>invitee_answers`` ``invitee_uri, position``            answer to a booking question
+``<prefix>sync_state``     ``table_name, scope``                 incremental-sync state of a table
+========================== ===================================== ===========================================
+
+Column types follow the warehouse's dialect: timestamps are ``TIMESTAMPTZ`` on PostgreSQL and DuckDB
+(ISO 8601 UTC text on SQLite, which has no timestamp type), booleans are ``BOOLEAN`` (0/1 on SQLite), nested
+objects are ``JSONB`` on PostgreSQL, ``JSON`` on DuckDB and JSON text elsewhere. :data:`TABLES` lists every
+column with its type and meaning.
+
+Writes are upserts by primary key (``INSERT … ON CONFLICT … DO UPDATE`` on SQLite ≥ 3.24, PostgreSQL and
+DuckDB; delete-then-insert inside the same transaction on any other DB-API dialect), and the child rows of
+every written parent are replaced, so writing the same objects twice never duplicates a row. Rows go out as
+multi-row ``INSERT … VALUES`` statements, the fastest path every DB-API driver shares.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from airflow_provider_calendly.exceptions import CalendlyConfigError
+from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
+
+if TYPE_CHECKING:
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+__all__ = [
+    "CHILD_TABLES",
+    "RESOURCE_TABLES",
+    "TABLES",
+    "CalendlyTableWriter",
+    "Column",
+    "ColumnType",
+    "SqlDialect",
+    "SyncState",
+    "TableSpec",
+    "UpsertCounts",
+    "detect_dialect",
+    "validate_identifier",
+]
+
+log = logging.getLogger(__name__)
+
+_IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def validate_identifier(value: Any, *, what: str, allow_empty: bool = False) -> str:
+    """Return ``value`` if it is a safe, unquoted SQL identifier (letters, digits, ``_``; no leading digit).
+
+    Table names are built from it and never quoted, so anything else is refused rather than escaped.
+    """
+    if not isinstance(value, str):
+        raise CalendlyConfigError(f"{what} must be a string, got {type(value).__name__}")
+    if value == "" and allow_empty:
+        return value
+    if not value or len(value) > 48 or not set(value) <= _IDENTIFIER_CHARS or value[0].isdigit():
+        raise CalendlyConfigError(
+            f"{what} {value!r} is not a safe SQL identifier: use 1-48 letters, digits or underscores, "
+            "not starting with a digit"
+        )
+    return value
+
+
+# --- the schema ----------------------------------------------------------------------------------------------
+
+
+class ColumnType(str, Enum):
+    """Logical column types, mapped to each dialect's own types by :class:`SqlDialect`."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    TIMESTAMP = "timestamp"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its name, logical type and what it holds."""
+
+    name: str
+    type: ColumnType
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table: name suffix (after the prefix), columns, primary key, and the parent link of child tables."""
+
+    key: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    description: str
+    parent_column: str | None = None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+T, I, B, TS, J = ColumnType.TEXT, ColumnType.INTEGER, ColumnType.BOOLEAN, ColumnType.TIMESTAMP, ColumnType.JSON  # noqa: E741
+
+_RAW = Column("raw", J, "the whole object as Calendly returned it")
+_SYNCED = Column("_synced_at", TS, "when this row was last written by a sync")
+
+TABLES: dict[str, TableSpec] = {
+    spec.key: spec
+    for spec in (
+        TableSpec(
+            "event_types",
+            (
+                Column("uri", T, "event type URI"),
+                Column("name", T),
+                Column("slug", T),
+                Column("active", B),
+                Column("kind", T, "solo or group"),
+                Column("type", T, "StandardEventType or AdhocEventType"),
+                Column("pooling_type", T, "round_robin, collective, … or null"),
+                Column("booking_method", T),
+                Column("duration", I, "minutes"),
+                Column("duration_options", J),
+                Column("color", T),
+                Column("scheduling_url", T),
+                Column("secret", B),
+                Column("admin_managed", B),
+                Column("position", I),
+                Column("locale", T),
+                Column("internal_note", T),
+                Column("description_plain", T),
+                Column("description_html", T),
+                Column("profile_owner", T, "URI of the owning user or team"),
+                Column("profile", J),
+                Column("custom_questions", J),
+                Column("locations", J),
+                Column("created_at", TS),
+                Column("updated_at", TS),
+                Column("deleted_at", TS),
+                _RAW,
+                _SYNCED,
+            ),
+            ("uri",),
+            "event types of the organization or user",
+        ),
+        TableSpec(
+            "scheduled_events",
+            (
+                Column("uri", T, "scheduled event URI"),
+                Column("name", T),
+                Column("status", T, "active or canceled"),
+                Column("start_time", TS),
+                Column("end_time", TS),
+                Column("event_type", T, "event type URI"),
+                Column("location_type", T),
+                Column("location", J),
+                Column("invitees_total", I),
+                Column("invitees_active", I),
+                Column("invitees_limit", I),
+                Column("meeting_notes_plain", T),
+                Column("meeting_notes_html", T),
+                Column("canceled_at", TS),
+                Column("cancellation", J),
+                Column("calendar_event", J),
+                Column("created_at", TS),
+                Column("updated_at", TS),
+                _RAW,
+                _SYNCED,
+            ),
+            ("uri",),
+            "scheduled events (meetings)",
+        ),
+        TableSpec(
+            "event_memberships",
+            (
+                Column("scheduled_event_uri", T),
+                Column("position", I, "index in the event's event_memberships list"),
+                Column("user_uri", T),
+                Column("user_email", T),
+                Column("user_name", T),
+                Column("buffered_start_time", TS),
+                Column("buffered_end_time", TS),
+                _RAW,
+                _SYNCED,
+            ),
+            ("scheduled_event_uri", "position"),
+            "hosts of each scheduled event",
+            parent_column="scheduled_event_uri",
+        ),
+        TableSpec(
+            "event_guests",
+            (
+                Column("scheduled_event_uri", T),
+                Column("position", I, "index in the event's event_guests list"),
+                Column("email", T),
+                Column("created_at", TS),
+                Column("updated_at", TS),
+                _RAW,
+                _SYNCED,
+            ),
+            ("scheduled_event_uri", "position"),
+            "guests added to each scheduled event",
+            parent_column="scheduled_event_uri",
+        ),
+        TableSpec(
+            "invitees",
+            (
+                Column("uri", T, "invitee URI"),
+                Column("scheduled_event_uri", T),
+                Column("email", T),
+                Column("name", T),
+                Column("first_name", T),
+                Column("last_name", T),
+                Column("status", T, "active or canceled"),
+                Column("timezone", T),
+                Column("is_no_show", B, "marked as a no-show"),
+                Column("no_show_created_at", TS),
+                Column("no_show", J),
+                Column("rescheduled", B),
+                Column("old_invitee", T),
+                Column("new_invitee", T),
+                Column("canceled_at", TS),
+                Column("cancellation", J),
+                Column("tracking", J),
+                Column("payment", J),
+                Column("reconfirmation", J),
+                Column("text_reminder_number", T),
+                Column("routing_form_submission", T),
+                Column("scheduling_method", T),
+                Column("invitee_scheduled_by", T),
+                Column("cancel_url", T),
+                Column("reschedule_url", T),
+                Column("created_at", TS),
+                Column("updated_at", TS),
+                _RAW,
+                _SYNCED,
+            ),
+            ("uri",),
+            "invitees of each scheduled event",
+        ),
+        TableSpec(
+            "invitee_answers",
+            (
+                Column("invitee_uri", T),
+                Column("position", I, "index in the invitee's questions_and_answers list"),
+                Column("scheduled_event_uri", T),
+                Column("question", T),
+                Column("answer", T),
+                Column("question_position", I, "Calendly's own position of the question"),
+                _RAW,
+                _SYNCED,
+            ),
+            ("invitee_uri", "position"),
+            "answers to booking questions (questions_and_answers)",
+            parent_column="invitee_uri",
+        ),
+        TableSpec(
+            "sync_state",
+            (
+                Column("table_name", T, "table key, e.g. scheduled_events"),
+                Column("scope", T, "organization or user URI the sync covers"),
+                Column("watermark", TS, "start of the last complete pass; the next window starts here - lookback"),
+                Column("pass_started_at", TS, "start of an unfinished pass (null when none)"),
+                Column("pass_mode", T, "full or incremental"),
+                Column("resume_from", TS, "start_time up to which the unfinished pass is committed"),
+                Column("last_success_at", TS),
+                Column("updated_at", TS),
+            ),
+            ("table_name", "scope"),
+            "incremental sync state (watermarks)",
+        ),
+    )
+}
+
+#: Tables written for each resource name the operator accepts (the parent first, then its children).
+RESOURCE_TABLES: dict[str, tuple[str, ...]] = {
+    "event_types": ("event_types",),
+    "scheduled_events": ("scheduled_events", "event_memberships", "event_guests"),
+    "invitees": ("invitees", "invitee_answers"),
+}
+#: Child tables of each parent table.
+CHILD_TABLES: dict[str, tuple[str, ...]] = {
+    "scheduled_events": ("event_memberships", "event_guests"),
+    "invitees": ("invitee_answers",),
+}
+
+
+# --- rows from models ----------------------------------------------------------------------------------------
+
+
+def _raw(model: BaseModel, *, drop: Iterable[str] = ()) -> dict[str, Any]:
+    data = model.model_dump(mode="json", exclude_unset=True)
+    for key in drop:
+        data.pop(key, None)
+    return data
+
+
+def _dump(model: BaseModel | None) -> Any:
+    return model.model_dump(mode="json", exclude_unset=True) if model is not None else None
+
+
+def event_type_row(item: EventType) -> dict[str, Any]:
+    """Flatten an event type into its ``event_types`` row (without ``_synced_at``)."""
+    return {
+        "uri": item.uri,
+        "name": item.name,
+        "slug": item.slug,
+        "active": item.active,
+        "kind": item.kind,
+        "type": item.type,
+        "pooling_type": item.pooling_type,
+        "booking_method": item.booking_method,
+        "duration": item.duration,
+        "duration_options": item.duration_options,
+        "color": item.color,
+        "scheduling_url": item.scheduling_url,
+        "secret": item.secret,
+        "admin_managed": item.admin_managed,
+        "position": item.position,
+        "locale": item.locale,
+        "internal_note": item.internal_note,
+        "description_plain": item.description_plain,
+        "description_html": item.description_html,
+        "profile_owner": item.profile.owner if item.profile else None,
+        "profile": _dump(item.profile),
+        "custom_questions": [_dump(q) for q in item.custom_questions],
+        "locations": item.locations,
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+        "deleted_at": item.deleted_at,
+        "raw": _raw(item),
+    }
+
+
+def scheduled_event_rows(event: ScheduledEvent) -> dict[str, list[dict[str, Any]]]:
+    """Rows of a scheduled event: its ``scheduled_events`` row plus its memberships and guests."""
+    counter = event.invitees_counter
+    parent = {
+        "uri": event.uri,
+        "name": event.name,
+        "status": event.status,
+        "start_time": event.start_time,
+        "end_time": event.end_time,
+        "event_type": event.event_type,
+        "location_type": event.location.type if event.location else None,
+        "location": _dump(event.location),
+        "invitees_total": counter.total if counter else None,
+        "invitees_active": counter.active if counter else None,
+        "invitees_limit": counter.limit if counter else None,
+        "meeting_notes_plain": event.meeting_notes_plain,
+        "meeting_notes_html": event.meeting_notes_html,
+        "canceled_at": event.cancellation.created_at if event.cancellation else None,
+        "cancellation": _dump(event.cancellation),
+        "calendar_event": _dump(event.calendar_event),
+        "created_at": event.created_at,
+        "updated_at": event.updated_at,
+        "raw": _raw(event),
+    }
+    memberships = [
+        {
+            "scheduled_event_uri": event.uri,
+            "position": i,
+            "user_uri": m.user,
+            "user_email": m.user_email,
+            "user_name": m.user_name,
+            "buffered_start_time": m.buffered_start_time,
+            "buffered_end_time": m.buffered_end_time,
+            "raw": _raw(m),
+        }
+        for i, m in enumerate(event.event_memberships)
+    ]
+    guests = [
+        {
+            "scheduled_event_uri": event.uri,
+            "position": i,
+            "email": g.email,
+            "created_at": g.created_at,
+            "updated_at": g.updated_at,
+            "raw": _raw(g),
+        }
+        for i, g in enumerate(event.event_guests)
+    ]
+    return {"scheduled_events": [parent], "event_memberships": memberships, "event_guests": guests}
+
+
+def invitee_rows(invitee: Invitee, *, scheduled_event_uri: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Rows of an invitee: its ``invitees`` row plus one ``invitee_answers`` row per answered question."""
+    event_uri = invitee.event or scheduled_event_uri
+    if event_uri is None:
+        nested = getattr(invitee, "scheduled_event", None)
+        event_uri = getattr(nested, "uri", None) or (nested.get("uri") if isinstance(nested, dict) else None)
+    no_show = invitee.no_show
+    parent = {
+        "uri": invitee.uri,
+        "scheduled_event_uri": event_uri,
+        "email": invitee.email,
+        "name": invitee.name,
+        "first_name": invitee.first_name,
+        "last_name": invitee.last_name,
+        "status": invitee.status,
+        "timezone": invitee.timezone,
+        "is_no_show": no_show is not None,
+        "no_show_created_at": no_show.created_at if no_show else None,
+        "no_show": _dump(no_show),
+        "rescheduled": invitee.rescheduled,
+        "old_invitee": invitee.old_invitee,
+        "new_invitee": invitee.new_invitee,
+        "canceled_at": invitee.cancellation.created_at if invitee.cancellation else None,
+        "cancellation": _dump(invitee.cancellation),
+        "tracking": _dump(invitee.tracking),
+        "payment": _dump(invitee.payment),
+        "reconfirmation": _dump(invitee.reconfirmation),
+        "text_reminder_number": invitee.text_reminder_number,
+        "routing_form_submission": invitee.routing_form_submission,
+        "scheduling_method": invitee.scheduling_method,
+        "invitee_scheduled_by": invitee.invitee_scheduled_by,
+        "cancel_url": invitee.cancel_url,
+        "reschedule_url": invitee.reschedule_url,
+        "created_at": invitee.created_at,
+        "updated_at": invitee.updated_at,
+        # A webhook payload embeds the whole scheduled event; it has its own table, so keep raw API-shaped.
+        "raw": _raw(invitee, drop=("scheduled_event",)),
+    }
+    answers = [
+        {
+            "invitee_uri": invitee.uri,
+            "position": i,
+            "scheduled_event_uri": event_uri,
+            "question": qa.question,
+            "answer": qa.answer,
+            "question_position": qa.position,
+            "raw": _raw(qa),
+        }
+        for i, qa in enumerate(invitee.questions_and_answers)
+    ]
+    return {"invitees": [parent], "invitee_answers": answers}
+
+
+# --- dialects ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SqlDialect:
+    """How one warehouse spells types, parameters, upserts and transactions.
+
+    :param name: ``sqlite``, ``postgresql``, ``duckdb`` or ``generic``.
+    :param placeholder: DB-API parameter marker (``?`` or ``%s``).
+    :param types: DDL type of each logical column type.
+    :param key_type: DDL type of text primary-key columns (some engines cannot index unbounded text).
+    :param on_conflict: Upsert with ``INSERT … ON CONFLICT (pk) DO UPDATE``; else delete-then-insert.
+    :param json_cast: SQL type to ``CAST`` JSON parameters to (``JSONB`` on PostgreSQL), or ``None``.
+    :param timestamps_as_text: Bind timestamps as ISO 8601 UTC text (SQLite has no timestamp type).
+    :param naive_utc_timestamps: Bind timestamps as naive UTC datetimes (generic ``TIMESTAMP`` columns).
+    :param booleans_as_int: Bind booleans as 0/1.
+    :param max_params: Parameters allowed in one statement.
+    :param max_rows: Rows in one ``INSERT … VALUES`` statement.
+    :param bulk: How a batch of rows is sent: ``values`` (multi-row ``INSERT … VALUES``, any driver),
+        ``executemany`` (one prepared single-row statement; SQLite in-process, psycopg 3's pipeline) or
+        ``unnest`` (one array parameter per column: ``INSERT … SELECT unnest(?::T[]), …``; DuckDB, whose
+        binder is slow with thousands of scalar parameters).
+    :param begin: Statement that opens a transaction explicitly, if the driver does not do it implicitly.
+    """
+
+    name: str
+    placeholder: str
+    types: Mapping[ColumnType, str]
+    key_type: str
+    on_conflict: bool
+    json_cast: str | None = None
+    timestamps_as_text: bool = False
+    naive_utc_timestamps: bool = False
+    booleans_as_int: bool = False
+    max_params: int = 2000
+    max_rows: int = 500
+    begin: str | None = None
+    bulk: str = "values"
+
+
+def _sqlite_max_params() -> int:
+    # SQLITE_MAX_VARIABLE_NUMBER is 32766 since 3.32.0 and 999 before.
+    return 32000 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+
+
+_BASE_TYPES = {T: "TEXT", I: "BIGINT", B: "BOOLEAN", TS: "TIMESTAMP", J: "TEXT"}
+
+DIALECTS: dict[str, SqlDialect] = {
+    "sqlite": SqlDialect(
+        name="sqlite",
+        placeholder="?",
+        # JSON stays TEXT: a declared "JSON" type would get NUMERIC affinity and coerce numeric-looking text.
+        types={T: "TEXT", I: "INTEGER", B: "BOOLEAN", TS: "TIMESTAMP", J: "TEXT"},
+        key_type="TEXT",
+        on_conflict=sqlite3.sqlite_version_info >= (3, 24, 0),
+        timestamps_as_text=True,
+        booleans_as_int=True,
+        max_params=_sqlite_max_params(),
+        max_rows=500,
+        begin="BEGIN",
+        bulk="executemany",
+    ),
+    "postgresql": SqlDialect(
+        name="postgresql",
+        placeholder="%s",
+        types={T: "TEXT", I: "BIGINT", B: "BOOLEAN", TS: "TIMESTAMPTZ", J: "JSONB"},
+        key_type="TEXT",
+        on_conflict=True,
+        json_cast="JSONB",
+        max_params=60000,
+        max_rows=1000,
+    ),
+    "duckdb": SqlDialect(
+        name="duckdb",
+        placeholder="?",
+        types={T: "VARCHAR", I: "BIGINT", B: "BOOLEAN", TS: "TIMESTAMPTZ", J: "JSON"},
+        key_type="VARCHAR",
+        on_conflict=True,
+        max_params=30000,
+        max_rows=5000,
+        begin="BEGIN TRANSACTION",
+        bulk="unnest",
+    ),
+}
+
+
+def _generic_dialect(placeholder: str) -> SqlDialect:
+    return SqlDialect(
+        name="generic",
+        placeholder=placeholder,
+        types=_BASE_TYPES,
+        key_type="VARCHAR(512)",
+        on_conflict=False,
+        naive_utc_timestamps=True,
+        max_params=2000,
+        max_rows=500,
+    )
+
+
+def detect_dialect(hook: DbApiHook) -> SqlDialect:
+    """Pick the dialect from the hook's connection type, falling back to common-sql's ``dialect_name``."""
+    names: list[str] = [str(getattr(type(hook), "conn_type", "") or "").lower(), type(hook).__name__.lower()]
+    try:
+        names.append(str(hook.dialect_name or "").lower())
+    except Exception:  # dialect_name may need the connection or SQLAlchemy; the class is enough then
+        log.debug("could not read dialect_name of %s", type(hook).__name__, exc_info=True)
+    for candidate in names:
+        if "sqlite" in candidate:
+            return DIALECTS["sqlite"]
+        if "duckdb" in candidate:
+            return DIALECTS["duckdb"]
+        if "postgres" in candidate:
+            return DIALECTS["postgresql"]
+    placeholder = getattr(hook, "placeholder", "%s") or "%s"
+    return _generic_dialect(placeholder)
+
+
+# --- results and state ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class UpsertCounts:
+    """Rows written to one table: how many were new, how many replaced an existing row, how many were dropped.
+
+    ``deleted`` counts child rows that no longer exist on their parent (e.g. a removed guest).
+    """
+
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+    def add(self, other: UpsertCounts) -> None:
+        self.rows += other.rows
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.deleted += other.deleted
+
+    def as_dict(self) -> dict[str, int]:
+        return {"rows": self.rows, "inserted": self.inserted, "updated": self.updated, "deleted": self.deleted}
+
+
+@dataclass
+class SyncState:
+    """The ``sync_state`` row of one table and scope."""
+
+    table_name: str
+    scope: str
+    watermark: datetime | None = None
+    pass_started_at: datetime | None = None
+    pass_mode: str | None = None
+    resume_from: datetime | None = None
+    last_success_at: datetime | None = None
+    updated_at: datetime | None = field(default=None)
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """Read a timestamp back from any driver (datetime, or ISO text from SQLite) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a timestamp, got {type(value).__name__}")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+# --- the writer ----------------------------------------------------------------------------------------------
+
+Row = dict[str, Any]
+RowsByTable = dict[str, list[Row]]
+
+
+class CalendlyTableWriter:
+    """Create the Calendly tables in a warehouse and upsert Calendly objects into them.
+
+    One writer holds one DB-API connection (opened on first use; :meth:`close` it, or use the writer as a
+    context manager). Every ``upsert_*`` call is atomic: inside :meth:`transaction` it joins that
+    transaction, otherwise it commits on its own.
+
+    :param dbapi_hook: Any common-sql ``DbApiHook`` (SQLite, PostgreSQL, DuckDB, or another dialect).
+    :param table_prefix: Prefix of every table name; a safe SQL identifier (may be empty).
+    :param schema: Schema (namespace) to create the tables in; default: the connection's default.
+    :param dialect: Force a dialect (``sqlite``, ``postgresql``, ``duckdb``, ``generic``); default: detected.
+    :param synced_at: Value of ``_synced_at`` for rows written; default: the time of each write.
+    """
+
+    def __init__(
+        self,
+        dbapi_hook: DbApiHook,
+        table_prefix: str = "calendly_",
+        *,
+        schema: str | None = None,
+        dialect: str | None = None,
+        synced_at: datetime | None = None,
+    ) -> None:
+        self.hook = dbapi_hook
+        self.table_prefix = validate_identifier(table_prefix, what="table_prefix", allow_empty=True)
+        self.schema = validate_identifier(schema, what="schema") if schema is not None else None
+        if dialect is None:
+            self.dialect = detect_dialect(dbapi_hook)
+        elif dialect in DIALECTS:
+            self.dialect = DIALECTS[dialect]
+        elif dialect == "generic":
+            self.dialect = _generic_dialect(getattr(dbapi_hook, "placeholder", "%s") or "%s")
+        else:
+            raise CalendlyConfigError(f"unknown dialect {dialect!r}; use one of {[*DIALECTS, 'generic']}")
+        self.synced_at = synced_at
+        self._conn: Any = None
+        self._depth = 0
+        self._tx_synced_at: datetime | None = None
+        self._sql_cache: dict[tuple[str, str, int], str] = {}
+        self._converters = {key: self._row_converter(spec) for key, spec in TABLES.items()}
+
+    # -- names and lifecycle --
+
+    def table_name(self, key: str) -> str:
+        """Return the (schema-qualified) name of table ``key`` (e.g. ``invitees`` → ``calendly_invitees``)."""
+        if key not in TABLES:
+            raise CalendlyConfigError(f"unknown table {key!r}; known: {sorted(TABLES)}")
+        name = f"{self.table_prefix}{key}"
+        return f"{self.schema}.{name}" if self.schema else name
+
+    @property
+    def connection(self) -> Any:
+        """The DB-API connection, opened on first use."""
+        if self._conn is None:
+            self._conn = self.hook.get_conn()
+            if self.dialect.name == "generic" and getattr(self.hook, "supports_autocommit", False):
+                self.hook.set_autocommit(self._conn, False)
+        return self._conn
+
+    def close(self) -> None:
+        """Roll back anything uncommitted and close the connection."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.rollback()
+        except Exception:  # nothing to roll back, or the driver refuses outside a transaction
+            log.debug("rollback before close failed", exc_info=True)
+        conn.close()
+
+    def __enter__(self) -> CalendlyTableWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one atomic commit: all of them land, or (on any exception) none does."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        conn = self.connection
+        if self.dialect.begin:
+            self.execute(self.dialect.begin)
+        self._depth = 1
+        self._tx_synced_at = self.synced_at or datetime.now(timezone.utc)
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            conn.rollback()
+            raise
+        self._depth = 0
+        conn.commit()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run one statement on the writer's connection and return its rows (if it has any)."""
+        cursor = self._cursor()
+        try:
+            if params:
+                cursor.execute(sql, params)
+            else:
+                cursor.execute(sql)
+            if cursor.description is None:
+                return []
+            return [tuple(r) for r in cursor.fetchall()]
+        finally:
+            self._release(cursor)
+
+    def _cursor(self) -> Any:
+        # A DuckDB "cursor" is a second connection with its own transaction: use the connection itself.
+        return self.connection if self.dialect.name == "duckdb" else self.connection.cursor()
+
+    def _release(self, cursor: Any) -> None:
+        if cursor is not self._conn:
+            cursor.close()
+
+    # -- DDL --
+
+    def create_table_sql(self, key: str) -> str:
+        """Return this dialect's ``CREATE TABLE IF NOT EXISTS`` statement for table ``key``."""
+        spec = TABLES[key]
+        cols = []
+        for col in spec.columns:
+            ddl_type = self.dialect.key_type if col.name in spec.primary_key and col.type is T else None
+            cols.append(f"{col.name} {ddl_type or self.dialect.types[col.type]}")
+        cols.append(f"PRIMARY KEY ({', '.join(spec.primary_key)})")
+        return f"CREATE TABLE IF NOT EXISTS {self.table_name(key)} ({', '.join(cols)})"
+
+    def ensure_tables(self, keys: Iterable[str] | None = None) -> None:
+        """Create the given tables (default: all of them) and ``sync_state`` if they do not exist yet."""
+        wanted = list(dict.fromkeys([*(keys if keys is not None else TABLES), "sync_state"]))
+        with self.transaction():
+            for key in wanted:
+                self.execute(self.create_table_sql(key))
+
+    def count(self, key: str) -> int:
+        """Return the number of rows in table ``key``."""
+        return int(self.execute(f"SELECT COUNT(*) FROM {self.table_name(key)}")[0][0])
+
+    # -- values --
+
+    def _row_converter(self, spec: TableSpec) -> Callable[[Row, datetime], list[Any]]:
+        d = self.dialect
+        converters: list[tuple[str, Callable[[Any], Any]]] = []
+        for col in spec.columns:
+            if col.type is J:
+                converters.append((col.name, _json_text))
+            elif col.type is TS:
+                if d.timestamps_as_text:
+                    converters.append((col.name, _ts_text))
+                elif d.naive_utc_timestamps:
+                    converters.append((col.name, _ts_naive))
+                else:
+                    converters.append((col.name, _ts_aware))
+            elif col.type is B and d.booleans_as_int:
+                converters.append((col.name, _bool_int))
+            else:
+                converters.append((col.name, _identity))
+
+        def convert(row: Row, synced_at: datetime) -> list[Any]:
+            values = []
+            for name, fn in converters:
+                values.append(fn(synced_at if name == "_synced_at" else row.get(name)))
+            return values
+
+        return convert
+
+    def _placeholder(self, col: Column) -> str:
+        ph = self.dialect.placeholder
+        if col.type is J and self.dialect.json_cast:
+            return f"CAST({ph} AS {self.dialect.json_cast})"
+        return ph
+
+    def _insert_sql(self, key: str, nrows: int, *, upsert: bool) -> str:
+        cache_key = (key, "upsert" if upsert else "insert", nrows)
+        sql = self._sql_cache.get(cache_key)
+        if sql is None:
+            spec = TABLES[key]
+            row = "(" + ", ".join(self._placeholder(c) for c in spec.columns) + ")"
+            sql = (
+                f"INSERT INTO {self.table_name(key)} ({', '.join(spec.column_names)}) VALUES {', '.join([row] * nrows)}"
+            )
+            if upsert:
+                sql += self._on_conflict_clause(spec)
+            self._sql_cache[cache_key] = sql
+        return sql
+
+    @staticmethod
+    def _on_conflict_clause(spec: TableSpec) -> str:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in spec.column_names if c not in spec.primary_key)
+        return f" ON CONFLICT ({', '.join(spec.primary_key)}) DO UPDATE SET {updates}"
+
+    def _batches(self, items: Sequence[Any], width: int) -> Iterator[Sequence[Any]]:
+        size = max(1, min(self.dialect.max_rows, self.dialect.max_params // max(1, width)))
+        for start in range(0, len(items), size):
+            yield items[start : start + size]
+
+    def _where_in(self, column: str, values: Sequence[str]) -> Iterator[tuple[str, list[Any]]]:
+        """``column IN (…)`` conditions covering ``values``, with their parameters, batch by batch.
+
+        PostgreSQL and DuckDB take the whole list as one array parameter (short SQL, cheap to parse);
+        other dialects get one placeholder per value.
+        """
+        ph = self.dialect.placeholder
+        if self.dialect.name == "postgresql":
+            yield f"{column} = ANY({ph})", [list(values)]
+        elif self.dialect.name == "duckdb":
+            yield f"{column} IN (SELECT unnest({ph}::VARCHAR[]))", [list(values)]
+        else:
+            for batch in self._batches(values, 1):
+                yield f"{column} IN ({', '.join([ph] * len(batch))})", list(batch)
+
+    def _existing_keys(self, key: str, uris: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for condition, params in self._where_in("uri", uris):
+            found.update(
+                r[0] for r in self.execute(f"SELECT uri FROM {self.table_name(key)} WHERE {condition}", params)
+            )
+        return found
+
+    def _count_children(self, key: str, parents: Sequence[str]) -> int:
+        total = 0
+        for condition, params in self._where_in(str(TABLES[key].parent_column), parents):
+            total += int(self.execute(f"SELECT COUNT(*) FROM {self.table_name(key)} WHERE {condition}", params)[0][0])
+        return total
+
+    def _delete_where_in(self, key: str, column: str, values: Sequence[str]) -> None:
+        for condition, params in self._where_in(column, values):
+            self.execute(f"DELETE FROM {self.table_name(key)} WHERE {condition}", params)
+
+    @cached_property
+    def _bulk(self) -> str:
+        """The bulk strategy for this connection: psycopg 3 pipelines ``executemany``; psycopg2 does not."""
+        if self.dialect.name == "postgresql":
+            module = type(self.connection).__module__
+            return "executemany" if module == "psycopg" or module.startswith("psycopg.") else "values"
+        return self.dialect.bulk
+
+    def _unnest_sql(self, key: str, *, upsert: bool) -> str:
+        cache_key = (key, "unnest-upsert" if upsert else "unnest", 0)
+        sql = self._sql_cache.get(cache_key)
+        if sql is None:
+            spec = TABLES[key]
+            ph = self.dialect.placeholder
+            selects = ", ".join(
+                f"unnest({ph}::{self.dialect.key_type if c.name in spec.primary_key and c.type is T else self.dialect.types[c.type]}[])"
+                for c in spec.columns
+            )
+            sql = f"INSERT INTO {self.table_name(key)} ({', '.join(spec.column_names)}) SELECT {selects}"
+            if upsert:
+                sql += self._on_conflict_clause(spec)
+            self._sql_cache[cache_key] = sql
+        return sql
+
+    def _insert_rows(self, key: str, rows: Sequence[Row], *, upsert: bool) -> None:
+        if not rows:
+            return
+        spec = TABLES[key]
+        convert = self._converters[key]
+        synced_at = self._tx_synced_at or self.synced_at or datetime.now(timezone.utc)
+        width = len(spec.columns)
+        bulk = self._bulk
+        cursor = self._cursor()
+        try:
+            if bulk == "executemany":
+                cursor.executemany(self._insert_sql(key, 1, upsert=upsert), [convert(r, synced_at) for r in rows])
+            elif bulk == "unnest":
+                sql = self._unnest_sql(key, upsert=upsert)
+                for batch in self._batches(rows, 1):
+                    columns = zip(*(convert(r, synced_at) for r in batch), strict=True)
+                    cursor.execute(sql, [list(column) for column in columns])
+            else:
+                for batch in self._batches(rows, width):
+                    params: list[Any] = []
+                    for row in batch:
+                        params.extend(convert(row, synced_at))
+                    cursor.execute(self._insert_sql(key, len(batch), upsert=upsert), params)
+        finally:
+            self._release(cursor)
+
+    # -- writing --
+
+    def write_rows(self, rows_by_table: Mapping[str, Sequence[Row]]) -> dict[str, UpsertCounts]:
+        """Upsert already-flattened rows (parents by primary key; children replaced per parent), atomically.
+
+        Parent tables (``event_types``, ``scheduled_events``, ``invitees``) are upserted; the child rows of
+        every parent present in ``rows_by_table`` replace that parent's previous children. A parent listed
+        twice keeps its last version.
+
+        :param rows_by_table: Rows per table key, as built by :func:`scheduled_event_rows` and friends.
+        """
+        counts: dict[str, UpsertCounts] = {}
+        with self.transaction():
+            for key, rows in rows_by_table.items():
+                spec = TABLES[key]
+                if spec.parent_column is not None or not rows:
+                    continue
+                latest = {row["uri"]: row for row in rows}
+                uris = list(latest)
+                existing = self._existing_keys(key, uris)
+                if not self.dialect.on_conflict and existing:
+                    self._delete_where_in(key, "uri", sorted(existing))
+                self._insert_rows(key, list(latest.values()), upsert=self.dialect.on_conflict)
+                counts[key] = UpsertCounts(rows=len(uris), inserted=len(uris) - len(existing), updated=len(existing))
+                for child in CHILD_TABLES.get(key, ()):
+                    link = str(TABLES[child].parent_column)
+                    child_rows = [r for r in rows_by_table.get(child, ()) if r[link] in latest]
+                    counts[child] = self._replace_children(child, uris, child_rows)
+        return counts
+
+    def _replace_children(self, key: str, parents: Sequence[str], rows: Sequence[Row]) -> UpsertCounts:
+        spec = TABLES[key]
+        # Keep one row per primary key (the last), as a parent listed twice keeps its last version.
+        unique = {tuple(row[c] for c in spec.primary_key): row for row in rows}
+        before = self._count_children(key, parents)
+        if before:
+            self._delete_where_in(key, str(spec.parent_column), parents)
+        self._insert_rows(key, list(unique.values()), upsert=False)
+        n = len(unique)
+        return UpsertCounts(rows=n, inserted=max(0, n - before), updated=min(n, before), deleted=max(0, before - n))
+
+    def upsert_event_types(self, items: Iterable[EventType | Mapping[str, Any]]) -> dict[str, UpsertCounts]:
+        """Upsert event types into ``<prefix>event_types``."""
+        rows = [event_type_row(_as_model(EventType, item)) for item in items]
+        return self.write_rows({"event_types": rows})
+
+    def upsert_scheduled_events(self, events: Iterable[ScheduledEvent | Mapping[str, Any]]) -> dict[str, UpsertCounts]:
+        """Upsert scheduled events, replacing their ``event_memberships`` and ``event_guests`` rows."""
+        merged: RowsByTable = {"scheduled_events": [], "event_memberships": [], "event_guests": []}
+        for event in events:
+            _merge(merged, scheduled_event_rows(_as_model(ScheduledEvent, event)))
+        return self.write_rows(merged)
+
+    def upsert_invitees(
+        self,
+        invitees: Iterable[Invitee | Mapping[str, Any]],
+        *,
+        scheduled_event_uri: str | None = None,
+    ) -> dict[str, UpsertCounts]:
+        """Upsert invitees (API objects or webhook ``invitee.*`` payloads), replacing their answers.
+
+        :param invitees: Invitees as models or dicts.
+        :param scheduled_event_uri: Scheduled event of invitees that do not name it in ``event`` (webhook
+            payloads carry it as ``scheduled_event``, which is also understood).
+        """
+        merged: RowsByTable = {"invitees": [], "invitee_answers": []}
+        for invitee in invitees:
+            _merge(merged, invitee_rows(_as_model(Invitee, invitee), scheduled_event_uri=scheduled_event_uri))
+        return self.write_rows(merged)
+
+    # -- sync state --
+
+    def get_sync_state(self, table_name: str, scope: str) -> SyncState | None:
+        """Return the sync state of one table and scope, or ``None`` before its first sync."""
+        ph = self.dialect.placeholder
+        cols = TABLES["sync_state"].column_names
+        rows = self.execute(
+            f"SELECT {', '.join(cols)} FROM {self.table_name('sync_state')} WHERE table_name = {ph} AND scope = {ph}",
+            [table_name, scope],
+        )
+        if not rows:
+            return None
+        values = dict(zip(cols, rows[0], strict=True))
+        return SyncState(
+            table_name=values["table_name"],
+            scope=values["scope"],
+            watermark=_as_datetime(values["watermark"]),
+            pass_started_at=_as_datetime(values["pass_started_at"]),
+            pass_mode=values["pass_mode"],
+            resume_from=_as_datetime(values["resume_from"]),
+            last_success_at=_as_datetime(values["last_success_at"]),
+            updated_at=_as_datetime(values["updated_at"]),
+        )
+
+    def put_sync_state(self, state: SyncState) -> None:
+        """Insert or replace one ``sync_state`` row (atomically with the surrounding transaction, if any)."""
+        row: Row = {
+            "table_name": state.table_name,
+            "scope": state.scope,
+            "watermark": state.watermark,
+            "pass_started_at": state.pass_started_at,
+            "pass_mode": state.pass_mode,
+            "resume_from": state.resume_from,
+            "last_success_at": state.last_success_at,
+            "updated_at": datetime.now(timezone.utc),
+        }
+        ph = self.dialect.placeholder
+        with self.transaction():
+            if not self.dialect.on_conflict:
+                self.execute(
+                    f"DELETE FROM {self.table_name('sync_state')} WHERE table_name = {ph} AND scope = {ph}",
+                    [state.table_name, state.scope],
+                )
+            self._insert_rows("sync_state", [row], upsert=self.dialect.on_conflict)
+
+
+def _merge(into: RowsByTable, rows: Mapping[str, list[Row]]) -> None:
+    for key, items in rows.items():
+        into.setdefault(key, []).extend(items)
+
+
+def _as_model(model: type[Any], item: Any) -> Any:
+    return item if isinstance(item, model) else model.model_validate(item)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _ts_aware(value: Any) -> datetime | None:
+    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
+        return value  # the driver converts aware datetimes itself
+    return _as_datetime(value)
+
+
+def _ts_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    dt = value if isinstance(value, datetime) and value.tzinfo is timezone.utc else _as_datetime(value)
+    return dt.isoformat(timespec="microseconds") if dt is not None else None
+
+
+def _ts_naive(value: Any) -> datetime | None:
+    dt = _as_datetime(value)
+    return dt.replace(tzinfo=None) if dt is not None else None
+
+
+def _bool_int(value: Any) -> int | None:
+    return None if value is None else int(bool(value))

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Run the unit tests against another Airflow release line in a throwaway venv (default: the lowest supported,
+# 3.2.*). Dependencies come from uv's cache when warm. Usage: scripts/compat.sh ["3.2.*"] [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+AIRFLOW_SPEC="${1:-3.2.*}"
+shift || true
+UV=.venv/bin/uv
+[ -x "$UV" ] || UV=$(command -v uv)
+BASE_PYTHON=.venv/bin/python
+[ -x "$BASE_PYTHON" ] || BASE_PYTHON=$(command -v python3)
+
+VENV=$(mktemp -d "${TMPDIR:-/tmp}/calendly-compat-XXXXXX")
+trap 'rm -rf "$VENV"' EXIT
+
+"$UV" venv --quiet --python "$BASE_PYTHON" "$VENV"
+"$UV" pip install --quiet --python "$VENV/bin/python" -e ".[dev]" "apache-airflow==${AIRFLOW_SPEC}"
+"$VENV/bin/python" -c 'import airflow, sys; print(f"compat: Apache Airflow {airflow.__version__}, Python {sys.version.split()[0]}")'
+
+# Unit tests only: the browser, release, docs and compat tests exercise the install itself, not the code.
+if [ "$#" -eq 0 ]; then
+    set -- -m "not integration" --ignore=tests/ui --ignore=tests/docs --ignore=tests/test_release.py \
+        --ignore=tests/test_compat.py -q
+fi
+exec "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"

@@ -1,0 +1,100 @@
+"""Test session setup: a private AIRFLOW_HOME with a migrated SQLite metadata DB, and shared fixtures.
+
+Airflow reads ``AIRFLOW_HOME`` when it is first imported, so the environment is prepared here at import
+time, before any test module imports Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_DAGS = REPO_ROOT / "example_dags"
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="calendly-airflow-home-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(EXAMPLE_DAGS)
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}"
+os.environ.pop("AIRFLOW_CONN_CALENDLY_DEFAULT", None)
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def service_unavailable(reason: str) -> None:
+    """Skip when a local service is missing, but fail under CI=true, where every service must run."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this test must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Iterator[Path]:
+    """Migrate the private SQLite metadata DB once per session (needed by ``dag.test()``)."""
+    from airflow.utils import db
+
+    db.initdb()
+    yield _AIRFLOW_HOME
+
+
+@pytest.fixture
+def postgres_uri() -> str:
+    """URI of the local PostgreSQL server (``CALENDLY_TEST_POSTGRES_URI`` overrides)."""
+    uri = os.environ.get("CALENDLY_TEST_POSTGRES_URI", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        import psycopg2
+
+        psycopg2.connect(uri, connect_timeout=3).close()
+    except Exception as exc:  # any failure to reach the server means "absent"
+        service_unavailable(f"PostgreSQL not reachable at {uri}: {exc}")
+    return uri
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """URL of the local Redis server (``CALENDLY_TEST_REDIS_URL`` overrides)."""
+    url = os.environ.get("CALENDLY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except Exception as exc:
+        service_unavailable(f"Redis not reachable at {url}: {exc}")
+    return url
+
+
+class FakeClock:
+    """A monotonic clock whose ``sleep`` advances time instantly; records every sleep."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def calendly_env_conn(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point ``calendly_default`` at a fake API host for HTTP-level unit tests (``responses``)."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CALENDLY_DEFAULT",
+        '{"conn_type": "calendly", "password": "unit-test-token-123", "host": "https://api.calendly.test",'
+        ' "extra": {"rate_limit": 1000, "rate_limit_period": 60, "max_retries": 3}}',
+    )
+    yield "calendly_default"

@@ -1,0 +1,87 @@
+"""The main job end to end: the example ETL DAGs load cleanly, and ``dag.test()`` lands Calendly in a warehouse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import EXAMPLE_DAGS
+from tests.transfers.helpers import Warehouse, counts
+
+DAG_FILES = ("calendly_to_warehouse.py", "calendly_to_postgres.py")
+
+
+def _bag(name: str) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(EXAMPLE_DAGS / name))
+    assert bag.import_errors == {}
+    return bag
+
+
+@pytest.mark.parametrize("name", DAG_FILES)
+def test_example_dag_imports_cleanly(name: str) -> None:
+    bag = _bag(name)
+    assert bag.dags
+
+
+def test_postgres_report_is_scheduled_on_the_invitees_asset() -> None:
+    from airflow_provider_calendly.transfers.calendly_to_sql import calendly_table_asset
+
+    bag = _bag("calendly_to_postgres.py")
+    land = bag.dags["calendly_to_postgres"].get_task("land_calendly")
+    asset = calendly_table_asset("calendly_postgres", "calendly_invitees", schema="calendly")
+    assert asset in land.outlets
+    report = bag.dags["calendly_no_show_report"]
+    condition = report.timetable.asset_condition
+    assert asset in getattr(condition, "objects", [condition])
+
+
+def _xcom(dag_run: Any, dag_id: str, task_id: str) -> Any:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_id, task_ids=task_id, key="return_value")
+        rows = session.scalars(query).all()
+    return XComModel.deserialize_value(rows[0])
+
+
+def test_calendly_to_warehouse_dag_test(
+    airflow_db: Path, calendly_conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``dag.test()`` of the main job into a DuckDB file: success, every table filled, a small XCom."""
+    warehouse_file = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CALENDLY_WAREHOUSE", json.dumps({"conn_type": "duckdb", "host": str(warehouse_file)})
+    )
+    dag = _bag("calendly_to_warehouse.py").get_dag("calendly_to_warehouse")
+
+    first_run = dag.test()
+    assert str(first_run.state) == "success"
+    first = _xcom(first_run, "calendly_to_warehouse", "land_calendly")
+    assert first["effective_mode"] == "full"
+    assert len(json.dumps(first)) < 4000  # a summary, never the data
+
+    wh = Warehouse(kind="duckdb", conn_id="calendly_warehouse", prefix="calendly_")
+    writer = wh.writer()
+    try:
+        landed = counts(writer)
+    finally:
+        writer.close()
+    assert all(landed[t] > 0 for t in ("event_types", "scheduled_events", "invitees", "invitee_answers"))
+    assert landed["invitees"] == first["tables"]["invitees"]["rows"]
+
+    second_run = dag.test()
+    assert str(second_run.state) == "success"
+    second = _xcom(second_run, "calendly_to_warehouse", "land_calendly")
+    assert second["effective_mode"] == "incremental"
+    assert second["api_calls"] < first["api_calls"]
+    writer = wh.writer()
+    try:
+        assert counts(writer) == landed
+    finally:
+        writer.close()

@@ -1,0 +1,324 @@
+"""Narrow unit tests of CalendlyHook at the HTTP level (``responses``); end-to-end tests use the emulator."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+import requests
+import responses
+
+from airflow_provider_calendly.exceptions import (
+    CalendlyAPIError,
+    CalendlyAuthError,
+    CalendlyConfigError,
+    CalendlyConnectionError,
+    CalendlyNotFoundError,
+    CalendlyPaginationError,
+    CalendlyRateLimitError,
+    CalendlyServerError,
+)
+from airflow_provider_calendly.hooks.calendly import CalendlyHook
+from tests.conftest import FakeClock
+
+API = "https://api.calendly.test"
+TOKEN = "unit-test-token-123"
+ORG = f"{API}/organizations/ORG1"
+ME = {"resource": {"uri": f"{API}/users/ME1", "name": "Ada", "email": "ada@example.com", "current_organization": ORG}}
+
+
+def _event_type(i: int) -> dict[str, object]:
+    return {"uri": f"{API}/event_types/ET{i}", "name": f"Type {i}", "active": True}
+
+
+def _page(items: list[dict[str, object]], next_token: str | None) -> dict[str, object]:
+    return {
+        "collection": items,
+        "pagination": {"count": len(items), "next_page_token": next_token, "next_page": None},
+    }
+
+
+@pytest.fixture
+def hook(calendly_env_conn: str, fake_clock: FakeClock) -> CalendlyHook:
+    return CalendlyHook(calendly_conn_id=calendly_env_conn, clock=fake_clock, sleep=fake_clock.sleep)
+
+
+@pytest.fixture
+def api() -> responses.RequestsMock:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+# --- connection --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("conn", "message"),
+    [
+        ({"conn_type": "calendly"}, "has no token"),
+        ({"conn_type": "calendly", "password": "   "}, "has no token"),
+        ({"conn_type": "calendly", "password": "t", "extra": {"rate_limt": 5}}, "unknown extra key(s) ['rate_limt']"),
+        ({"conn_type": "calendly", "password": "t", "extra": {"rate_limit": "many"}}, "rate_limit"),
+        ({"conn_type": "calendly", "password": "t", "extra": {"timeout": True}}, "timeout"),
+        ({"conn_type": "calendly", "password": "t", "extra": {"max_retries": -1}}, "max_retries"),
+        ({"conn_type": "calendly", "password": "t", "host": "ftp://api.calendly.com"}, "base_url"),
+    ],
+)
+def test_invalid_connection_fails_before_any_call(
+    monkeypatch: pytest.MonkeyPatch, api: responses.RequestsMock, conn: dict[str, object], message: str
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_BAD", json.dumps(conn))
+    with pytest.raises(CalendlyConfigError) as err:
+        CalendlyHook("bad").get_current_user()
+    assert message in str(err.value)
+    assert len(api.calls) == 0
+
+
+def test_connection_defaults_and_host_without_scheme(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_C1", json.dumps({"conn_type": "calendly", "password": "t"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_C2", json.dumps({"conn_type": "calendly", "password": "t", "host": "example.org/"})
+    )
+    s1, s2 = CalendlyHook("c1").settings, CalendlyHook("c2").settings
+    assert (s1.base_url, s1.rate_limit, s1.rate_limit_period, s1.timeout, s1.max_retries) == (
+        "https://api.calendly.com",
+        100,
+        60.0,
+        30.0,
+        5,
+    )
+    assert s2.base_url == "https://example.org"
+
+
+def test_token_sent_as_bearer_and_never_shown(hook: CalendlyHook, api: responses.RequestsMock) -> None:
+    api.get(f"{API}/users/me", json=ME)
+    user = hook.get_current_user()
+    assert user.name == "Ada"
+    assert api.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
+    for text in (repr(hook), repr(hook.settings), str(hook.settings), repr(hook.session.auth)):
+        assert TOKEN not in str(text)
+
+
+def test_current_user_is_cached(hook: CalendlyHook, api: responses.RequestsMock) -> None:
+    api.get(f"{API}/users/me", json=ME)
+    assert hook.get_current_user() is hook.get_current_user()
+    assert len(api.calls) == 1
+
+
+def test_test_connection_reports_user_or_reason(hook: CalendlyHook, api: responses.RequestsMock) -> None:
+    api.get(f"{API}/users/me", json=ME)
+    assert hook.test_connection() == (True, "Connected to Calendly as Ada <ada@example.com>")
+    bad = CalendlyHook("calendly_default")
+    api.replace(
+        responses.GET,
+        f"{API}/users/me",
+        status=401,
+        json={"title": "Unauthenticated", "message": "The access token is invalid"},
+    )
+    ok, message = bad.test_connection()
+    assert not ok
+    assert "401 Unauthenticated: The access token is invalid" in message
+    assert TOKEN not in message
+
+
+# --- pagination --------------------------------------------------------------------------------------------
+
+
+def test_pagination_is_lazy_and_exact(hook: CalendlyHook, api: responses.RequestsMock) -> None:
+    api.get(f"{API}/users/me", json=ME)
+    api.get(
+        f"{API}/event_types",
+        match=[responses.matchers.query_param_matcher({"organization": ORG, "count": "2"})],
+        json=_page([_event_type(1), _event_type(2)], "t2"),
+    )
+    api.get(
+        f"{API}/event_types",
+        match=[responses.matchers.query_param_matcher({"organization": ORG, "count": "2", "page_token": "t2"})],
+        json=_page([_event_type(3)], None),
+    )
+    iterator = hook.list_event_types(page_size=2)
+    assert len(api.calls) == 1  # only the identity call: the listing itself is lazy
+    first = next(iter(iterator))
+    assert first.name == "Type 1"
+    assert len(api.calls) == 2  # stopping after one item costs one page
+    assert [e.uuid for e in hook.list_event_types(page_size=2)] == ["ET1", "ET2", "ET3"]
+    assert len(api.calls) == 4  # /users/me once, then exactly ceil(3 / 2) pages
+
+
+def test_repeated_page_token_stops_with_a_clear_error(hook: CalendlyHook, api: responses.RequestsMock) -> None:
+    api.get(f"{API}/event_types", json=_page([_event_type(1)], "same"))
+    with pytest.raises(CalendlyPaginationError, match="already returned"):
+        list(hook.list_event_types(organization=ORG))
+    assert len(api.calls) == 2
+
+
+def test_list_filters_are_rendered_like_calendly_expects(hook: CalendlyHook, api: responses.RequestsMock) -> None:
+    api.get(
+        f"{API}/scheduled_events",
+        match=[
+            responses.matchers.query_param_matcher(
+                {
+                    "user": f"{API}/users/U1",
+                    "status": "canceled",
+                    "min_start_time": "2024-01-01T00:00:00.000000Z",
+                    "sort": "start_time:asc",
+                    "count": "100",
+                }
+            )
+        ],
+        json=_page([], None),
+    )
+    assert (
+        list(
+            hook.list_scheduled_events(user="U1", status="canceled", min_start_time="2024-01-01", sort="start_time:asc")
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda h: h.list_event_types(organization=ORG, page_size=101),
+        lambda h: h.list_event_types(organization=ORG, page_size=0),
+        lambda h: h.list_scheduled_events(organization=ORG, status="done"),
+        lambda h: h.list_scheduled_events(organization=ORG, min_start_time="yesterday-ish"),
+        lambda h: h.get_event_type("not a uuid!"),
+        lambda h: h.get_event_type(""),
+        lambda h: h.get_event_type(f"{API}/scheduled_events/ABC"),
+        lambda h: h.get_event_type("https://evil.example/event_types/ABC"),
+        lambda h: h.get_invitee("https://evil.example/scheduled_events/E/invitees/I"),
+        lambda h: h.get_invitee(f"{API}/scheduled_events/E"),
+        lambda h: h.create_invitee_no_show(f"{API}/scheduled_events/E/invitees/I?x=1"),
+        lambda h: h.create_webhook_subscription("https://x.test/hook", [], organization=ORG),
+        lambda h: h.create_webhook_subscription(
+            "https://x.test/hook", ["invitee.created"], scope="user", organization=ORG
+        ),
+        lambda h: h.create_webhook_subscription("file:///etc/passwd", ["invitee.created"], organization=ORG),
+    ],
+)
+def test_bad_arguments_fail_before_any_call(hook: CalendlyHook, api: responses.RequestsMock, call) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CalendlyConfigError):
+        call(hook)
+    assert len(api.calls) == 0
+
+
+def test_uuid_and_uri_address_the_same_resource(hook: CalendlyHook, api: responses.RequestsMock) -> None:
+    api.get(f"{API}/event_types/ET1", json={"resource": _event_type(1)})
+    assert hook.get_event_type("ET1") == hook.get_event_type(f"{API}/event_types/ET1")
+    api.get(
+        f"{API}/scheduled_events/E1/invitees/I1", json={"resource": {"uri": f"{API}/scheduled_events/E1/invitees/I1"}}
+    )
+    assert hook.get_invitee("E1", "I1").uuid == hook.get_invitee(f"{API}/scheduled_events/E1/invitees/I1").uuid == "I1"
+
+
+# --- errors and retries ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [(400, CalendlyAPIError), (401, CalendlyAuthError), (403, CalendlyAuthError), (404, CalendlyNotFoundError)],
+)
+def test_client_errors_map_to_types_and_are_not_retried(
+    hook: CalendlyHook, api: responses.RequestsMock, status: int, cls: type[CalendlyAPIError]
+) -> None:
+    body = {"title": "Some Title", "message": "Some message", "details": [{"parameter": "x", "message": "bad"}]}
+    api.get(f"{API}/event_types/ET1", status=status, json=body)
+    with pytest.raises(cls) as err:
+        hook.get_event_type("ET1")
+    assert type(err.value) is cls
+    assert (err.value.status_code, err.value.title, err.value.message) == (status, "Some Title", "Some message")
+    assert err.value.details == [{"parameter": "x", "message": "bad"}]
+    assert len(api.calls) == 1
+    assert pickle.loads(pickle.dumps(err.value)).status_code == status
+
+
+def test_5xx_is_retried_with_backoff_then_succeeds(
+    hook: CalendlyHook, api: responses.RequestsMock, fake_clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.get(f"{API}/event_types/ET1", status=503, json={"title": "Service Unavailable", "message": "later"})
+    api.get(f"{API}/event_types/ET1", status=502, body="<html>bad gateway</html>")
+    api.get(f"{API}/event_types/ET1", json={"resource": _event_type(1)})
+    assert hook.get_event_type("ET1").name == "Type 1"
+    assert len(api.calls) == 3
+    assert len(fake_clock.sleeps) == 2 and all(0 < s <= 62 for s in fake_clock.sleeps)
+    retries = [line for line in capsys.readouterr().out.splitlines() if "Retrying GET /event_types/ET1" in line]
+    assert len(retries) == 2
+    assert "503 Service Unavailable: later" in retries[0] and "502" in retries[1]
+
+
+def test_retries_run_out_with_the_last_status(hook: CalendlyHook, api: responses.RequestsMock) -> None:
+    api.get(f"{API}/event_types/ET1", status=500, json={"title": "Internal Server Error", "message": "boom"})
+    with pytest.raises(CalendlyServerError, match="500 Internal Server Error: boom"):
+        hook.get_event_type("ET1")
+    assert len(api.calls) == 4  # max_retries=3 in the fixture connection
+
+
+def test_429_waits_exactly_the_reset_the_server_gives(
+    hook: CalendlyHook, api: responses.RequestsMock, fake_clock: FakeClock
+) -> None:
+    api.get(
+        f"{API}/event_types/ET1",
+        status=429,
+        headers={"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "7"},
+        json={"title": "Too Many Requests", "message": "slow down"},
+    )
+    api.get(f"{API}/event_types/ET1", json={"resource": _event_type(1)})
+    start = fake_clock.now
+    hook.get_event_type("ET1")
+    assert fake_clock.now - start == pytest.approx(7.0)  # no jitter, no extra margin
+
+
+def test_429_with_retry_after_then_exhausted(
+    hook: CalendlyHook, api: responses.RequestsMock, fake_clock: FakeClock
+) -> None:
+    api.get(f"{API}/event_types/ET1", status=429, headers={"Retry-After": "2"}, json={"title": "Too Many Requests"})
+    with pytest.raises(CalendlyRateLimitError) as err:
+        hook.get_event_type("ET1")
+    assert err.value.status_code == 429
+    assert len(api.calls) == 4
+    assert sum(fake_clock.sleeps) == pytest.approx(6.0)
+
+
+def test_connection_errors_are_retried_for_reads_only(hook: CalendlyHook, api: responses.RequestsMock) -> None:
+    api.get(f"{API}/event_types/ET1", body=requests.ConnectionError("Connection reset by peer"))
+    api.get(f"{API}/event_types/ET1", body=requests.ReadTimeout("read timed out"))
+    api.get(f"{API}/event_types/ET1", json={"resource": _event_type(1)})
+    assert hook.get_event_type("ET1").uuid == "ET1"
+    api.post(f"{API}/invitee_no_shows", body=requests.ConnectionError("Connection reset by peer"))
+    with pytest.raises(CalendlyConnectionError):
+        hook.create_invitee_no_show(f"{API}/scheduled_events/E1/invitees/I1")
+    assert len([c for c in api.calls if c.request.method == "POST"]) == 1  # a write that may have landed is not resent
+
+
+def test_malformed_json_is_a_typed_error(hook: CalendlyHook, api: responses.RequestsMock) -> None:
+    api.get(f"{API}/event_types/ET1", body='{"resource": {"uri": ')
+    with pytest.raises(CalendlyAPIError, match="malformed JSON"):
+        hook.get_event_type("ET1")
+    assert len(api.calls) == 4  # reads are retried: a truncated body is a transport fault
+
+
+def test_no_show_create_and_delete(hook: CalendlyHook, api: responses.RequestsMock) -> None:
+    invitee = f"{API}/scheduled_events/E1/invitees/I1"
+    api.post(
+        f"{API}/invitee_no_shows",
+        match=[responses.matchers.json_params_matcher({"invitee": invitee})],
+        status=201,
+        json={
+            "resource": {"uri": f"{API}/invitee_no_shows/NS1", "invitee": invitee, "created_at": "2024-01-01T00:00:00Z"}
+        },
+    )
+    api.delete(f"{API}/invitee_no_shows/NS1", status=204)
+    no_show = hook.create_invitee_no_show(invitee)
+    assert (no_show.uuid, no_show.invitee) == ("NS1", invitee)
+    assert no_show.created_at is not None and no_show.created_at.tzinfo is not None
+    assert hook.delete_invitee_no_show(no_show.uri) is None
+
+
+def test_redirects_are_not_followed(hook: CalendlyHook, api: responses.RequestsMock) -> None:
+    api.get(f"{API}/event_types/ET1", status=302, headers={"Location": "https://evil.example/steal"})
+    with pytest.raises(CalendlyAPIError) as err:
+        hook.get_event_type("ET1")
+    assert err.value.status_code == 302
+    assert len(api.calls) == 1

@@ -1,0 +1,154 @@
+"""Release quality: the built wheel and sdist are well-formed and the wheel works on its own.
+
+Builds with ``uv build`` into a temporary directory, runs ``twine check --strict``, inspects both archives,
+then installs only the wheel (not editable) into a fresh virtualenv and runs ``release_smoke.py`` there: every
+module imports, Airflow's ProvidersManager finds the provider, the emulator starts, the hook talks to it and the
+example DAG runs green. Dependencies are pinned to this venv's versions, so the install comes from uv's cache.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_calendly import __version__
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+
+BIN = Path(sys.executable).parent
+SMOKE_SCRIPT = REPO_ROOT / "tests" / "release_smoke.py"
+SMOKE_DAG = REPO_ROOT / "example_dags" / "calendly_actions.py"
+DIST_NAME = "airflow_provider_calendly"
+
+
+def _run(*args: str | Path, timeout: float = 300, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, timeout=timeout, check=False, **kwargs
+    )  # type: ignore[call-overload]
+    assert proc.returncode == 0, f"{' '.join(map(str, args))} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def _uv() -> str:
+    uv = shutil.which("uv", path=str(BIN)) or shutil.which("uv")
+    if uv is None:
+        pytest.fail("uv not found: `make install` puts it in .venv/bin")
+    return uv
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    out = tmp_path_factory.mktemp("dist")
+    _run(_uv(), "build", "--quiet", "--out-dir", out, cwd=REPO_ROOT)
+    wheels = list(out.glob("*.whl"))
+    sdists = list(out.glob("*.tar.gz"))
+    assert len(wheels) == 1 and len(sdists) == 1, sorted(p.name for p in out.iterdir())
+    yield {"wheel": wheels[0], "sdist": sdists[0]}
+
+
+def test_twine_check_passes(dist: dict[str, Path]) -> None:
+    try:
+        import twine  # noqa: F401
+    except ImportError:
+        pytest.fail("twine is not installed: it is a dev dependency (pip install -e '.[dev]')")
+    _run(sys.executable, "-m", "twine", "check", "--strict", dist["wheel"], dist["sdist"])
+
+
+def test_version_comes_from_one_place(dist: dict[str, Path]) -> None:
+    """The package's ``__version__`` is the wheel's, the sdist's and ``get_provider_info``'s version."""
+    from airflow_provider_calendly import get_provider_info
+
+    assert dist["wheel"].name == f"{DIST_NAME}-{__version__}-py3-none-any.whl"
+    assert dist["sdist"].name == f"{DIST_NAME}-{__version__}.tar.gz"
+    assert get_provider_info()["versions"] == [__version__]
+    pyproject = (REPO_ROOT / "pyproject.toml").read_text()
+    assert re.search(r"^version\s*=", pyproject, re.MULTILINE) is None, "version must not be repeated in pyproject"
+    changelog = (REPO_ROOT / "CHANGELOG.md").read_text()
+    assert re.search(rf"^## \[?{re.escape(__version__)}\]?", changelog, re.MULTILINE), (
+        f"CHANGELOG.md has no section for {__version__}"
+    )
+
+
+def test_wheel_contents_and_metadata(dist: dict[str, Path]) -> None:
+    with zipfile.ZipFile(dist["wheel"]) as wheel:
+        names = wheel.namelist()
+        info_dir = f"{DIST_NAME}-{__version__}.dist-info"
+        metadata = email.message_from_string(wheel.read(f"{info_dir}/METADATA").decode())
+        entry_points = wheel.read(f"{info_dir}/entry_points.txt").decode()
+    assert f"{DIST_NAME}/py.typed" in names
+    assert f"{DIST_NAME}/get_provider_info.py" in names
+    assert not [n for n in names if n.startswith(("tests/", "example_dags/", "docs/"))]
+    assert "[apache_airflow_provider]" in entry_points
+    assert "provider_info = airflow_provider_calendly:get_provider_info" in entry_points
+    assert metadata["Name"] == "airflow-provider-calendly"
+    assert metadata["Version"] == __version__
+    requires = metadata.get_all("Requires-Dist") or []
+    assert any(r.startswith("apache-airflow") and ">=3" in r for r in requires), requires
+    assert metadata["Description-Content-Type"] == "text/markdown"
+
+
+def test_sdist_contents(dist: dict[str, Path]) -> None:
+    with tarfile.open(dist["sdist"]) as sdist:
+        names = [n.split("/", 1)[1] for n in sdist.getnames() if "/" in n]
+    for required in ("pyproject.toml", "README.md", "CHANGELOG.md", f"{DIST_NAME}/__init__.py"):
+        assert required in names, required
+    junk = [n for n in names if "node_modules/" in n or n.startswith(("tests/artifacts/", ".venv/"))]
+    assert not junk, f"sdist carries build or test junk, e.g. {junk[:5]}"
+
+
+def test_wheel_alone_in_a_clean_venv(dist: dict[str, Path], tmp_path: Path) -> None:
+    """Install only the wheel, then import every module, call the emulator and run the example DAG."""
+    uv = _uv()
+    freeze = _run(uv, "pip", "freeze", "--python", sys.executable).stdout
+    pins = [line for line in freeze.splitlines() if line and not line.startswith("-e") and "@ file:" not in line]
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("\n".join(p for p in pins if not p.lower().startswith("airflow-provider-calendly")))
+    venv = tmp_path / "venv"
+    _run(uv, "venv", "--quiet", "--python", sys.executable, venv)
+    python = venv / "bin" / "python"
+    _run(uv, "pip", "install", "--quiet", "--python", python, "--constraint", constraints, dist["wheel"])
+
+    home = tmp_path / "airflow-home"
+    home.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PYTHONPATH", "VIRTUAL_ENV"))}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(work),
+            "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    _run(python, "-m", "airflow", "db", "migrate", env=env, cwd=work)
+    shutil.copy(SMOKE_DAG, work / SMOKE_DAG.name)
+    shutil.copy(SMOKE_SCRIPT, work / SMOKE_SCRIPT.name)
+    proc = _run(python, work / SMOKE_SCRIPT.name, work / SMOKE_DAG.name, env=env, cwd=work)
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+
+    assert Path(report["package_file"]).is_relative_to(venv), "imported from the source tree, not the wheel"
+    assert report["version"] == __version__
+    assert not report["import_failures"], report["import_failures"]
+    assert "airflow_provider_calendly.hooks.calendly" in report["imported"]
+    assert "airflow_provider_calendly.testing.emulator" in report["imported"]
+    assert report["provider_info_versions"] == [__version__]
+    assert report["providers_manager_version"] == __version__
+    assert report["hook_registered"] is True
+    ok, message = report["test_connection"]
+    assert ok is True and message.startswith("Connected to Calendly as "), message
+    assert report["event_types"] > 0
+    assert report["dag_state"] == "success", report

@@ -1,0 +1,221 @@
+"""CalendlyTableWriter on real SQLite, DuckDB and PostgreSQL: DDL, typed columns, upserts, child replacement."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_calendly.exceptions import CalendlyConfigError
+from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
+from airflow_provider_calendly.transfers.sql_writer import (
+    TABLES,
+    CalendlyTableWriter,
+    SyncState,
+    detect_dialect,
+    validate_identifier,
+)
+from tests.transfers.helpers import Warehouse, dump_all, dump_table
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _fixture(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return data
+
+
+@pytest.fixture
+def invitee() -> Invitee:
+    return Invitee.model_validate(_fixture("invitee.json")["resource"])
+
+
+@pytest.fixture
+def event() -> ScheduledEvent:
+    return ScheduledEvent.model_validate(_fixture("scheduled_event.json")["resource"])
+
+
+@pytest.fixture
+def event_type() -> EventType:
+    return EventType.model_validate(_fixture("event_type.json")["resource"])
+
+
+@pytest.fixture
+def writer(warehouse: Warehouse) -> Any:
+    w = warehouse.writer()
+    w.ensure_tables()
+    yield w
+    w.close()
+
+
+def test_dialect_is_detected(writer: CalendlyTableWriter, warehouse: Warehouse) -> None:
+    expected = {"sqlite": "sqlite", "duckdb": "duckdb", "postgres": "postgresql"}[warehouse.kind]
+    assert writer.dialect.name == expected
+    assert detect_dialect(writer.hook).name == expected
+
+
+def test_typed_columns_round_trip(
+    writer: CalendlyTableWriter, warehouse: Warehouse, invitee: Invitee, event: ScheduledEvent
+) -> None:
+    writer.upsert_scheduled_events([event])
+    writer.upsert_invitees([invitee])
+    rows = writer.execute(
+        f"SELECT created_at, is_no_show, rescheduled, payment, raw FROM {writer.table_name('invitees')}"
+    )
+    created_at, is_no_show, rescheduled, payment, raw = rows[0]
+    if warehouse.kind == "sqlite":
+        assert created_at == "2020-11-23T17:51:18.327602+00:00"  # ISO 8601 UTC text: SQLite has no timestamp
+        assert (is_no_show, rescheduled) == (1, 0)
+    else:
+        assert created_at == datetime(2020, 11, 23, 17, 51, 18, 327602, tzinfo=timezone.utc)
+        assert (is_no_show, rescheduled) == (True, False)
+    payment = json.loads(payment) if isinstance(payment, str) else payment
+    raw = json.loads(raw) if isinstance(raw, str) else raw
+    assert payment["amount"] == 1234.56
+    assert raw["uri"] == invitee.uri and raw["questions_and_answers"][1]["answer"] == "Multiple line\nAnswer"
+    answers = dump_table(writer, "invitee_answers")
+    assert [(a[1], a[3], a[4]) for a in answers] == [
+        (0, "Question with Radio Buttons answer type", "radio button answer"),
+        (1, "Question with Multiple Lines answer type", "Multiple line\nAnswer"),
+    ]
+    if warehouse.kind == "postgres":
+        types = dict(
+            writer.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s",
+                [writer.table_name("invitees")],
+            )
+        )
+        assert types["created_at"] == "timestamp with time zone"
+        assert types["is_no_show"] == "boolean"
+        assert types["payment"] == "jsonb"
+
+
+def test_upsert_is_idempotent_and_replaces_children(writer: CalendlyTableWriter, invitee: Invitee) -> None:
+    first = writer.upsert_invitees([invitee])
+    assert first["invitees"].inserted == 1 and first["invitee_answers"].rows == 2
+    again = writer.upsert_invitees([invitee])
+    assert (again["invitees"].inserted, again["invitees"].updated) == (0, 1)
+    assert writer.count("invitees") == 1 and writer.count("invitee_answers") == 2
+
+    # The invitee is now a no-show and answered only one question: one answer row is dropped, not appended.
+    changed = invitee.model_copy(
+        update={"questions_and_answers": invitee.questions_and_answers[:1], "status": "canceled"}
+    )
+    counts = writer.upsert_invitees([changed])
+    assert counts["invitee_answers"].deleted == 1
+    assert writer.count("invitee_answers") == 1
+    assert writer.execute(f"SELECT status FROM {writer.table_name('invitees')}") == [("canceled",)]
+
+
+def test_duplicates_within_one_chunk_keep_the_last(writer: CalendlyTableWriter, event: ScheduledEvent) -> None:
+    older = event.model_copy(update={"status": "active"})
+    newer = event.model_copy(update={"status": "canceled"})
+    counts = writer.upsert_scheduled_events([older, newer])
+    assert counts["scheduled_events"].rows == 1
+    assert writer.execute(f"SELECT status FROM {writer.table_name('scheduled_events')}") == [("canceled",)]
+    assert writer.count("event_memberships") == len(event.event_memberships)
+
+
+def test_webhook_payload_lands_like_an_api_invitee(writer: CalendlyTableWriter) -> None:
+    payload = _fixture("webhook_invitee_created.json")["payload"]
+    writer.upsert_invitees([payload], scheduled_event_uri=payload["scheduled_event"]["uri"])
+    rows = dump_table(writer, "invitees")
+    assert len(rows) == 1
+    raw = rows[0][-1]
+    assert "scheduled_event" not in raw  # the event has its own table
+    assert rows[0][1] == payload["event"]
+
+
+def test_failed_transaction_leaves_nothing(
+    writer: CalendlyTableWriter, invitee: Invitee, event: ScheduledEvent
+) -> None:
+    def fail_midway() -> None:
+        with writer.transaction():
+            writer.upsert_scheduled_events([event])
+            writer.upsert_invitees([invitee])
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_midway()
+    assert writer.count("scheduled_events") == 0 and writer.count("invitees") == 0
+    writer.upsert_event_types([EventType(uri="https://api.calendly.com/event_types/X", name="x")])
+    assert writer.count("event_types") == 1
+
+
+def test_sync_state_round_trip(writer: CalendlyTableWriter) -> None:
+    assert writer.get_sync_state("scheduled_events", "org") is None
+    when = datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc)
+    writer.put_sync_state(SyncState(table_name="scheduled_events", scope="org", watermark=when, pass_mode="full"))
+    writer.put_sync_state(
+        SyncState(table_name="scheduled_events", scope="org", watermark=when + timedelta(days=1), pass_mode=None)
+    )
+    state = writer.get_sync_state("scheduled_events", "org")
+    assert state is not None
+    assert state.watermark == when + timedelta(days=1)
+    assert state.pass_mode is None
+    assert writer.count("sync_state") == 1
+
+
+def test_many_rows_span_several_statements(writer: CalendlyTableWriter, invitee: Invitee) -> None:
+    many = [invitee.model_copy(update={"uri": f"{invitee.uri}{i}"}) for i in range(1200)]
+    counts = writer.upsert_invitees(many)
+    assert counts["invitees"].inserted == 1200
+    assert writer.count("invitees") == 1200 and writer.count("invitee_answers") == 2400
+
+
+def test_generic_dialect_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, invitee: Invitee) -> None:
+    """Any other DbApiHook dialect: portable types and delete-then-insert upserts (exercised on SQLite)."""
+    monkeypatch.setenv("AIRFLOW_CONN_GENERIC_WH", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "g.db")}))
+    from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
+
+    with CalendlyTableWriter(resolve_dbapi_hook("generic_wh"), "g_", dialect="generic") as writer:
+        assert "VARCHAR(512)" in writer.create_table_sql("invitees")
+        writer.ensure_tables()
+        writer.upsert_invitees([invitee])
+        before = dump_all(writer)
+        counts = writer.upsert_invitees([invitee])
+        assert (counts["invitees"].inserted, counts["invitees"].updated) == (0, 1)
+        assert dump_all(writer) == before
+        writer.put_sync_state(SyncState(table_name="invitees", scope="s", watermark=datetime.now(timezone.utc)))
+        writer.put_sync_state(SyncState(table_name="invitees", scope="s"))
+        assert writer.count("sync_state") == 1
+
+
+@pytest.mark.parametrize("bad", ["", "1abc", "calendly-", "a b", "x;drop table y", "ä", 3, "a" * 49])
+def test_unsafe_identifiers_are_refused(bad: Any) -> None:
+    with pytest.raises(CalendlyConfigError):
+        validate_identifier(bad, what="table_prefix")
+
+
+def test_every_table_has_raw_and_synced_at() -> None:
+    for key, spec in TABLES.items():
+        names = spec.column_names
+        assert set(spec.primary_key) <= set(names)
+        if key != "sync_state":
+            assert "raw" in names and "_synced_at" in names
+
+
+@pytest.mark.parametrize("bulk", ["values", "executemany", "unnest"])
+def test_every_bulk_strategy_upserts_the_same_rows(
+    warehouse: Warehouse, invitee: Invitee, event: ScheduledEvent, bulk: str
+) -> None:
+    """The multi-row VALUES path (psycopg2, generic dialects) and the fast paths land identical rows."""
+    if bulk == "unnest" and warehouse.kind == "sqlite":
+        pytest.skip("SQLite has no arrays")
+    reference = warehouse.writer(warehouse.new_prefix())
+    forced = warehouse.writer(warehouse.new_prefix())
+    forced.__dict__["_bulk"] = bulk
+    try:
+        many = [invitee.model_copy(update={"uri": f"{invitee.uri}{i}"}) for i in range(30)]
+        for writer in (reference, forced):
+            writer.ensure_tables()
+            writer.upsert_scheduled_events([event])
+            writer.upsert_invitees(many)
+            writer.upsert_invitees(many[:10])
+        assert dump_all(forced) == dump_all(reference)
+    finally:
+        reference.close()
+        forced.close()

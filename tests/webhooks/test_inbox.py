@@ -1,0 +1,122 @@
+"""The durable inbox: dedupe by derived delivery id, ordered reads, filters, consumer positions, retention."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_calendly.models import WebhookEnvelope
+from airflow_provider_calendly.webhooks.inbox import NewDelivery, WebhookInbox, delivery_id, inbox_url_for_connection
+from tests.webhooks.conftest import envelope
+
+
+def _new(doc: dict[str, Any], *, at: float | None = None, organization: str | None = None) -> NewDelivery:
+    env = WebhookEnvelope.model_validate(doc)
+    return NewDelivery.from_envelope(
+        env, json.dumps(doc), received_at=time.time() if at is None else at, organization=organization
+    )
+
+
+def test_delivery_id_is_stable_and_distinguishes_events() -> None:
+    created = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    payload = {"uri": "https://api.calendly.com/scheduled_events/E/invitees/I"}
+    one = delivery_id("invitee.created", payload, created)
+    assert one == delivery_id("invitee.created", {**payload, "extra": 1}, created)  # same event, same id
+    assert one != delivery_id("invitee.canceled", payload, created)
+    assert one != delivery_id("invitee.created", payload, created.replace(second=1))
+    assert delivery_id("x.y", {"a": 1}, created) == delivery_id("x.y", {"a": 1}, created)  # no uri: content hash
+
+
+def test_store_dedupes_and_reads_back_in_order(inbox: WebhookInbox) -> None:
+    created = _new(envelope())
+    canceled = _new(envelope(event="invitee.canceled"))
+    results = inbox.store_many([created, created, canceled])
+    assert [r.stored for r in results] == [True, False, True]
+    assert inbox.store(created).stored is False  # a Calendly retry
+    assert inbox.count() == 2
+    rows = inbox.fetch()
+    assert [r.event for r in rows] == ["invitee.created", "invitee.canceled"]
+    assert rows[0].id < rows[1].id == inbox.last_id()
+    event = rows[0].as_event()
+    assert event["payload"]["email"] == "test@example.com"
+    assert event["event_type"] == "https://api.calendly.com/event_types/GBGBDCAADAEDCRZ2"
+    json.dumps(event)  # JSON-safe
+    assert inbox.get(created.delivery_id) == rows[0]
+
+
+def test_fetch_filters(inbox_url: str) -> None:
+    inbox = WebhookInbox(inbox_url, clock=lambda: 400.0)
+    org = "https://api.calendly.com/organizations/ORG1"
+    inbox.store_many(
+        [
+            _new(envelope(), at=100.0, organization=org),
+            _new(envelope("webhook_routing_form_submission.json"), at=200.0),
+            _new(envelope(event="invitee.canceled"), at=300.0),
+        ]
+    )
+    assert [d.event for d in inbox.fetch(events=["invitee.canceled"])] == ["invitee.canceled"]
+    assert len(inbox.fetch(event_type="GBGBDCAADAEDCRZ2")) == 2
+    assert len(inbox.fetch(event_type="https://api.calendly.com/event_types/GBGBDCAADAEDCRZ2")) == 2
+    assert [d.received_at for d in inbox.fetch(organization="ORG1")] == [100.0]
+    assert [d.received_at for d in inbox.fetch(received_after=150.0)] == [200.0, 300.0]
+    first = inbox.fetch(limit=1)[0]
+    assert [d.id for d in inbox.fetch(after_id=first.id)] == [first.id + 1, first.id + 2]
+    assert inbox.fetch(events=[]) == []
+
+
+def test_consumer_positions_are_compare_and_set(inbox: WebhookInbox) -> None:
+    inbox.store(_new(envelope()))
+    assert inbox.open_position("watcher") == 1  # new consumers start at the current end by default
+    assert inbox.open_position("from-start", start=0) == 0
+    assert inbox.advance_position("from-start", 0, 1) is True
+    assert inbox.advance_position("from-start", 0, 1) is False  # someone else already moved it
+    assert inbox.get_position("from-start") == 1
+    assert inbox.open_position("from-start", start=0) == 1  # an existing position wins
+
+
+def test_retention_purges_old_rows_and_ids_are_never_reused(inbox_url: str) -> None:
+    now = [10_000.0]
+    box = WebhookInbox(inbox_url, retention=100.0, clock=lambda: now[0])
+    first = box.store(_new(envelope(), at=now[0]))
+    assert box.purge() == 0
+    now[0] += 101
+    assert box.purge() == 1
+    assert box.count() == 0
+    second = box.store(_new(envelope(event="invitee.canceled"), at=now[0]))
+    assert second.id is not None and first.id is not None and second.id > first.id
+
+
+def test_invalid_settings_are_rejected(inbox_url: str) -> None:
+    with pytest.raises(ValueError, match="table_prefix"):
+        WebhookInbox(inbox_url, table_prefix="x; drop")
+    with pytest.raises(ValueError, match="retention"):
+        WebhookInbox(inbox_url, retention=0)
+
+
+def test_inbox_urls_from_connections(tmp_path: Path) -> None:
+    from airflow.sdk import Connection
+
+    sqlite = Connection(conn_id="a", conn_type="sqlite", host=str(tmp_path / "x.db"))
+    assert inbox_url_for_connection(sqlite) == f"sqlite:///{tmp_path / 'x.db'}"
+    pg = Connection(conn_id="b", conn_type="postgres", host="db", login="u", password="pw", schema="s", port=5432)
+    url = inbox_url_for_connection(pg)
+    assert "pw" not in repr(url) and str(url).startswith("postgresql+psycopg2://u:")
+    assert str(inbox_url_for_connection(None)).endswith("calendly_webhook_inbox.db")
+
+
+@pytest.mark.integration
+def test_postgres_inbox(postgres_uri: str) -> None:
+    box = WebhookInbox(postgres_uri.replace("postgresql://", "postgresql+psycopg2://"), table_prefix="wh_test_")
+    box.create_tables()
+    with box.engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE wh_test_deliveries, wh_test_consumers")
+    results = box.store_many([_new(envelope()), _new(envelope()), _new(envelope(event="invitee.canceled"))])
+    assert [r.stored for r in results] == [True, False, True]
+    assert [d.event for d in box.fetch(event_type="GBGBDCAADAEDCRZ2")] == ["invitee.created", "invitee.canceled"]
+    assert box.open_position("pg", start=0) == 0
+    assert box.advance_position("pg", 0, results[0].id or 0)
