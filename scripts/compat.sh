@@ -15,7 +15,12 @@ VENV=$(mktemp -d "${TMPDIR:-/tmp}/calendly-compat-XXXXXX")
 trap 'rm -rf "$VENV"' EXIT
 
 "$UV" venv --quiet --python "$BASE_PYTHON" "$VENV"
-"$UV" pip install --quiet --python "$VENV/bin/python" -e ".[dev]" "apache-airflow==${AIRFLOW_SPEC}"
+# Airflow releases are not re-cut when their dependencies move on: 3.2.2 breaks under libraries released after
+# it (today's resolution makes its in-process execution API fail to build its pydantic schemas). Resolve the old
+# line as of a date when it was current, the way its users installed it (and Airflow's constraints pin it).
+EXCLUDE_NEWER="${COMPAT_EXCLUDE_NEWER:-2026-06-15}"
+"$UV" pip install --quiet --exclude-newer "$EXCLUDE_NEWER" --python "$VENV/bin/python" -e ".[dev]" \
+    "apache-airflow==${AIRFLOW_SPEC}"
 "$VENV/bin/python" -c 'import airflow, sys; print(f"compat: Apache Airflow {airflow.__version__}, Python {sys.version.split()[0]}")'
 
 # Unit tests only: the browser, release, docs and compat tests exercise the install itself, not the code.

@@ -8,6 +8,7 @@ provider's models and stores the delivery in the durable inbox before answering 
 400     the body is not a webhook envelope (nothing stored)
 401     the signature is missing, malformed, wrong, or its timestamp is outside the tolerance
 413     the body is larger than ``max_body_bytes``
+415     the body is not declared ``application/json`` (Calendly always sends JSON)
 503     no signing key is configured, or the inbox could not be written (Calendly will retry)
 ======  =====================================================================================================
 
@@ -60,6 +61,7 @@ _COUNTERS = (
     "rejected_signature_mismatch",
     "rejected_malformed",
     "rejected_too_large",
+    "rejected_content_type",
     "unavailable",
 )
 
@@ -237,6 +239,10 @@ class WebhookReceiver:
             )
         except SignatureError as exc:
             return self._reject(401, f"rejected_signature_{exc.reason}", str(exc), body, client)
+        media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media_type != "application/json":
+            reason = f"content type must be application/json, got {media_type or 'none'!r}"
+            return self._reject(415, "rejected_content_type", reason, body, client)
         try:
             document = json.loads(body)
             envelope = WebhookEnvelope.model_validate(document)

@@ -139,11 +139,6 @@ def test_hostile_delivery_is_refused_counted_and_not_stored(
     assert SIGNING_KEY not in caplog.text and SIGNING_KEY not in response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="webhooks/app.py does not check Content-Type yet (reported to the webhooks owner); "
-    "remove this marker with the fix",
-)
 @pytest.mark.parametrize(
     "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
 )
@@ -154,6 +149,7 @@ def test_wrong_content_type_is_refused(
     assert response.status_code == 415
     assert inbox.count() == 0
     assert receiver.stats["stored"] == 0
+    assert receiver.stats["rejected_content_type"] == 1
 
 
 def test_replays_are_stored_once_then_refused_once_stale(

@@ -1,0 +1,131 @@
+"""One row per measured goal, and the ``benchmarks/RESULTS.md`` table ``make bench`` writes from them.
+
+Every benchmark module exposes ``collect(argv: list[str] | None = None) -> list[Row]`` (and ``main(argv)``
+for running it alone); ``python -m benchmarks`` gathers the rows of all of them into one table, so each
+figure stands next to the baseline that was measured in the same run.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+PLOTS = HERE / "plots"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured figure against its same-run baseline and its goal.
+
+    :param metric: What was measured, e.g. ``"load rows/s, PostgreSQL"``.
+    :param ours: The provider's figure.
+    :param baseline: What it is compared against, measured in the same run (``None``: the goal is absolute).
+    :param unit: Unit of ``ours`` and ``baseline``.
+    :param goal: The goal in words, e.g. ``"ratio >= 20"`` or ``"<= 300 MB"``.
+    :param passed: Whether the goal was met.
+    :param ratio: ``ours / baseline`` unless the metric defines it otherwise (e.g. share of the limit).
+    :param note: Anything a reader needs to read the figure right.
+    """
+
+    metric: str
+    ours: float
+    baseline: float | None
+    unit: str
+    goal: str
+    passed: bool
+    ratio: float | None = None
+    note: str = ""
+
+    @property
+    def effective_ratio(self) -> float | None:
+        if self.ratio is not None:
+            return self.ratio
+        if self.baseline:
+            return self.ours / self.baseline
+        return None
+
+
+def machine() -> str:
+    """A one-line description of where the numbers were measured."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def render(rows: Iterable[Row], plots: Iterable[Path] = (), *, seconds: float | None = None) -> str:
+    """Render the RESULTS.md text: the table, then the plots."""
+    rows = list(rows)
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured by `make bench` on {when}, commit `{_commit()}`, on {machine()}"
+        + (f", in {seconds:.0f} s." if seconds is not None else "."),
+        "Every baseline was measured in the same run, against the bundled emulator over loopback.",
+        "",
+        "| metric | ours | baseline | unit | ratio | goal | pass | note |",
+        "|---|---:|---:|---|---:|---|:---:|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row.metric} | {_fmt(row.ours)} | {_fmt(row.baseline)} | {row.unit} | {_fmt(row.effective_ratio)} "
+            f"| {row.goal} | {'pass' if row.passed else '**FAIL**'} | {row.note} |"
+        )
+    passed = sum(r.passed for r in rows)
+    lines += ["", f"{passed} of {len(rows)} goals met.", ""]
+    for plot in plots:
+        rel = plot.relative_to(HERE) if plot.is_relative_to(HERE) else plot
+        lines += [f"![{plot.stem}]({rel})", ""]
+    return "\n".join(lines)
+
+
+def write(rows: Iterable[Row], plots: Iterable[Path] = (), *, seconds: float | None = None) -> Path:
+    RESULTS.write_text(render(rows, plots, seconds=seconds))
+    return RESULTS
+
+
+def print_rows(rows: Iterable[Row]) -> None:
+    for row in rows:
+        ratio = row.effective_ratio
+        print(
+            f"  {'PASS' if row.passed else 'FAIL'}  {row.metric}: {_fmt(row.ours)} {row.unit}"
+            + (f" vs {_fmt(row.baseline)}" if row.baseline is not None else "")
+            + (f" (ratio {_fmt(ratio)})" if ratio is not None else "")
+            + f"; goal {row.goal}"
+            + (f"; {row.note}" if row.note else ""),
+            flush=True,
+        )
