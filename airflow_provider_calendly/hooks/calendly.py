@@ -47,7 +47,13 @@ from airflow_provider_calendly.models import (
     User,
     WebhookSubscription,
 )
-from airflow_provider_calendly.ratelimit import RateLimiter, SlidingWindowRateLimiter
+from airflow_provider_calendly.ratelimit import (
+    RateLimiter,
+    RedisRateLimiter,
+    SlidingWindowRateLimiter,
+    budget_key,
+    validate_storage_url,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -75,6 +81,7 @@ class CalendlySettings(BaseModel):
     timeout: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=50)
     webhook_signing_key: SecretStr | None = None
+    rate_limit_storage: SecretStr | None = None
 
     @field_validator("rate_limit", "rate_limit_period", "timeout", "max_retries", mode="before")
     @classmethod
@@ -82,6 +89,17 @@ class CalendlySettings(BaseModel):
         if isinstance(value, bool):
             raise ValueError("must be a number, not a boolean")
         return value
+
+    @field_validator("rate_limit_storage", mode="before")
+    @classmethod
+    def _check_storage(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL string")
+        return validate_storage_url(value)  # its errors never quote the URL: it may carry a password
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -333,6 +351,12 @@ class CalendlyHook(BaseHook):
         _mask(settings.token.get_secret_value())
         if settings.webhook_signing_key is not None:
             _mask(settings.webhook_signing_key.get_secret_value())
+        if settings.rate_limit_storage is not None:
+            storage = settings.rate_limit_storage.get_secret_value()
+            password = urlsplit(storage).password
+            if password:  # a URL without one stays readable in logs ("storage redis://host:6379/0 unavailable")
+                _mask(storage)
+                _mask(password)
         return settings
 
     @property
@@ -352,6 +376,17 @@ class CalendlyHook(BaseHook):
         if self._rate_limiter is not None:
             return self._rate_limiter
         settings = self.settings
+        if settings.rate_limit_storage is not None:
+            # One budget per (token, API) in Redis, shared by every worker; Redis's clock unless one is injected.
+            return RedisRateLimiter(
+                settings.rate_limit,
+                settings.rate_limit_period,
+                url=settings.rate_limit_storage.get_secret_value(),
+                key=budget_key(settings.token.get_secret_value(), settings.base_url),
+                clock=None if self._clock is time.monotonic else self._clock,
+                sleep=self._sleep,
+                lease=max(120.0, 4 * settings.timeout),
+            )
         return SlidingWindowRateLimiter(
             settings.rate_limit, settings.rate_limit_period, clock=self._clock, sleep=self._sleep
         )

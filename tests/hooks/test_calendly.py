@@ -322,3 +322,67 @@ def test_redirects_are_not_followed(hook: CalendlyHook, api: responses.RequestsM
         hook.get_event_type("ET1")
     assert err.value.status_code == 302
     assert len(api.calls) == 1
+
+
+# --- shared rate-limit storage -------------------------------------------------------------------------------
+
+
+def _storage_conn(monkeypatch: pytest.MonkeyPatch, conn_id: str, storage: object) -> None:
+    monkeypatch.setenv(
+        f"AIRFLOW_CONN_{conn_id.upper()}",
+        json.dumps({"conn_type": "calendly", "password": TOKEN, "host": API, "extra": {"rate_limit_storage": storage}}),
+    )
+
+
+def test_rate_limit_storage_selects_the_shared_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_calendly.ratelimit import RedisRateLimiter, budget_key
+
+    _storage_conn(monkeypatch, "shared", "redis://:redis-pass-123@127.0.0.1:6379/0")
+    hook = CalendlyHook("shared")
+    limiter = hook.rate_limiter
+    assert isinstance(limiter, RedisRateLimiter)
+    assert (limiter.limit, limiter.period) == (100, 60.0)
+    assert limiter.key == budget_key(TOKEN, API)
+    assert TOKEN not in limiter.key
+    for shown in (repr(limiter), repr(hook.settings), str(hook.settings.model_dump())):
+        assert "redis-pass-123" not in shown
+
+
+def test_rate_limit_storage_password_goes_to_the_secrets_masker(monkeypatch: pytest.MonkeyPatch) -> None:
+    import airflow_provider_calendly.hooks.calendly as hook_module
+
+    masked: list[str] = []
+    monkeypatch.setattr(hook_module, "_mask", masked.append)
+    _storage_conn(monkeypatch, "masked", "redis://:redis-pass-123@127.0.0.1:6379/0")
+    _ = CalendlyHook("masked").settings
+    assert {"redis-pass-123", "redis://:redis-pass-123@127.0.0.1:6379/0", TOKEN} <= set(masked)
+
+
+@pytest.mark.parametrize("storage", [None, ""])
+def test_no_rate_limit_storage_paces_in_process(monkeypatch: pytest.MonkeyPatch, storage: object) -> None:
+    from airflow_provider_calendly.ratelimit import SlidingWindowRateLimiter
+
+    _storage_conn(monkeypatch, "local", storage)
+    assert type(CalendlyHook("local").rate_limiter) is SlidingWindowRateLimiter
+
+
+@pytest.mark.parametrize("storage", ["http://:redis-pass-123@cache:6379", "cache:6379", 6379])
+def test_bad_rate_limit_storage_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch, api: responses.RequestsMock, storage: object
+) -> None:
+    _storage_conn(monkeypatch, "badstore", storage)
+    with pytest.raises(CalendlyConfigError) as err:
+        CalendlyHook("badstore").get_current_user()
+    assert "rate_limit_storage" in str(err.value)
+    assert "redis-pass-123" not in str(err.value)
+    assert len(api.calls) == 0
+
+
+def test_hook_keeps_working_when_redis_is_unreachable(
+    monkeypatch: pytest.MonkeyPatch, api: responses.RequestsMock, fake_clock: FakeClock
+) -> None:
+    _storage_conn(monkeypatch, "deadstore", "redis://:redis-pass-123@127.0.0.1:1/0")
+    api.get(f"{API}/users/me", json=ME)
+    hook = CalendlyHook("deadstore", clock=fake_clock, sleep=fake_clock.sleep)
+    assert hook.get_current_user().name == "Ada"
+    assert hook.rate_limiter.shared is False  # type: ignore[attr-defined]
