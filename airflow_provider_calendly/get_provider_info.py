@@ -7,6 +7,10 @@ from typing import Any
 DEFAULT_API_BASE_URL = "https://api.calendly.com"
 
 
+def _option(description: str, kind: str, default: str | None) -> dict[str, Any]:
+    return {"description": description, "version_added": "0.1.0", "type": kind, "example": None, "default": default}
+
+
 def get_provider_info() -> dict[str, Any]:
     """Return the provider's metadata: package, integrations and the ``calendly`` connection form."""
     from airflow_provider_calendly import __version__
@@ -33,9 +37,61 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Calendly",
-                "python-modules": ["airflow_provider_calendly.operators.calendly"],
+                "python-modules": [
+                    "airflow_provider_calendly.operators.calendly",
+                    "airflow_provider_calendly.operators.webhooks",
+                ],
             }
         ],
+        "sensors": [
+            {
+                "integration-name": "Calendly",
+                "python-modules": ["airflow_provider_calendly.sensors.calendly"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Calendly",
+                "python-modules": ["airflow_provider_calendly.triggers.calendly"],
+            }
+        ],
+        "transfers": [
+            {
+                "source-integration-name": "Calendly",
+                "target-integration-name": "Common SQL",
+                "python-module": "airflow_provider_calendly.transfers.calendly_to_sql",
+            }
+        ],
+        "config": {
+            "calendly_webhooks": {
+                "description": "The Calendly webhook receiver the provider mounts on the API server at "
+                "/calendly/webhooks.",
+                "options": {
+                    "enabled": _option("Mount the receiver on the API server.", "boolean", "True"),
+                    "inbox_conn_id": _option(
+                        "Connection of the inbox database (a SQLite file under AIRFLOW_HOME if undefined).",
+                        "string",
+                        "calendly_webhook_inbox",
+                    ),
+                    "calendly_conn_id": _option(
+                        "Calendly connection whose webhook_signing_key extra verifies deliveries.",
+                        "string",
+                        "calendly_default",
+                    ),
+                    "tolerance": _option(
+                        "Seconds a signature's timestamp may differ from the server clock.", "float", "180"
+                    ),
+                    "retention_days": _option(
+                        "Days deliveries are kept (keep at least 1: Calendly retries for 24 h).", "float", "7"
+                    ),
+                    "organization": _option(
+                        "Organization URI to tag deliveries with (or ?organization= on the callback URL).",
+                        "string",
+                        None,
+                    ),
+                },
+            }
+        },
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_calendly.hooks.calendly.CalendlyHook",
@@ -60,6 +116,12 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "Retries on 429, 5xx, timeouts and dropped connections.",
                         "schema": {"type": ["integer", "null"], "default": 5, "minimum": 0},
                     },
+                    "rate_limit_storage": {
+                        "label": "Shared rate-limit storage (Redis URL)",
+                        "description": "redis://, rediss:// or unix:// URL: every worker using this token shares "
+                        "one budget. Empty: each process paces on its own. Needs the [redis] extra.",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
                     "webhook_signing_key": {
                         "label": "Webhook signing key",
                         "description": "Key Calendly signs webhook deliveries with.",
@@ -67,8 +129,8 @@ def get_provider_info() -> dict[str, Any]:
                     },
                 },
                 "ui-field-behaviour": {
-                    # The port stays visible: Airflow 3.3's UI sends port 0 for a hidden port field and then
-                    # refuses to test the connection (apache/airflow#73298).
+                    # The port stays visible: Airflow 3.3's Test button refuses a connection saved without a
+                    # port ("The host or port to test differs from the stored connection").
                     "hidden-fields": ["schema", "login"],
                     "relabeling": {"password": "Personal Access Token", "host": "API base URL", "port": "API port"},
                     "placeholders": {

@@ -33,6 +33,7 @@ def test_connection_form_is_declared() -> None:
         "timeout",
         "max_retries",
         "webhook_signing_key",
+        "rate_limit_storage",
     }
     assert conn["conn-fields"]["webhook_signing_key"]["schema"]["format"] == "password"
 
@@ -52,3 +53,21 @@ def test_airflow_lists_the_provider_and_its_form() -> None:
     assert result["hook"] == "airflow_provider_calendly.hooks.calendly.CalendlyHook"
     assert result["behaviour"]["relabeling"]["password"] == "Personal Access Token"
     assert "extra__calendly__rate_limit" in result["widgets"]
+
+
+def test_provider_info_matches_airflows_schema() -> None:
+    """What Airflow validates provider metadata against: a typo in a key would hide a module or the config."""
+    import importlib.resources
+
+    import jsonschema
+
+    schema = json.loads(importlib.resources.files("airflow").joinpath("provider_info.schema.json").read_text())
+    info = get_provider_info()
+    jsonschema.validate(info, schema)
+    import_paths = [
+        m for key in ("hooks", "operators", "sensors", "triggers") for e in info[key] for m in e["python-modules"]
+    ]
+    import_paths += [t["python-module"] for t in info["transfers"]]
+    for module in import_paths:
+        __import__(module)
+    assert set(info["config"]["calendly_webhooks"]["options"]) >= {"enabled", "inbox_conn_id", "tolerance"}

@@ -1,9 +1,10 @@
 """Airflow plugin mounting the webhook receiver on the API server at ``/calendly/webhooks``.
 
 Registered through the ``airflow.plugins`` entry point. Settings come from the ``[calendly_webhooks]`` section
-of the Airflow configuration (or ``AIRFLOW__CALENDLY_WEBHOOKS__…`` variables): ``inbox_conn_id``,
-``calendly_conn_id``, ``tolerance`` (seconds), ``retention_days`` and ``organization``. The signing key is the
-``webhook_signing_key`` extra of the Calendly connection, read on the first delivery.
+of the Airflow configuration (or ``AIRFLOW__CALENDLY_WEBHOOKS__…`` variables): ``enabled`` (default ``True``;
+``False`` mounts nothing), ``inbox_conn_id``, ``calendly_conn_id``, ``tolerance`` (seconds), ``retention_days``
+and ``organization``. The signing key is the ``webhook_signing_key`` extra of the Calendly connection, read on
+the first delivery; until one is configured every delivery is refused with 503.
 """
 
 from __future__ import annotations
@@ -38,8 +39,17 @@ def build_app() -> Any:
     )
 
 
+def mounted_apps() -> list[dict[str, Any]]:
+    """The apps for the API server to mount: the receiver, unless ``[calendly_webhooks] enabled`` is false."""
+    from airflow.configuration import conf
+
+    if not conf.getboolean(SECTION, "enabled", fallback=True):
+        return []
+    return [{"app": build_app(), "url_prefix": URL_PREFIX, "name": "Calendly webhook receiver"}]
+
+
 class CalendlyWebhooksPlugin(AirflowPlugin):
     """Serve ``POST /calendly/webhooks`` (and ``GET /calendly/webhooks/health``) from the Airflow API server."""
 
     name = "calendly_webhooks"
-    fastapi_apps = [{"app": build_app(), "url_prefix": URL_PREFIX, "name": "Calendly webhook receiver"}]
+    fastapi_apps = mounted_apps()

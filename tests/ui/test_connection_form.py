@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from airflow_provider_calendly import __version__
 from airflow_provider_calendly.get_provider_info import get_provider_info
@@ -29,6 +30,12 @@ CHROMIUM = os.environ.get("CALENDLY_TEST_CHROMIUM", "/usr/bin/chromium")
 
 # Standard-field titles the Airflow UI uses when a provider does not relabel them.
 DEFAULT_TITLES = {"description": "Description", "host": "Host", "password": "Password", "port": "Port"}
+
+
+def _calendly_connection_type() -> dict[str, Any]:
+    """The ``calendly`` connection type exactly as the provider declares it to Airflow."""
+    (connection_type,) = [c for c in get_provider_info()["connection-types"] if c["connection-type"] == "calendly"]
+    return connection_type
 
 
 def _browser_tools() -> str:
@@ -48,7 +55,8 @@ def _browser_tools() -> str:
 def ui_run(airflow_server: AirflowServer, ui_emulator: EmulatorInfo) -> dict[str, Any]:
     """Run the browser journey once; the tests below each check one part of what it saw."""
     node = _browser_tools()
-    declared = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
+    connection_type = _calendly_connection_type()
+    declared = connection_type["ui-field-behaviour"]
     port_shown = "port" not in declared["hidden-fields"]
     if port_shown:
         # Host and port as separate fields, the way the form asks for them.
@@ -66,6 +74,7 @@ def ui_run(airflow_server: AirflowServer, ui_emulator: EmulatorInfo) -> dict[str
         "BAD_TOKEN": "wrong-token-for-the-ui-test",
         "ARTIFACT_DIR": str(shots),
         "CHROMIUM": CHROMIUM,
+        "EXTRA_FIELD": next(iter(connection_type["conn-fields"])),
     }
     proc = subprocess.run(
         [node, str(SCRIPT)], cwd=PLAYWRIGHT_DIR, env=env, capture_output=True, text=True, timeout=180, check=False
@@ -80,7 +89,10 @@ def ui_run(airflow_server: AirflowServer, ui_emulator: EmulatorInfo) -> dict[str
 
 def test_form_shows_the_declared_labels_and_placeholders(ui_run: dict[str, Any]) -> None:
     form = ui_run["form"]
-    connection_type = get_provider_info()["connection-types"][0]
+    connection_type = _calendly_connection_type()
+    # Exactly the declared extra fields, no more and no fewer (read from get_provider_info, never hard-coded).
+    shown_extras = {name.removeprefix("element_") for name in form if name.startswith("element_")}
+    assert shown_extras == set(connection_type["conn-fields"])
     behaviour = connection_type["ui-field-behaviour"]
     for hidden in behaviour["hidden-fields"]:
         assert hidden not in form, f"{hidden!r} should be hidden in the Calendly form"
@@ -102,16 +114,30 @@ def test_form_shows_the_declared_labels_and_placeholders(ui_run: dict[str, Any])
             assert shown["type"] == "password", f"{name} is a secret and must be masked"
 
 
-def test_saving_the_form_creates_the_connection(ui_run: dict[str, Any]) -> None:
+def test_saving_the_form_creates_the_connection(
+    ui_run: dict[str, Any], airflow_server: AirflowServer, ui_emulator: EmulatorInfo
+) -> None:
     assert ui_run["connections"]["calendly_ui_good"]["status"] == 201
     assert ui_run["connections"]["calendly_ui_bad"]["status"] == 201
+    # What the form stored, read back over REST: the type, the endpoint, and the extra fields' values.
+    response = requests.get(f"{airflow_server.url}/api/v2/connections/calendly_ui_good", timeout=30)
+    assert response.status_code == 200, response.text
+    stored = response.json()
+    assert stored["conn_type"] == "calendly"
+    host, port = ui_emulator.base_url.rsplit(":", 1)
+    assert (stored["host"], stored["port"]) == (host, int(port))
+    extra = json.loads(stored["extra"] or "{}")
+    for name, field in _calendly_connection_type()["conn-fields"].items():
+        if "default" in field["schema"]:
+            assert extra.get(name) == field["schema"]["default"], name
+    assert set(extra) <= set(_calendly_connection_type()["conn-fields"]), "the form stored an undeclared extra key"
 
 
 def test_test_button_names_the_calendly_user(ui_run: dict[str, Any], ui_emulator: EmulatorInfo) -> None:
     result = ui_run["tests"]["calendly_ui_good"]
     assert result["http_status"] == 200, (
-        f"Test button request failed: {result['body']}. Airflow 3.3.0-3.3.2 rejects Test for a connection "
-        "without a port (the UI sends port 0; apache/airflow#73298): the form must let users enter a port."
+        f"Test button request failed: {result['body']}. Airflow 3.3's UI sends port 0 for an empty port and "
+        "the server refuses to test a stored connection whose port differs: the form must show the port."
     )
     assert result["toast_type"] == "success", result
     assert result["title"] == "Test Connection Successful"

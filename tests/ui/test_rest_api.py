@@ -124,3 +124,13 @@ def test_rest_connection_test_of_a_stored_connection(airflow_server: AirflowServ
     )
     assert result["status"] is True, result
     assert ui_emulator.user_name in result["message"]
+
+
+def test_webhook_receiver_is_mounted_on_the_api_server(airflow_server: AirflowServer) -> None:
+    """docs/webhooks.md promises the receiver on the API server at /calendly/webhooks once the provider is installed."""
+    response = requests.get(f"{airflow_server.url}/calendly/webhooks/health", timeout=30)
+    assert response.status_code == 200, response.text[:500]
+    assert response.headers.get("content-type", "").startswith("application/json"), "the UI answered, not the receiver"
+    body = response.json()
+    assert body["status"] == "ok"
+    assert {"received", "stored", "duplicate"} <= set(body["stats"])

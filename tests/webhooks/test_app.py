@@ -186,6 +186,17 @@ def test_plugin_mounts_the_receiver() -> None:
     assert "/webhooks" in paths and "/webhooks/health" in paths
 
 
+def test_plugin_is_registered_and_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import entry_points
+
+    from airflow_provider_calendly.webhooks.plugin import CalendlyWebhooksPlugin, mounted_apps
+
+    (entry_point,) = [ep for ep in entry_points(group="airflow.plugins") if ep.name == "calendly_webhooks"]
+    assert entry_point.load() is CalendlyWebhooksPlugin
+    monkeypatch.setenv("AIRFLOW__CALENDLY_WEBHOOKS__ENABLED", "False")
+    assert mounted_apps() == []
+
+
 def test_cli_parser_defaults() -> None:
     from airflow_provider_calendly.webhooks.__main__ import build_parser
 

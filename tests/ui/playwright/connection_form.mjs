@@ -8,6 +8,8 @@
 //   CALENDLY_PORT    value for the port field, when the form shows it (may be empty)
 //   GOOD_TOKEN       a token the emulator accepts; BAD_TOKEN one it rejects
 //   ARTIFACT_DIR     where screenshots go
+//   EXTRA_FIELD      name of one provider-declared extra field (from get_provider_info), to know the
+//                    "Extra Fields" section has opened
 //   CHROMIUM         browser executable (default /usr/bin/chromium)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -80,7 +82,7 @@ async function addConnection(page, { connId, host, port, token }, screenshotName
     await shot(page, `${screenshotName}-standard-fields`);
     // The sections are an accordion: opening "Extra Fields" shows the provider's own fields.
     await dialog.getByRole('button', { name: 'Extra Fields', exact: true }).click();
-    await dialog.locator('input[name="element_rate_limit"]').waitFor({ timeout });
+    await dialog.locator(`[name="element_${env('EXTRA_FIELD')}"]`).waitFor({ timeout });
     await shot(page, `${screenshotName}-extra-fields`);
   }
   const saved = page.waitForResponse(
@@ -140,7 +142,7 @@ const browser = await chromium.launch({
 });
 let page;
 try {
-  page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
   page.setDefaultTimeout(timeout);
   const host = env('CALENDLY_HOST');
   const port = env('CALENDLY_PORT', '');
