@@ -3,8 +3,9 @@
 Runs inside a fresh virtualenv that holds only the built wheel and its dependencies, from a directory outside
 the repository, so nothing is imported from the source tree. Prints one JSON report on its last line.
 
-Usage: ``python release_smoke.py DAG_FILE``; the environment carries a private AIRFLOW_HOME with a migrated
-metadata DB.
+Usage: ``python release_smoke.py DAG_FILE...``; the environment carries a private AIRFLOW_HOME with a migrated
+metadata DB. The ``calendly_warehouse`` connection is pointed at a SQLite file in the working directory (SQLite
+needs no optional extra), so the demo DAG, ``calendly_to_warehouse``, lands real rows there.
 """
 
 from __future__ import annotations
@@ -66,20 +67,37 @@ def emulator_and_hook(report: dict[str, Any]) -> Any:
     os.environ["AIRFLOW_CONN_CALENDLY_DEFAULT"] = json.dumps(
         {"conn_type": "calendly", "host": emulator.base_url, "password": emulator.token}
     )
+    os.environ["AIRFLOW_CONN_CALENDLY_WAREHOUSE"] = json.dumps(
+        {"conn_type": "sqlite", "host": os.path.abspath(WAREHOUSE)}
+    )
     report["test_connection"] = list(CalendlyHook().test_connection())
     report["event_types"] = sum(1 for _ in CalendlyHook().list_event_types())
     return emulator
 
 
+WAREHOUSE = "smoke-warehouse.db"
+
+
 def run_dag(report: dict[str, Any], dag_file: str) -> None:
-    spec = importlib.util.spec_from_file_location("release_smoke_dag", dag_file)
+    name = os.path.splitext(os.path.basename(dag_file))[0]
+    spec = importlib.util.spec_from_file_location(f"release_smoke_{name}", dag_file)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     dag = module.dag
     run = dag.test()
-    report["dag_id"] = dag.dag_id
-    report["dag_state"] = str(getattr(run.state, "value", run.state))
+    report.setdefault("dag_states", {})[dag.dag_id] = str(getattr(run.state, "value", run.state))
+
+
+def warehouse_rows(report: dict[str, Any]) -> None:
+    import sqlite3
+
+    if not os.path.exists(WAREHOUSE):
+        report["warehouse_rows"] = {}
+        return
+    with sqlite3.connect(WAREHOUSE) as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        report["warehouse_rows"] = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
 
 def main() -> None:
@@ -88,9 +106,11 @@ def main() -> None:
     provider_metadata(report)
     emulator = emulator_and_hook(report)
     try:
-        run_dag(report, sys.argv[1])
+        for dag_file in sys.argv[1:]:
+            run_dag(report, dag_file)
     finally:
         emulator.stop()
+    warehouse_rows(report)
     print(json.dumps(report))
 
 

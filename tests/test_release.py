@@ -2,8 +2,8 @@
 
 Builds with ``uv build`` into a temporary directory, runs ``twine check --strict``, inspects both archives,
 then installs only the wheel (not editable) into a fresh virtualenv and runs ``release_smoke.py`` there: every
-module imports, Airflow's ProvidersManager finds the provider, the emulator starts, the hook talks to it and the
-example DAG runs green. Dependencies are pinned to this venv's versions, so the install comes from uv's cache.
+module imports, Airflow's ProvidersManager finds the provider, the emulator starts, the hook talks to it, and the
+actions example and the demo DAG (into a SQLite warehouse) run green. Dependencies are pinned to this venv's versions, so the install comes from uv's cache.
 """
 
 from __future__ import annotations
@@ -29,7 +29,11 @@ pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
 SMOKE_SCRIPT = REPO_ROOT / "tests" / "release_smoke.py"
-SMOKE_DAG = REPO_ROOT / "example_dags" / "calendly_actions.py"
+# The action operators' example, and the demo DAG (``make demo``'s main job) into a SQLite warehouse.
+SMOKE_DAGS = [
+    REPO_ROOT / "example_dags" / "calendly_actions.py",
+    REPO_ROOT / "example_dags" / "calendly_to_warehouse.py",
+]
 DIST_NAME = "airflow_provider_calendly"
 
 
@@ -135,9 +139,10 @@ def test_wheel_alone_in_a_clean_venv(dist: dict[str, Path], tmp_path: Path) -> N
         }
     )
     _run(python, "-m", "airflow", "db", "migrate", env=env, cwd=work)
-    shutil.copy(SMOKE_DAG, work / SMOKE_DAG.name)
+    for dag_file in SMOKE_DAGS:
+        shutil.copy(dag_file, work / dag_file.name)
     shutil.copy(SMOKE_SCRIPT, work / SMOKE_SCRIPT.name)
-    proc = _run(python, work / SMOKE_SCRIPT.name, work / SMOKE_DAG.name, env=env, cwd=work)
+    proc = _run(python, work / SMOKE_SCRIPT.name, *(work / d.name for d in SMOKE_DAGS), env=env, cwd=work)
     report = json.loads(proc.stdout.strip().splitlines()[-1])
 
     assert Path(report["package_file"]).is_relative_to(venv), "imported from the source tree, not the wheel"
@@ -151,4 +156,7 @@ def test_wheel_alone_in_a_clean_venv(dist: dict[str, Path], tmp_path: Path) -> N
     ok, message = report["test_connection"]
     assert ok is True and message.startswith("Connected to Calendly as "), message
     assert report["event_types"] > 0
-    assert report["dag_state"] == "success", report
+    assert report["dag_states"] == {"calendly_actions": "success", "calendly_to_warehouse": "success"}, report
+    rows = report["warehouse_rows"]
+    for table in ("calendly_event_types", "calendly_scheduled_events", "calendly_invitees"):
+        assert rows.get(table, 0) > 0, f"the demo DAG landed no rows in {table}: {rows}"

@@ -22,8 +22,14 @@ _EVENT_NAMES = [
     "Interview",
     "Office hours",
 ]
-_QUESTIONS = ["Company name", "What would you like to discuss?", "Team size", "How did you hear about us?"]
-_ANSWERS = ["Acme Inc.", "Pricing and rollout", "11-50", "A friend", "Integration questions", "1-10", "Conference"]
+#: Booking questions with plausible answers to each (an invitee answers the first few).
+_ANSWERS: dict[str, tuple[str, ...]] = {
+    "Company name": ("Acme Inc.", "Globex", "Initech", "Umbrella Corp", "Stark Industries"),
+    "What would you like to discuss?": ("Pricing and rollout", "Integration questions", "A demo for my team"),
+    "Team size": ("1-10", "11-50", "51-200", "201+"),
+    "How did you hear about us?": ("A friend", "Conference", "Search", "Newsletter"),
+}
+_QUESTIONS = list(_ANSWERS)
 _LOCATIONS: list[dict[str, Any]] = [
     {"type": "zoom", "location": None, "join_url": "https://zoom.example/j/1", "status": "pushed"},
     {"type": "google_conference", "location": None, "join_url": "https://meet.example/abc", "status": "pushed"},
@@ -259,7 +265,7 @@ def add_invitee(
         "name": f"{first} {last}".strip(),
         "status": "active",
         "questions_and_answers": [
-            {"question": q, "answer": _ANSWERS[rng.randrange(len(_ANSWERS))], "position": p}
+            {"question": q, "answer": _ANSWERS[q][rng.randrange(len(_ANSWERS[q]))], "position": p}
             for p, q in enumerate(_QUESTIONS[: rng.randrange(0, 3)])
         ],
         "timezone": "America/New_York",

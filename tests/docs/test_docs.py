@@ -1,6 +1,6 @@
 """The docs run: every ``python`` code block in ``README.md`` and ``docs/*.md`` is executed.
 
-Conventions for writers (also in ``docs/README-sections.md``):
+Conventions for writers:
 
 - A fenced block tagged ```` ```python ```` runs. Blocks of one file run in order, in one namespace, in a fresh
   interpreter whose working directory is an empty temporary directory, as if a reader pasted them one after
@@ -237,3 +237,128 @@ def test_python_blocks_run(
     if proc.returncode != 0 and "psycopg2.OperationalError" in proc.stderr:
         service_unavailable(f"{_doc_id(doc)} needs PostgreSQL")
     assert proc.returncode == 0, f"{_doc_id(doc)} code blocks failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+
+
+# --- the README matches the code --------------------------------------------------------------------------------
+
+README = REPO_ROOT / "README.md"
+COMPONENT_MODULES = (
+    "airflow_provider_calendly.operators.calendly",
+    "airflow_provider_calendly.operators.webhooks",
+    "airflow_provider_calendly.sensors.calendly",
+    "airflow_provider_calendly.transfers.calendly_to_sql",
+    "airflow_provider_calendly.triggers.calendly",
+)
+
+
+def _components() -> dict[str, type]:
+    """Every public operator, sensor and trigger class the provider defines, by name."""
+    import importlib
+    import inspect
+
+    from airflow.sdk import BaseOperator
+    from airflow.triggers.base import BaseTrigger
+
+    found = {}
+    for module_name in COMPONENT_MODULES:
+        module = importlib.import_module(module_name)
+        for name, obj in vars(module).items():
+            if (
+                inspect.isclass(obj)
+                and obj.__module__ == module_name
+                and not name.startswith("_")
+                and issubclass(obj, (BaseOperator, BaseTrigger))
+            ):
+                found[name] = obj
+    return found
+
+
+def _own_parameters(cls: type) -> dict[str, object]:
+    """Keyword arguments of ``cls`` and its provider base classes (not Airflow's), with their defaults."""
+    import inspect
+
+    params: dict[str, object] = {}
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith("airflow_provider_calendly"):
+            break
+        if "__init__" not in vars(klass):
+            continue
+        for name, param in inspect.signature(klass.__init__).parameters.items():
+            if name != "self" and param.kind is not param.VAR_KEYWORD:
+                params.setdefault(name, param.default)
+    return params
+
+
+def _readme_row(name: str) -> str:
+    rows = [line for line in README.read_text().splitlines() if line.startswith(f"| `{name}` ")]
+    assert len(rows) == 1, f"README.md must have exactly one table row for {name}, found {len(rows)}"
+    return rows[0]
+
+
+def test_readme_table_lists_every_component_with_its_arguments() -> None:
+    import inspect
+
+    components = _components()
+    assert {"CalendlyToSqlOperator", "CalendlyWebhookSensor", "CalendlyWebhookTrigger"} <= set(components)
+    for name, cls in components.items():
+        row = _readme_row(name)
+        module = cls.__module__.removeprefix("airflow_provider_calendly.")
+        assert f"(`{module}`)" in row, f"{name}: the README row must name its module {module}"
+        for param, default in _own_parameters(cls).items():
+            if param == "calendly_conn_id":
+                assert default == "calendly_default", name
+                continue
+            if default is inspect.Parameter.empty:
+                expected = f"`{param}`"
+            elif isinstance(default, str):
+                expected = f"`{param}={json.dumps(default)}`"
+            elif default is None or isinstance(default, (bool, int, float)):
+                expected = f"`{param}={default!r}`"
+            else:
+                expected = f"`{param}="
+            assert expected in row, f"README row of {name} must show {expected}"
+            after = row[row.index("`", row.index(expected) + 1) + 1 :]
+            templated = param in getattr(cls, "template_fields", ())
+            marking = "mark it with ✎" if templated else "it is not templated: no ✎"
+            assert after.startswith(" ✎") == templated, f"README row of {name}, {param}: {marking}"
+
+
+def test_readme_says_which_components_take_a_calendly_connection() -> None:
+    text = README.read_text()
+    assert 'take `calendly_conn_id` (default `"calendly_default"`)' in text
+    for name, cls in _components().items():
+        if "calendly_conn_id" not in _own_parameters(cls):
+            assert name in {"CalendlyWebhookSensor", "CalendlyWebhookTrigger"}, f"{name} takes no calendly_conn_id"
+
+
+def test_readme_schema_matches_the_tables_the_transfer_writes() -> None:
+    from airflow_provider_calendly.transfers.sql_writer import TABLES
+
+    text = README.read_text()
+    for key, spec in TABLES.items():
+        row = _readme_row(f"calendly_{key}")
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[1] == ", ".join(f"`{c}`" for c in spec.primary_key), f"primary key of {key}"
+        shown = re.findall(r"`(\w+)`", cells[3])
+        expected = [c for c in spec.column_names if c not in spec.primary_key and c not in ("raw", "_synced_at")]
+        assert shown == expected, f"README columns of calendly_{key} differ from sql_writer.TABLES"
+        has_raw = {"raw", "_synced_at"} <= set(spec.column_names)
+        assert has_raw == (key != "sync_state"), f"README says every table but sync_state has raw/_synced_at ({key})"
+    assert (
+        "Every table but `sync_state`\nalso has `raw`" in text or "Every table but `sync_state` also has `raw`" in text
+    )
+
+
+def test_readme_connection_form_matches_get_provider_info() -> None:
+    from airflow_provider_calendly.get_provider_info import get_provider_info
+
+    (connection_type,) = get_provider_info()["connection-types"]
+    behaviour = connection_type["ui-field-behaviour"]
+    rows = [line.strip() for line in README.read_text().splitlines()]
+    for field, label in behaviour["relabeling"].items():
+        assert any(r.startswith(f"| {label} | `{field}` |") for r in rows), f"README form table must show {label}"
+    for key, field in connection_type["conn-fields"].items():
+        lines = [r for r in rows if r.startswith(f"| {field['label']} |")]
+        assert len(lines) == 1 and f"extra `{key}`" in lines[0], f"README form table must show {key}"
+        if "default" in field["schema"]:
+            assert f"default {field['schema']['default']}" in lines[0], f"README must give the default of {key}"
