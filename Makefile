@@ -36,8 +36,10 @@ test: lint typecheck system-deps pytest
 demo: install
 	$(BIN)/python scripts/demo.py
 
+# Every benchmark against the emulator (~7 min); writes benchmarks/RESULTS.md and benchmarks/plots/*.png.
+# BENCH_ARGS=--million adds the 1,000,000-invitee sync (~6 min per warehouse); --quick is a smoke run.
 bench: install
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 build: install
 	rm -rf dist

@@ -1,21 +1,26 @@
 """Benchmark the warehouse load: batched upserts vs a naive row-by-row INSERT, and peak memory of a big sync.
 
-Run it with ``python -m benchmarks.bench_load`` (``--invitees``, ``--large``, ``--warehouses`` to change the
-sizes). Two measurements:
+Run it with ``python -m benchmarks.bench_load`` (``--invitees``, ``--sizes``, ``--warehouses`` to change the
+sizes; ``--million`` adds the 1,000,000-invitee point, ``--quick`` is the test suite's small run). Two
+measurements:
 
 1. **Load throughput** per warehouse (SQLite file, DuckDB file, PostgreSQL when reachable): the same
    invitees (each with two answers) are written once by :class:`CalendlyTableWriter` (multi-row upserts,
    one transaction per 500-invitee chunk) and once by the naive baseline — one single-row ``INSERT … ON
    CONFLICT`` per row, same chunked commits — into fresh tables, in the same run. Rows/s counts invitee
-   and answer rows.
-2. **Peak memory of a large sync**: :class:`CalendlySqlSync` over a synthetic source of ``--large``
+   and answer rows. The baseline is a rate, so it stops after ``--naive-seconds`` (row-by-row DuckDB
+   manages ~200 rows/s: all of them would take minutes).
+2. **Peak memory of a large sync**: :class:`CalendlySqlSync` over a synthetic source of each of ``--sizes``
    invitees (in-process, generated page by page, so the source holds one page), into SQLite and DuckDB
    files, each size in a fresh subprocess. Reported: the peak RSS sampled while the sync runs, next to
-   the RSS just before it (and with ``--heap`` the peak of the Python heap, what the loader itself holds), for a
-   small and the large size, to show memory stays flat as rows grow. (DuckDB's own buffer cache grows with
+   the RSS just before it (and with ``--heap`` the peak of the Python heap, what the loader itself holds), for
+   each size, to show memory stays flat as rows grow (goal: ≤ 300 MB, and the largest size within 10 % of
+   the smallest). 1,000,000 invitees take about six minutes per warehouse, so ``make bench`` stops at
+   100,000 unless given ``--million``. (DuckDB's own buffer cache grows with
    the database up to its ``memory_limit``; that shows in its RSS, not in the Python heap.)
 
-Results are printed and saved to ``benchmarks/.out/bench_load.json``.
+:func:`collect` returns the figures as :class:`~benchmarks.report.Row` objects; they are also saved to
+``benchmarks/.out/bench_load.json``.
 """
 
 from __future__ import annotations
@@ -32,10 +37,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report import Row, print_rows
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / ".out"
 POSTGRES_URI = os.environ.get("CALENDLY_TEST_POSTGRES_URI", "postgresql://postgres@127.0.0.1:5432/test")
 CHUNK = 500
+RSS_GOAL_MB = 300.0
+FLAT_TOLERANCE = 1.10
+POSTGRES_GOAL = 20.0
+NAMES = {"sqlite": "SQLite", "duckdb": "DuckDB", "postgres": "PostgreSQL"}
 
 
 def _prepare_airflow(workdir: Path) -> None:
@@ -96,12 +107,17 @@ def _batched(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> None:
         )
 
 
-def _naive(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> None:
-    """The baseline: one single-row INSERT per row (still an upsert), committed per chunk like the writer."""
+def _naive(writer: Any, rows: list[dict[str, list[dict[str, Any]]]], max_seconds: float = 1e9) -> int:
+    """The baseline: one single-row INSERT per row (still an upsert), committed per chunk like the writer.
+
+    :returns: The invitees written (it stops at a chunk boundary once ``max_seconds`` have passed).
+    """
     from datetime import datetime, timezone
 
     now = datetime.now(timezone.utc)
     sql = {key: writer._insert_sql(key, 1, upsert=True) for key in ("invitees", "invitee_answers")}
+    started = time.perf_counter()
+    done = 0
     for start in range(0, len(rows), CHUNK):
         with writer.transaction():
             cursor = writer._cursor()
@@ -110,35 +126,49 @@ def _naive(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> None:
                     for row in item[key]:
                         cursor.execute(sql[key], writer._converters[key](row, now))
             writer._release(cursor)
+        done = min(len(rows), start + CHUNK)
+        if time.perf_counter() - started > max_seconds:
+            break
+    return done
 
 
-def bench_throughput(kinds: list[str], invitees: int, workdir: Path) -> dict[str, Any]:
+def _row_count(rows: list[dict[str, list[dict[str, Any]]]]) -> int:
+    return sum(len(r["invitees"]) + len(r["invitee_answers"]) for r in rows)
+
+
+def bench_throughput(kinds: list[str], invitees: int, workdir: Path, naive_seconds: float = 5.0) -> dict[str, Any]:
     rows = _rows(invitees)
-    total_rows = sum(len(r["invitees"]) + len(r["invitee_answers"]) for r in rows)
+    total_rows = _row_count(rows)
     results: dict[str, Any] = {}
     for kind in kinds:
-        timings: dict[str, float] = {}
-        for method, fn in (("batched", _batched), ("naive", _naive)):
-            writer = _writer(kind, workdir, f"bench_{method}_")
-            if writer is None:
-                break
-            started = time.perf_counter()
-            fn(writer, rows)
-            timings[method] = time.perf_counter() - started
-            assert writer.count("invitees") == invitees, "every invitee landed"
-            writer.close()
-        if len(timings) < 2:
+        writer = _writer(kind, workdir, "bench_batched_")
+        if writer is None:
+            results[kind] = {"skipped": "not reachable"}
             continue
+        started = time.perf_counter()
+        _batched(writer, rows)
+        batched = time.perf_counter() - started
+        assert writer.count("invitees") == invitees, "every invitee landed"
+        writer.close()
+        writer = _writer(kind, workdir, "bench_naive_")
+        started = time.perf_counter()
+        done = _naive(writer, rows, naive_seconds)
+        naive = time.perf_counter() - started
+        assert writer.count("invitees") == done, "every invitee landed"
+        writer.close()
+        naive_rows = _row_count(rows[:done])
         results[kind] = {
             "rows": total_rows,
-            "batched_rows_per_s": round(total_rows / timings["batched"]),
-            "naive_rows_per_s": round(total_rows / timings["naive"]),
-            "speedup": round(timings["naive"] / timings["batched"], 1),
+            "naive_rows": naive_rows,
+            "batched_rows_per_s": round(total_rows / batched),
+            "naive_rows_per_s": round(naive_rows / naive),
+            "speedup": round((total_rows / batched) / (naive_rows / naive), 1),
         }
         r = results[kind]
         print(
             f"  {kind:9s} {total_rows} rows: batched {r['batched_rows_per_s']:>9,} rows/s | "
-            f"naive row-by-row {r['naive_rows_per_s']:>8,} rows/s | {r['speedup']}x"
+            f"naive row-by-row {r['naive_rows_per_s']:>8,} rows/s ({naive_rows} rows) | {r['speedup']}x",
+            flush=True,
         )
     return results
 
@@ -201,8 +231,11 @@ def bench_memory(sizes: list[int], per_event: int, kinds: list[str], *, heap: bo
                     str(size),
                     "--per-event",
                     str(per_event),
+                    "--warehouses",
+                    kind,
                     "--workdir",
                     tmp,
+                    *(["--heap"] if heap else []),
                 ],
                 cwd=REPO,
                 check=True,
@@ -214,42 +247,139 @@ def bench_memory(sizes: list[int], per_event: int, kinds: list[str], *, heap: bo
         print(
             f"  {result['invitees']:>7,} invitees ({result['rows_written']:,} rows) into {kind} in {result['seconds']} s: "
             f"peak RSS during the sync {result['peak_rss_during_sync_mb']} MB (before it {result['rss_before_sync_mb']} MB)"
-            + (f", Python heap peak {result['python_heap_peak_mb']} MB" if heap else "")
+            + (f", Python heap peak {result['python_heap_peak_mb']} MB" if heap else ""),
+            flush=True,
         )
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
+def throughput_rows(throughput: dict[str, Any], invitees: int) -> list[Row]:
+    rows = []
+    for kind, r in throughput.items():
+        goal_ratio = POSTGRES_GOAL if kind == "postgres" else 1.0
+        if "skipped" in r:
+            rows.append(
+                Row(
+                    metric=f"load rows/s into {NAMES.get(kind, kind)}, batched upsert vs one INSERT per row",
+                    ours=0.0,
+                    baseline=None,
+                    unit="rows/s",
+                    goal=f"ratio ≥ {goal_ratio:g}",
+                    passed=False,
+                    note=f"{NAMES.get(kind, kind)} {r['skipped']} (CALENDLY_TEST_POSTGRES_URI)",
+                )
+            )
+            continue
+        rows.append(
+            Row(
+                metric=f"load rows/s into {NAMES.get(kind, kind)}, batched upsert vs one INSERT per row",
+                ours=r["batched_rows_per_s"],
+                baseline=r["naive_rows_per_s"],
+                unit="rows/s",
+                goal=f"ratio ≥ {goal_ratio:g}",
+                passed=r["speedup"] >= goal_ratio,
+                note=(
+                    f"{invitees:,} invitees = {r['rows']:,} rows, commits per {CHUNK} invitees both ways; "
+                    f"baseline timed over {r['naive_rows']:,} rows"
+                ),
+            )
+        )
+    return rows
+
+
+def memory_rows(memory: dict[str, Any]) -> list[Row]:
+    rows = []
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for result in memory.values():
+        by_kind.setdefault(result["warehouse"], []).append(result)
+    for kind, results in by_kind.items():
+        results.sort(key=lambda r: r["invitees"])
+        for r in results:
+            rows.append(
+                Row(
+                    metric=f"peak RSS of a {r['invitees']:,}-invitee synthetic sync into {NAMES.get(kind, kind)}",
+                    ours=r["peak_rss_during_sync_mb"],
+                    baseline=None,
+                    unit="MB",
+                    goal=f"≤ {RSS_GOAL_MB:g} MB",
+                    passed=r["peak_rss_during_sync_mb"] <= RSS_GOAL_MB,
+                    note=(
+                        f"{r['rows_written']:,} rows in {r['seconds']} s "
+                        f"({r['rows_written'] / max(r['seconds'], 1e-9):,.0f} rows/s); "
+                        f"RSS {r['rss_before_sync_mb']} MB before the sync (Airflow and the imports)"
+                    ),
+                )
+            )
+        if len(results) > 1:
+            small, large = results[0], results[-1]
+            growth = large["peak_rss_during_sync_mb"] / small["peak_rss_during_sync_mb"]
+            rows.append(
+                Row(
+                    metric=(
+                        f"peak RSS growth from {small['invitees']:,} to {large['invitees']:,} invitees "
+                        f"({NAMES.get(kind, kind)})"
+                    ),
+                    ours=large["peak_rss_during_sync_mb"],
+                    baseline=small["peak_rss_during_sync_mb"],
+                    unit="MB",
+                    goal=f"ratio ≤ {FLAT_TOLERANCE:g} (flat in N)",
+                    passed=growth <= FLAT_TOLERANCE,
+                    note=f"{large['invitees'] // small['invitees']}x the invitees",
+                )
+            )
+    return rows
+
+
+def collect(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--invitees", type=int, default=5_000, help="invitees for the throughput comparison")
-    parser.add_argument("--large", type=int, default=100_000, help="invitees of the large synthetic sync")
-    parser.add_argument("--small", type=int, default=10_000, help="invitees of the small sync, for comparison")
+    parser.add_argument("--invitees", type=int, default=None, help="invitees for the throughput comparison")
+    parser.add_argument("--sizes", default=None, help="invitees of each synthetic sync (default 10000,100000)")
+    parser.add_argument("--million", action="store_true", help="add the 1,000,000-invitee sync (~6 min each)")
     parser.add_argument("--per-event", type=int, default=4, help="invitees per scheduled event")
     parser.add_argument("--warehouses", default="sqlite,duckdb,postgres")
     parser.add_argument("--memory-warehouses", default="sqlite,duckdb", help="warehouses of the large sync")
+    parser.add_argument("--naive-seconds", type=float, default=5.0, help="time budget of the row-by-row baseline")
     parser.add_argument("--heap", action="store_true", help="also trace the Python heap peak (3x slower)")
-    parser.add_argument("--child-sync", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="small sizes (for the test suite)")
     args = parser.parse_args(argv)
-
-    if args.child_sync:
-        workdir = Path(args.workdir)
-        _prepare_airflow(workdir)
-        print(json.dumps(child_sync(args.child_sync, args.per_event, args.warehouses, workdir, heap=args.heap)))
-        return 0
+    invitees = args.invitees or (1_000 if args.quick else 5_000)
+    sizes = [int(n) for n in (args.sizes or ("2000,10000" if args.quick else "10000,100000")).split(",")]
+    if args.million:
+        sizes.append(1_000_000)
+    naive_seconds = 1.0 if args.quick else args.naive_seconds
 
     with tempfile.TemporaryDirectory(prefix="calendly-bench-") as tmp:
         workdir = Path(tmp)
         _prepare_airflow(workdir)
-        print(f"Load throughput ({args.invitees:,} invitees with 2 answers each, chunks of {CHUNK}):")
-        throughput = bench_throughput(args.warehouses.split(","), args.invitees, workdir)
-    print(f"Peak memory of a full synthetic sync ({args.per_event} invitees per event):")
-    memory = bench_memory([args.small, args.large], args.per_event, args.memory_warehouses.split(","), heap=args.heap)
+        print(f"Load throughput ({invitees:,} invitees with 2 answers each, chunks of {CHUNK}):", flush=True)
+        throughput = bench_throughput(args.warehouses.split(","), invitees, workdir, naive_seconds)
+    print(f"Peak memory of a full synthetic sync ({args.per_event} invitees per event):", flush=True)
+    memory = bench_memory(sorted(set(sizes)), args.per_event, args.memory_warehouses.split(","), heap=args.heap)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench_load.json").write_text(json.dumps({"throughput": throughput, "memory": memory}, indent=2))
-    print(f"Saved {OUT / 'bench_load.json'}")
+    return throughput_rows(throughput, invitees) + memory_rows(memory)
+
+
+def main(argv: list[str] | None = None) -> int:
+    rows = collect(argv)
+    print_rows(rows)
+    return 0 if all(r.passed for r in rows) else 1
+
+
+def _child_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child-sync", type=int, required=True)
+    parser.add_argument("--per-event", type=int, default=4)
+    parser.add_argument("--warehouses", default="sqlite")
+    parser.add_argument("--heap", action="store_true")
+    parser.add_argument("--workdir", required=True)
+    args = parser.parse_args(argv)
+    workdir = Path(args.workdir)
+    _prepare_airflow(workdir)
+    print(json.dumps(child_sync(args.child_sync, args.per_event, args.warehouses, workdir, heap=args.heap)))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    argv = sys.argv[1:]
+    raise SystemExit(_child_main(argv) if "--child-sync" in argv else main(argv))

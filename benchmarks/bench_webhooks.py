@@ -6,8 +6,9 @@ receiver runs as it would in production — uvicorn in its own process, storing 
 signed ``invitee.created`` deliveries over ``--concurrency`` keep-alive connections on loopback. Reported:
 deliveries/s, p50/p99 latency (send → 2xx), and that the inbox holds exactly one row per delivery.
 
-:func:`bench_receiver` returns the figures as a dict for the benchmark runner. Results are also saved to
-``benchmarks/.out/bench_webhooks.json``.
+:func:`bench_receiver` returns the figures as a dict; :func:`collect` turns them into
+:class:`~benchmarks.report.Row` objects (goals: ≥ 1,000 deliveries/s on SQLite, p99 ≤ 100 ms, every
+delivery stored exactly once). Results are also saved to ``benchmarks/.out/bench_webhooks.json``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report import Row, print_rows
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / ".out"
 KEY = "bench-signing-key"
+RATE_GOAL = 1000.0
+P99_GOAL_MS = 100.0
 POSTGRES_URI = os.environ.get("CALENDLY_TEST_POSTGRES_URI", "postgresql://postgres@127.0.0.1:5432/test")
 
 _SERVER = """
@@ -170,23 +175,55 @@ def bench_receiver(
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def collect(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--deliveries", type=int, default=5000)
+    parser.add_argument("--deliveries", type=int, default=None, help="deliveries to send (default 5000)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--inbox", choices=["sqlite", "postgres"], action="append")
+    parser.add_argument("--quick", action="store_true", help="500 deliveries (for the test suite)")
     args = parser.parse_args(argv)
+    deliveries = args.deliveries or (500 if args.quick else 5000)
     results = []
+    rows = []
     for kind in args.inbox or ["sqlite"]:
-        result = bench_receiver(args.deliveries, args.concurrency, kind)
+        result = bench_receiver(deliveries, args.concurrency, kind)
         results.append(result)
-        print(
-            f"{kind:8s} {result['deliveries_per_s']:8.1f} deliveries/s  p50 {result['p50_ms']:.2f} ms  "
-            f"p99 {result['p99_ms']:.2f} ms  statuses {result['statuses']}  stored {result['stored']}"
+        name = "SQLite" if kind == "sqlite" else "PostgreSQL"
+        exact = result["stored"] == result["deliveries"] and result["statuses"] == {"200": deliveries}
+        setting = (
+            f"{deliveries:,} signed deliveries over {args.concurrency} keep-alive connections; {result['durability']}"
+        )
+        rows.append(
+            Row(
+                metric=f"webhook receiver deliveries/s, durable {name} inbox",
+                ours=result["deliveries_per_s"],
+                baseline=None,
+                unit="deliveries/s",
+                goal=f"≥ {RATE_GOAL:,.0f}/s" + (" (SQLite)" if kind == "sqlite" else " (informative)"),
+                passed=(result["deliveries_per_s"] >= RATE_GOAL or kind != "sqlite") and exact,
+                note=f"{setting}; stored {result['stored']:,}, statuses {result['statuses']}",
+            )
+        )
+        rows.append(
+            Row(
+                metric=f"webhook receiver p99 latency, durable {name} inbox",
+                ours=result["p99_ms"],
+                baseline=None,
+                unit="ms",
+                goal=f"≤ {P99_GOAL_MS:g} ms",
+                passed=result["p99_ms"] <= P99_GOAL_MS,
+                note=f"p50 {result['p50_ms']} ms; send → 2xx, at {args.concurrency} deliveries in flight",
+            )
         )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench_webhooks.json").write_text(json.dumps(results, indent=2))
-    return 0 if all(r["stored"] == r["deliveries"] for r in results) else 1
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    rows = collect(argv)
+    print_rows(rows)
+    return 0 if all(r.passed for r in rows) else 1
 
 
 if __name__ == "__main__":

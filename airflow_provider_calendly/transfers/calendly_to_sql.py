@@ -40,7 +40,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -80,6 +80,8 @@ __all__ = [
 RESOURCES: tuple[str, ...] = ("event_types", "scheduled_events", "invitees")
 MODES: tuple[str, ...] = ("incremental", "full")
 DEFAULT_LOOKBACK = timedelta(days=30)
+#: How far ahead bookings are assumed to reach when estimating a pass's ETA (Calendly's default window).
+BOOKING_HORIZON = timedelta(days=60)
 #: Step back from a pass's committed progress when resuming, so events sharing that start time are re-read.
 RESUME_OVERLAP = timedelta(seconds=1)
 
@@ -195,7 +197,8 @@ class CalendlySqlSync:
     :param lookback: How far before the watermark an incremental pass starts reading.
     :param chunk_size: Scheduled events per committed chunk (their invitees go in the same chunk).
     :param page_size: Items per API page (1-100).
-    :param max_concurrency: Invitee listings in flight at once; the hook's rate limiter still caps the rate.
+    :param max_concurrency: Invitee listings in flight at once (the next page of scheduled events is fetched
+        alongside them); the hook's rate limiter still caps the rate.
     :param log_every_pages: Log progress every this many pages of scheduled events.
     :param clock: Returns the current UTC time (injectable for tests).
     """
@@ -350,27 +353,46 @@ class CalendlySqlSync:
         buffered_events = 0
         pages = 0
         last_start: datetime | None = None
+
+        def page_done(number: int, events: Sequence[ScheduledEvent], listings: Sequence[Future[list[Invitee]]]) -> None:
+            nonlocal buffer, buffered_events, last_start
+            for event in events:
+                _extend(buffer, scheduled_event_rows(event))
+            for listing_done in listings:
+                for invitee in listing_done.result():
+                    _extend(buffer, invitee_rows(invitee))
+            buffered_events += len(events)
+            if events and events[-1].start_time is not None:
+                last_start = events[-1].start_time
+            if buffered_events >= self.chunk_size:
+                self._flush(buffer, base, last_start)
+                buffer, buffered_events = {}, 0
+            progress.page_done(number, events)
+
+        # At most ``workers`` invitee listings in flight (never more than the rate limit's burst), plus this
+        # thread fetching the next page of events: that page is fetched, and its listings queued, while this
+        # page's listings run, so the workers never drain at a page boundary. Rows are still written page by
+        # page, in order, with at most two pages held.
         workers = max(1, min(self.max_concurrency, self.hook.rate_limit))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="calendly-invitees") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="calendly-invitees")
+        pending: tuple[int, Sequence[ScheduledEvent], list[Future[list[Invitee]]]] | None = None
+        try:
             for page in listing.pages():
                 pages += 1
                 self.stats.get("scheduled_events", _TableStats()).api_calls += 1
                 events = page.collection
-                for event in events:
-                    _extend(buffer, scheduled_event_rows(event))
-                if "invitees" in tables:
-                    for invitees in pool.map(self._list_invitees, events):
-                        for invitee in invitees:
-                            _extend(buffer, invitee_rows(invitee))
-                buffered_events += len(events)
-                if events and events[-1].start_time is not None:
-                    last_start = events[-1].start_time
-                if buffered_events >= self.chunk_size:
-                    self._flush(buffer, base, last_start)
-                    buffer, buffered_events = {}, 0
-                progress.page_done(pages, events)
+                listings = [pool.submit(self._list_invitees, e) for e in events] if "invitees" in tables else []
+                if pending is not None:
+                    page_done(*pending)
+                pending = (pages, events, listings)
+            if pending is not None:
+                page_done(*pending)
+                pending = None
             if buffered_events:
                 self._flush(buffer, base, last_start)
+        finally:
+            # On an error, do not start the listings still queued: they would be calls for nothing.
+            pool.shutdown(wait=True, cancel_futures=True)
         with self.writer.transaction():
             for state in base.values():
                 state.watermark = pass_started
@@ -439,7 +461,12 @@ def _extend(into: RowsByTable, rows: dict[str, list[dict[str, Any]]]) -> None:
 
 
 class _Progress:
-    """Log counts, rate and an ETA every few pages; the ETA comes from how far through the window we are."""
+    """Log counts, rate and an ETA every few pages, from how far through the start-time window the pass is.
+
+    Calendly gives no total, and asking for the window's last event would cost a call a careful script would
+    not make, so the window's end is estimated as :data:`BOOKING_HORIZON` from now (how far ahead Calendly
+    lets invitees book by default); the estimate only shapes the log line, never what is read.
+    """
 
     def __init__(self, sync: CalendlySqlSync, window_start: datetime | None, started: float) -> None:
         self.sync = sync
@@ -448,23 +475,7 @@ class _Progress:
         self.events = 0
         self.first_start: datetime | None = None
         self.last_start: datetime | None = None
-        self.window_end: datetime | None = None
-        self._probed = False
-
-    def _probe_end(self) -> datetime | None:
-        """The window's last start time: one extra call, made only once a run is long enough to log."""
-        if not self._probed:
-            self._probed = True
-            latest = self.sync.hook.list_scheduled_events(
-                user=self.sync.user,
-                organization=self.sync.organization,
-                min_start_time=self.window_start,
-                sort="start_time:desc",
-                page_size=1,
-            )
-            first = next(iter(latest), None)
-            self.window_end = first.start_time if first is not None else None
-        return self.window_end
+        self.window_end = datetime.now(timezone.utc) + BOOKING_HORIZON
 
     def page_done(self, pages: int, events: Sequence[ScheduledEvent]) -> None:
         self.events += len(events)
@@ -479,9 +490,9 @@ class _Progress:
         invitees = stats["invitees"].counts.rows if "invitees" in stats else 0
         eta: float | None = None
         done = "?"
-        end = self._probe_end()
+        end = max(self.window_end, self.last_start) if self.last_start is not None else self.window_end
         start = self.window_start or self.first_start
-        if start is not None and end is not None and self.last_start is not None:
+        if start is not None and self.last_start is not None:
             span = (end - start).total_seconds()
             if span > 0:
                 fraction = min(1.0, max(1e-6, (self.last_start - start).total_seconds() / span))
@@ -489,13 +500,14 @@ class _Progress:
                 eta = elapsed * (1 - fraction) / fraction
         log.info(
             "Progress: %d pages, %d scheduled events, %d invitees committed, %d API calls, %.1f events/s, "
-            "window %s done, ETA %s",
+            "window %s done (assuming bookings up to %d days ahead), ETA %s",
             pages,
             self.events,
             invitees,
             self.sync.hook.call_count,
             self.events / elapsed,
             done,
+            BOOKING_HORIZON.days,
             _format_eta(eta),
         )
 
