@@ -23,9 +23,10 @@ EXCLUDE_NEWER="${COMPAT_EXCLUDE_NEWER:-2026-06-15}"
     "apache-airflow==${AIRFLOW_SPEC}"
 "$VENV/bin/python" -c 'import airflow, sys; print(f"compat: Apache Airflow {airflow.__version__}, Python {sys.version.split()[0]}")'
 
-# Unit tests only: the browser, release, docs and compat tests exercise the install itself, not the code.
+# Unit tests only: the browser, release, docs and compat tests exercise the install itself, not the code, and the
+# quick benchmarks measure pacing, which does not depend on the Airflow version.
 if [ "$#" -eq 0 ]; then
     set -- -m "not integration" --ignore=tests/ui --ignore=tests/docs --ignore=tests/test_release.py \
-        --ignore=tests/test_compat.py -q
+        --ignore=tests/test_compat.py --ignore=tests/benchmarks -q
 fi
 exec "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"

@@ -10,6 +10,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,20 @@ def redis_url() -> str:
     except Exception as exc:
         service_unavailable(f"Redis not reachable at {url}: {exc}")
     return url
+
+
+def example_dag(file_name: str, dag_id: str) -> Any:
+    """Load one example DAG (zero import errors), its task retries off: a failure fails the test at once
+    instead of waiting out the DAG's retry delay in ``dag.test()``."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(EXAMPLE_DAGS / file_name))
+    assert bag.import_errors == {}
+    dag = bag.get_dag(dag_id)
+    assert dag is not None, f"{dag_id} not in {file_name}"
+    for task in dag.tasks:
+        task.retries = 0
+    return dag
 
 
 class FakeClock:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLE_DAGS
+from tests.conftest import EXAMPLE_DAGS, example_dag
 from tests.transfers.helpers import Warehouse, counts
 
 DAG_FILES = ("calendly_to_warehouse.py", "calendly_to_postgres.py")
@@ -58,7 +58,7 @@ def test_calendly_to_warehouse_dag_test(
     monkeypatch.setenv(
         "AIRFLOW_CONN_CALENDLY_WAREHOUSE", json.dumps({"conn_type": "duckdb", "host": str(warehouse_file)})
     )
-    dag = _bag("calendly_to_warehouse.py").get_dag("calendly_to_warehouse")
+    dag = example_dag("calendly_to_warehouse.py", "calendly_to_warehouse")
 
     first_run = dag.test()
     assert str(first_run.state) == "success"

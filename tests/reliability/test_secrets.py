@@ -15,7 +15,7 @@ import pytest
 from airflow_provider_calendly.exceptions import CalendlyAPIError
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
 from airflow_provider_calendly.testing import CalendlyEmulator
-from tests.conftest import EXAMPLE_DAGS
+from tests.conftest import example_dag
 from tests.reliability.conftest import SIGNING_KEY, TOKEN
 
 SECRETS = (TOKEN, SIGNING_KEY)
@@ -27,14 +27,6 @@ def secret_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[CalendlyEmulato
         conn = emu.connection_json(max_retries=1, timeout=2, webhook_signing_key=SIGNING_KEY)
         monkeypatch.setenv("AIRFLOW_CONN_CALENDLY_DEFAULT", conn)
         yield emu
-
-
-def _dag(name: str, dag_id: str) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(str(EXAMPLE_DAGS / name))
-    assert bag.import_errors == {}
-    return bag.get_dag(dag_id)
 
 
 def _run_artifacts(dag_run: Any) -> list[str]:
@@ -76,7 +68,7 @@ def test_actions_dag_leaks_nothing(
 ) -> None:
     invitee = next(i for invs in secret_emulator.data.invitees.values() for i in invs if i["no_show"] is None)
     with caplog.at_level(logging.DEBUG):
-        run = _dag("calendly_actions.py", "calendly_actions").test(run_conf={"invitee_uri": invitee["uri"]})
+        run = example_dag("calendly_actions.py", "calendly_actions").test(run_conf={"invitee_uri": invitee["uri"]})
     assert str(run.state) == "success"
     out, err = capfd.readouterr()
     assert "mark_no_show" in out + err + caplog.text  # the capture did see the run
@@ -95,7 +87,7 @@ def test_failing_run_leaks_nothing(
     conn = secret_emulator.connection_json(max_retries=0, webhook_signing_key=SIGNING_KEY)
     monkeypatch.setenv("AIRFLOW_CONN_CALENDLY_DEFAULT", conn)
     with caplog.at_level(logging.DEBUG):
-        run = _dag("calendly_actions.py", "calendly_actions").test()
+        run = example_dag("calendly_actions.py", "calendly_actions").test()
     assert str(run.state) == "failed"
     out, err = capfd.readouterr()
     everything = out + err + caplog.text
@@ -115,7 +107,7 @@ def test_warehouse_dag_leaks_nothing(
         "AIRFLOW_CONN_CALENDLY_WAREHOUSE", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "wh.db")})
     )
     with caplog.at_level(logging.DEBUG):
-        run = _dag("calendly_to_warehouse.py", "calendly_to_warehouse").test()
+        run = example_dag("calendly_to_warehouse.py", "calendly_to_warehouse").test()
     assert str(run.state) == "success"
     out, err = capfd.readouterr()
     _assert_clean(out, err, caplog.text, _log_files(airflow_db), *_run_artifacts(run))
