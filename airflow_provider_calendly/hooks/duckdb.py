@@ -7,25 +7,47 @@ can land data in DuckDB like in any other warehouse. The ``duckdb`` package is a
 (``pip install airflow-provider-calendly[duckdb]``) imported only when a connection is opened.
 
 Connection: conn_type ``duckdb``, **host** (or **schema**) = path of the database file; empty means an
-in-memory database (which vanishes when the connection closes).
+in-memory database (which vanishes when the connection closes). The **extra** may hold DuckDB configuration
+options (https://duckdb.org/docs/stable/configuration/overview), passed to ``duckdb.connect(config=…)``::
+
+    {"config": {"memory_limit": "256MB", "threads": 2}}
+
+Unless the extra says otherwise, a database *file* is opened with ``memory_limit`` =
+:data:`DEFAULT_FILE_MEMORY_LIMIT`: DuckDB's own default is 80 % of the machine's RAM, and its buffer pool
+keeps every block it has read or written cached up to that limit, so a long sync's RSS grew with the size of
+the database (1.2 GB after a million invitees). A loader writing 500-invitee chunks needs a few MB of working
+memory; beyond the limit DuckDB evicts clean blocks to the file (and spills to ``<file>.tmp`` if a query
+ever needs more), so the limit bounds memory, not data. In-memory databases keep DuckDB's default: their
+data lives in that memory.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 
+from airflow_provider_calendly.exceptions import CalendlyConfigError
+
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["DuckDBHook"]
+__all__ = ["DEFAULT_FILE_MEMORY_LIMIT", "DuckDBHook"]
+
+#: ``memory_limit`` of a database file when the connection's extra sets none (see the module docstring).
+DEFAULT_FILE_MEMORY_LIMIT = "64MiB"
+
+_CONFIG_VALUE_TYPES = (str, int, float, bool)
+
+ConfigValue = str | bool | int | float | list[str]
 
 
 class DuckDBHook(DbApiHook):
     """Interact with a DuckDB database file through the DB-API.
 
-    :param duckdb_conn_id: The ``duckdb`` connection whose host (or schema) is the database file path.
+    :param duckdb_conn_id: The ``duckdb`` connection whose host (or schema) is the database file path, and
+        whose extra may set DuckDB options as ``{"config": {"memory_limit": "256MB", "threads": 2}}``.
     """
 
     conn_name_attr = "duckdb_conn_id"
@@ -44,11 +66,55 @@ class DuckDBHook(DbApiHook):
         conn = self.get_connection(self.get_conn_id())
         return (conn.host or conn.schema or "").strip() or ":memory:"
 
+    @property
+    def config(self) -> dict[str, ConfigValue]:
+        """DuckDB options for ``duckdb.connect``: the extra's ``config``, over the default ``memory_limit``.
+
+        :raises CalendlyConfigError: The extra's ``config`` is not an object of option names to scalars.
+        """
+        conn_id = self.get_conn_id()
+        extra = self.get_connection(conn_id).extra_dejson
+        unknown = sorted(set(extra) - {"config"})
+        if unknown:
+            raise CalendlyConfigError(
+                f"DuckDB connection {conn_id!r}: unknown extra key(s) {unknown}; DuckDB options go under "
+                '"config", e.g. {"config": {"memory_limit": "256MB", "threads": 2}}'
+            )
+        given = extra.get("config", {})
+        if not isinstance(given, Mapping):
+            raise CalendlyConfigError(
+                f"DuckDB connection {conn_id!r}: extra 'config' must be an object of DuckDB options, "
+                f"got {type(given).__name__}"
+            )
+        for name, value in given.items():
+            if not (
+                isinstance(value, _CONFIG_VALUE_TYPES)
+                or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+            ):
+                raise CalendlyConfigError(
+                    f"DuckDB connection {conn_id!r}: option {name!r} must be a string, number, boolean or "
+                    f"list of strings, got {type(value).__name__}"
+                )
+        config: dict[str, ConfigValue] = {}
+        if self.database_path != ":memory:":
+            config["memory_limit"] = DEFAULT_FILE_MEMORY_LIMIT
+        config.update(given)
+        return config
+
     def get_conn(self) -> duckdb.DuckDBPyConnection:
-        """Open a new DuckDB connection to the configured file."""
+        """Open a new DuckDB connection to the configured file, with the connection's DuckDB options.
+
+        :raises CalendlyConfigError: DuckDB refused an option (unknown name or unusable value).
+        """
         import duckdb
 
-        return duckdb.connect(self.database_path)
+        config = self.config
+        try:
+            return duckdb.connect(self.database_path, config=config)
+        except (duckdb.InvalidInputException, duckdb.ParserException, duckdb.ConversionException) as exc:
+            raise CalendlyConfigError(
+                f"DuckDB connection {self.get_conn_id()!r}: DuckDB refused the config {config}: {exc}"
+            ) from exc
 
     def get_uri(self) -> str:
         """Return a ``duckdb:///path`` URI (the form ``duckdb-engine`` understands)."""
@@ -60,9 +126,12 @@ class DuckDBHook(DbApiHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Show only the database path in the connection form."""
+        """Show the database path, and the extra for DuckDB options."""
         return {
-            "hidden_fields": ["login", "password", "port", "schema", "extra"],
+            "hidden_fields": ["login", "password", "port", "schema"],
             "relabeling": {"host": "Database file path"},
-            "placeholders": {"host": "/data/warehouse.duckdb"},
+            "placeholders": {
+                "host": "/data/warehouse.duckdb",
+                "extra": '{"config": {"memory_limit": "256MB", "threads": 2}}',
+            },
         }

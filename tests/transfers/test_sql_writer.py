@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,10 +16,12 @@ from airflow_provider_calendly.transfers.sql_writer import (
     TABLES,
     CalendlyTableWriter,
     SyncState,
+    UpsertCounts,
     detect_dialect,
+    invitee_rows,
     validate_identifier,
 )
-from tests.transfers.helpers import Warehouse, dump_all, dump_table
+from tests.transfers.helpers import Warehouse, counts, drop_tables, dump_all, dump_table, unique_prefix
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -198,14 +201,17 @@ def test_every_table_has_raw_and_synced_at() -> None:
             assert "raw" in names and "_synced_at" in names
 
 
-@pytest.mark.parametrize("bulk", ["values", "executemany", "unnest"])
+@pytest.mark.parametrize("bulk", ["values", "executemany", "unnest", "copy"])
 def test_every_bulk_strategy_upserts_the_same_rows(
     warehouse: Warehouse, invitee: Invitee, event: ScheduledEvent, bulk: str
 ) -> None:
-    """The multi-row VALUES path (psycopg2, generic dialects) and the fast paths land identical rows."""
+    """The multi-row VALUES path (generic dialects) and the fast paths land identical rows."""
     if bulk == "unnest" and warehouse.kind == "sqlite":
         pytest.skip("SQLite has no arrays")
+    if bulk == "copy" and warehouse.kind != "postgres":
+        pytest.skip("COPY is PostgreSQL's")
     reference = warehouse.writer(warehouse.new_prefix())
+    reference.__dict__["_bulk"] = "values"
     forced = warehouse.writer(warehouse.new_prefix())
     forced.__dict__["_bulk"] = bulk
     try:
@@ -219,3 +225,183 @@ def test_every_bulk_strategy_upserts_the_same_rows(
     finally:
         reference.close()
         forced.close()
+
+
+# --- PostgreSQL's COPY path ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["psycopg", "psycopg2"])
+def pg_writers(request: pytest.FixtureRequest, postgres_uri: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A COPY writer (through psycopg 3 or psycopg2) and a generic-path reference writer, in tables of their own."""
+    monkeypatch.setenv("AIRFLOW_CONN_CALENDLY_PG", postgres_uri)
+    from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
+
+    copy = CalendlyTableWriter(resolve_dbapi_hook("calendly_pg"), unique_prefix())
+    # Which driver PostgresHook hands out depends on the postgres provider's version: connect with each.
+    driver = importlib.import_module(request.param)
+    copy._conn = driver.connect(postgres_uri)
+    reference = CalendlyTableWriter(resolve_dbapi_hook("calendly_pg"), unique_prefix())
+    reference.__dict__["_bulk"] = "values"
+    assert copy._bulk == "copy"
+    assert type(copy.connection).__module__.partition(".")[0] == request.param
+    for writer in (copy, reference):
+        writer.ensure_tables()
+    yield copy, reference
+    for writer in (copy, reference):
+        drop_tables(writer)
+        writer.close()
+
+
+def _invitees(invitee: Invitee, n: int) -> list[Invitee]:
+    return [invitee.model_copy(update={"uri": f"{invitee.uri}{i}"}) for i in range(n)]
+
+
+def test_copy_lands_the_rows_and_counts_of_the_generic_path(
+    pg_writers: tuple[CalendlyTableWriter, CalendlyTableWriter],
+    invitee: Invitee,
+    event: ScheduledEvent,
+    event_type: EventType,
+) -> None:
+    copy, reference = pg_writers
+    tricky = invitee.questions_and_answers[0].model_copy(
+        update={"answer": "tab\there, back\\slash, \\N, cr\r\nlf, ünïcødé ✓, quote ' \" and \\t literally"}
+    )
+    many = _invitees(invitee.model_copy(update={"questions_and_answers": [tricky, *invitee.questions_and_answers]}), 40)
+    results = []
+    for writer in (copy, reference):
+        results.append(
+            [
+                writer.upsert_event_types([event_type]),
+                writer.upsert_scheduled_events([event]),
+                writer.upsert_invitees(many),
+                # updates of some, new others, a duplicate within the chunk, fewer answers for one
+                writer.upsert_invitees(
+                    [
+                        *many[30:],
+                        *_invitees(invitee, 45)[40:],
+                        many[0].model_copy(update={"questions_and_answers": [], "status": "canceled"}),
+                        many[0].model_copy(update={"questions_and_answers": [tricky], "status": "canceled"}),
+                    ]
+                ),
+            ]
+        )
+    assert results[0] == results[1]
+    assert results[0][2]["invitees"] == UpsertCounts(rows=40, inserted=40)
+    assert results[0][3]["invitees"] == UpsertCounts(rows=16, inserted=5, updated=11)
+    assert results[0][3]["invitee_answers"] == UpsertCounts(rows=41, inserted=8, updated=33, deleted=0)
+    assert dump_all(copy) == dump_all(reference)
+    assert counts(copy) == counts(reference)
+    answers = copy.execute(f"SELECT answer FROM {copy.table_name('invitee_answers')} WHERE position = 0 LIMIT 1")
+    assert answers == [(tricky.answer,)]
+    # timestamps and booleans were sent typed, JSON as objects (not JSON strings)
+    row = copy.execute(
+        f"SELECT jsonb_typeof(raw), created_at, is_no_show FROM {copy.table_name('invitees')} ORDER BY uri LIMIT 1"
+    )
+    assert row == [("object", datetime(2020, 11, 23, 17, 51, 18, 327602, tzinfo=timezone.utc), True)]
+
+
+def test_copy_rerun_is_idempotent(
+    pg_writers: tuple[CalendlyTableWriter, CalendlyTableWriter], invitee: Invitee, event: ScheduledEvent
+) -> None:
+    copy, _ = pg_writers
+    many = _invitees(invitee, 25)
+    copy.upsert_scheduled_events([event])
+    first = copy.upsert_invitees(many)
+    before = dump_all(copy)
+    again = copy.upsert_invitees(many)
+    assert dump_all(copy) == before
+    assert (first["invitees"].inserted, first["invitees"].updated) == (25, 0)
+    assert (again["invitees"].inserted, again["invitees"].updated) == (0, 25)
+    assert again["invitee_answers"] == UpsertCounts(rows=50, inserted=0, updated=50, deleted=0)
+    assert copy.upsert_scheduled_events([event])["event_memberships"].deleted == 0
+    assert counts(copy) == {
+        "event_types": 0,
+        "scheduled_events": 1,
+        "event_memberships": len(event.event_memberships),
+        "event_guests": len(event.event_guests),
+        "invitees": 25,
+        "invitee_answers": 50,
+    }
+
+
+def test_copy_update_replaces_children(
+    pg_writers: tuple[CalendlyTableWriter, CalendlyTableWriter], invitee: Invitee, event: ScheduledEvent
+) -> None:
+    copy, _ = pg_writers
+    copy.upsert_scheduled_events([event])
+    copy.upsert_invitees([invitee])
+    fewer = invitee.model_copy(update={"questions_and_answers": invitee.questions_and_answers[1:]})
+    result = copy.upsert_invitees([fewer])
+    assert result["invitee_answers"] == UpsertCounts(rows=1, inserted=0, updated=1, deleted=1)
+    assert copy.execute(f"SELECT position, answer FROM {copy.table_name('invitee_answers')}") == [
+        (0, "Multiple line\nAnswer")
+    ]
+    no_guests = event.model_copy(update={"event_guests": []})
+    assert copy.upsert_scheduled_events([no_guests])["event_guests"].deleted == len(event.event_guests)
+    assert copy.count("event_guests") == 0 and copy.count("event_memberships") == len(event.event_memberships)
+
+
+def test_copy_failure_mid_chunk_leaves_no_partial_chunk(
+    pg_writers: tuple[CalendlyTableWriter, CalendlyTableWriter], invitee: Invitee
+) -> None:
+    copy, _ = pg_writers
+    many = _invitees(invitee, 20)
+    copy.upsert_invitees(many[:10])
+    before = dump_all(copy)
+    # The chunk updates 10 invitees, adds 10, and then one answer row breaks the COPY (NULL in its key),
+    # after the invitees were merged and the old answers deleted.
+    rows: dict[str, list[dict[str, Any]]] = {"invitees": [], "invitee_answers": []}
+    for item in [i.model_copy(update={"status": "canceled"}) for i in many]:
+        for key, values in invitee_rows(item).items():
+            rows[key].extend(values)
+    rows["invitee_answers"][-1]["position"] = None
+    with pytest.raises(Exception, match=r"(?i)null"):
+        copy.write_rows(rows)
+    assert dump_all(copy) == before
+    # the writer (and its staging tables) are usable again after the rollback
+    rows["invitee_answers"][-1]["position"] = 1
+    result = copy.write_rows(rows)
+    assert (result["invitees"].inserted, result["invitees"].updated) == (10, 10)
+    assert copy.count("invitees") == 20 and copy.count("invitee_answers") == 40
+    assert copy.execute(f"SELECT DISTINCT status FROM {copy.table_name('invitees')}") == [("canceled",)]
+
+
+def test_copy_writes_in_one_transaction_with_the_caller(
+    pg_writers: tuple[CalendlyTableWriter, CalendlyTableWriter], invitee: Invitee, event: ScheduledEvent
+) -> None:
+    """Two upserts of the same table in one transaction reuse its staging table; a failure undoes both."""
+    copy, _ = pg_writers
+
+    def twice_then_fail() -> None:
+        with copy.transaction():
+            copy.upsert_invitees(_invitees(invitee, 3))
+            copy.upsert_invitees(_invitees(invitee, 5))
+            assert copy.count("invitees") == 5
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        twice_then_fail()
+    assert copy.count("invitees") == 0
+    with copy.transaction():
+        copy.upsert_scheduled_events([event])
+        copy.put_sync_state(SyncState(table_name="scheduled_events", scope="s", pass_mode="full"))
+        copy.upsert_invitees(_invitees(invitee, 3))
+        result = copy.upsert_invitees(_invitees(invitee, 5))
+    assert (result["invitees"].inserted, result["invitees"].updated) == (2, 3)
+    assert copy.count("invitees") == 5 and copy.count("sync_state") == 1
+
+
+def test_statement_cache_keeps_only_recurring_shapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Partial batches of every size must not pile up statements for the writer's lifetime."""
+    monkeypatch.setenv("AIRFLOW_CONN_CACHE_WH", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "c.db")}))
+    from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
+
+    with CalendlyTableWriter(resolve_dbapi_hook("cache_wh"), "c_") as writer:
+        writer.__dict__["_bulk"] = "values"
+        writer.ensure_tables(["event_types"])
+        for n in range(1, 40):
+            writer.upsert_event_types(
+                [EventType(uri=f"https://api.calendly.com/event_types/{n}-{i}") for i in range(n)]
+            )
+        assert writer.count("event_types") == sum(range(40))
+        assert len(writer._sql_cache) <= 2
