@@ -7,6 +7,13 @@ requests the server can never see ``limit + 1`` of them inside one window, witho
 
 On top of its own count the limiter obeys the server: ``X-RateLimit-Remaining``/``X-RateLimit-Reset`` headers
 (a server stricter than configured) and the reset carried by a 429 pause every caller sharing the limiter.
+Answers to concurrent calls arrive out of order, so within one server window the remaining budget the
+limiter holds only ever goes down; a higher one is taken only once that window has evidently moved on.
+
+With no limit configured (``limit=None``) the limiter starts from :data:`DEFAULT_RATE_LIMIT` calls per
+``period`` as a guess, and the first answer carrying rate-limit headers hands control to the server: from
+then on the server's remaining budget and reset decide alone, and the guessed window no longer holds calls
+back (see :func:`admit` and :func:`merge_server_view`).
 
 :class:`SlidingWindowRateLimiter` counts the calls of one process. :class:`RedisRateLimiter` runs the same
 algorithm in Redis, so every Airflow worker using one token shares one budget (the connection extra
@@ -31,6 +38,17 @@ from airflow_provider_calendly.exceptions import CalendlyConfigError
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
+DEFAULT_RATE_LIMIT = 100
+"""Calls per window assumed until the server's headers say better, when the connection sets no ``rate_limit``."""
+DEFAULT_RATE_LIMIT_PERIOD = 60.0
+"""The window, in seconds, when the connection sets no ``rate_limit_period``."""
+NEW_WINDOW_AFTER = 1.5
+"""Seconds by which a reset must move to mean a new server window.
+
+``X-RateLimit-Reset`` is whole seconds rounded up, so answers from one window give reset times up to 1 s
+apart, plus the answers' own latency; a reset that moved further than this belongs to another window.
+"""
+
 
 class RateLimiter(Protocol):
     """What the hook needs from a limiter; implementations may share their budget across processes."""
@@ -45,106 +63,265 @@ class RateLimiter(Protocol):
         """Record that a call acquired earlier has finished (successfully or not)."""
 
     def observe(self, limit: int | None, remaining: int | None, reset_after: float | None) -> None:
-        """Take in the server's ``X-RateLimit-*`` view after a response."""
+        """Take in the server's ``X-RateLimit-*`` view after a response (the hook calls it before ``release``)."""
 
     def block_for(self, seconds: float) -> None:
         """Hold every caller back for ``seconds`` (the server's reset after a 429)."""
 
 
+# --- the decisions, shared by both limiters (the Lua scripts below mirror these functions line by line) -----
+
+
+def admit(
+    now: float,
+    *,
+    blocked_until: float,
+    remaining: int | None,
+    reset_at: float,
+    governed: bool,
+    in_flight: int,
+    used: int,
+    limit: int,
+    oldest: float | None,
+    period: float,
+) -> tuple[float | None, bool]:
+    """Decide whether a call may leave now; return ``(wait, forget)``.
+
+    ``wait`` is ``0`` to go now, the seconds until a slot frees, or ``None`` when only the end of a call in
+    flight can free one. ``forget`` says the server's view has lapsed and should be dropped.
+
+    :param now: The current time.
+    :param blocked_until: Until when a 429 holds every caller back.
+    :param remaining: The server's remaining budget, less the calls sent since it said so (``None``: unknown).
+    :param reset_at: When the server's window resets (an upper bound: its header is rounded up).
+    :param governed: The limit was not configured and the server has sent its headers: the server decides.
+    :param in_flight: Calls sent whose response has not arrived.
+    :param used: Calls in our own window (finished within ``period``, plus those in flight).
+    :param limit: Our own window's limit (configured, or the default guess).
+    :param oldest: When the oldest finished call in our own window finished (``None``: none has).
+    :param period: Our own window, in seconds.
+    """
+    if now < blocked_until:
+        return blocked_until - now, False
+    forget = False
+    if remaining is not None:
+        if now < reset_at:
+            if remaining <= 0:
+                return reset_at - now, False
+            if governed:
+                return 0.0, False
+        elif governed:
+            # The server's window has moved on: a fixed window refilled, a sliding one freed slots, so what it
+            # had left is left still. With nothing left, one call at a time asks it (its answer tells the rest).
+            if remaining > 0 or in_flight == 0:
+                return 0.0, False
+            return None, False
+        else:
+            forget = True  # our own window is exact again; the server's next answer tells us more
+    if used < limit:
+        return 0.0, forget
+    if oldest is not None:
+        return oldest + period - now, forget
+    return None, forget
+
+
+def merge_server_view(
+    now: float,
+    *,
+    remaining: int,
+    reset_after: float,
+    in_flight: int,
+    own_free: int,
+    configured: bool,
+    held_remaining: int | None,
+    held_lowest: int,
+    held_reset_at: float,
+) -> tuple[int | None, int, float]:
+    """Return the server's budget to hold after an answer: ``(remaining, lowest, reset_at)``.
+
+    ``remaining`` is what the server has left less the calls it may not have counted yet (``None``: hold no
+    view); ``lowest`` the lowest ``X-RateLimit-Remaining`` seen in this server window; ``reset_at`` when the
+    window resets, at the latest.
+
+    Answers to concurrent calls are observed out of order, so within one server window the lowest count seen
+    only ever goes down and the reset only ever comes closer (each answer bounds it from above). An answer
+    reporting *more* left than the lowest is an older one: it cannot reopen a slot. It only gives back the one
+    slot its own call held as "in flight, maybe not counted yet" when the lowest answer came in, since the
+    server had counted that call already (or refused it). A new window is believed once the held reset has
+    passed or the answer's reset is later by more than :data:`NEW_WINDOW_AFTER`; an answer whose reset is that
+    much *earlier* comes from a window already over.
+
+    :param now: When the answer arrived.
+    :param remaining: ``X-RateLimit-Remaining``.
+    :param reset_after: ``X-RateLimit-Reset``, in seconds from now.
+    :param in_flight: Other calls still in flight: the answer may not count them yet, so they are assumed to.
+    :param own_free: Slots free in our own window (``limit - used``).
+    :param configured: The limit was configured: when the server knows of no call our window does not (by this
+        answer alone, or by the budget held with it), our exact window decides alone; the server's reset,
+        rounded up, would only make us wait longer.
+    :param held_remaining: The budget held so far (``None``: none).
+    :param held_lowest: The lowest ``X-RateLimit-Remaining`` behind it.
+    :param held_reset_at: Its reset time.
+    """
+    view = _merged(now, remaining, reset_after, in_flight, held_remaining, held_lowest, held_reset_at)
+    if configured and (remaining - in_flight >= own_free or view[0] >= own_free):
+        return None, 0, 0.0
+    return view
+
+
+def _merged(
+    now: float,
+    remaining: int,
+    reset_after: float,
+    in_flight: int,
+    held_remaining: int | None,
+    held_lowest: int,
+    held_reset_at: float,
+) -> tuple[int, int, float]:
+    fresh = remaining - in_flight
+    reset_at = now + max(0.0, reset_after)
+    if held_remaining is None:
+        return fresh, remaining, reset_at
+    if reset_at < held_reset_at - NEW_WINDOW_AFTER:
+        # from a window already over: its call no longer counts against the one held
+        return min(held_remaining + 1, held_lowest), held_lowest, held_reset_at
+    if now >= held_reset_at or reset_at > held_reset_at + NEW_WINDOW_AFTER:
+        return fresh, remaining, reset_at  # the server's window has moved on
+    reset_at = min(reset_at, held_reset_at)
+    if remaining < held_lowest:
+        return min(fresh, held_remaining), remaining, reset_at  # a newer answer: the server counted more
+    return min(held_remaining + 1, held_lowest), held_lowest, reset_at  # an older answer
+
+
+def _resolve_limit(limit: int | None, period: float) -> int:
+    resolved = DEFAULT_RATE_LIMIT if limit is None else limit
+    if resolved < 1 or period <= 0:
+        raise ValueError("rate limit must be >= 1 call per a positive period")
+    return resolved
+
+
 class SlidingWindowRateLimiter:
-    """Thread-safe in-process limiter: exact ``limit`` calls per ``period``, plus the server's headers."""
+    """Thread-safe in-process limiter: exact ``limit`` calls per ``period``, plus the server's headers.
+
+    :param limit: Calls allowed per ``period``; ``None`` if not configured: start from
+        :data:`DEFAULT_RATE_LIMIT` and let the server's ``X-RateLimit-*`` headers decide once they arrive.
+    :param period: The window, in seconds.
+    :param clock: Monotonic clock (injectable for tests).
+    :param sleep: Sleep function (injectable for tests).
+    """
 
     def __init__(
         self,
-        limit: int,
-        period: float,
+        limit: int | None,
+        period: float = DEFAULT_RATE_LIMIT_PERIOD,
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> None:
-        if limit < 1 or period <= 0:
-            raise ValueError("rate limit must be >= 1 call per a positive period")
-        self.limit = limit
+        self.limit = _resolve_limit(limit, period)
         self.period = period
+        self.configured = limit is not None
         self._clock = clock
         self._sleep = sleep
         self._cond = threading.Condition()
+        self._local = threading.local()  # calls this thread holds, so that its answer is not "in flight"
         self._finished: deque[float] = deque()
         self._in_flight = 0
         self._blocked_until = 0.0
         self._server_remaining: int | None = None
+        self._server_lowest = 0
         self._server_reset_at = 0.0
+        self._governed = False
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(limit={self.limit}, period={self.period})"
+        limit = self.limit if self.configured else f"None (assumed {self.limit})"
+        return f"{type(self).__name__}(limit={limit}, period={self.period})"
 
-    def _next_free_at(self, now: float) -> float | None:
-        """Return when a slot frees (``now`` if one is free), or ``None`` if only an in-flight call can free one."""
+    @property
+    def governed(self) -> bool:
+        """Whether the server's headers decide alone (no limit configured, and the server has sent them)."""
+        return self._governed
+
+    def _prune(self, now: float) -> None:
         while self._finished and self._finished[0] <= now - self.period:
             self._finished.popleft()
-        if now < self._blocked_until:
-            return self._blocked_until
-        if self._server_remaining is not None and self._server_remaining <= 0:
-            if now < self._server_reset_at:
-                return self._server_reset_at
-            self._server_remaining = None  # the server's window has reset; its next answer tells us more
-        if len(self._finished) + self._in_flight < self.limit:
-            return now
-        if self._finished:
-            return self._finished[0] + self.period
-        return None
+
+    def _wait(self, now: float) -> float | None:
+        self._prune(now)
+        wait, forget = admit(
+            now,
+            blocked_until=self._blocked_until,
+            remaining=self._server_remaining,
+            reset_at=self._server_reset_at,
+            governed=self._governed,
+            in_flight=self._in_flight,
+            used=len(self._finished) + self._in_flight,
+            limit=self.limit,
+            oldest=self._finished[0] if self._finished else None,
+            period=self.period,
+        )
+        if forget:
+            self._server_remaining = None
+        return wait
 
     def acquire(self) -> float:
         waited = 0.0
         with self._cond:
             while True:
                 now = self._clock()
-                free_at = self._next_free_at(now)
-                if free_at is None:
+                wait = self._wait(now)
+                if wait is None:
                     started = self._clock()
                     self._cond.wait()
                     waited += self._clock() - started
                     continue
-                if free_at <= now:
+                if wait <= 0:
                     self._in_flight += 1
+                    self._local.held = getattr(self._local, "held", 0) + 1
                     if self._server_remaining is not None:
                         self._server_remaining -= 1
                     return waited
-                delay = free_at - now
                 self._cond.release()
                 try:
-                    self._sleep(delay)
+                    self._sleep(wait)
                 finally:
                     self._cond.acquire()
-                waited += delay
+                waited += wait
 
     def release(self) -> None:
         with self._cond:
             self._in_flight = max(0, self._in_flight - 1)
+            self._local.held = max(0, getattr(self._local, "held", 0) - 1)
             self._finished.append(self._clock())
-            self._cond.notify()
+            self._cond.notify_all()
 
     def observe(self, limit: int | None, remaining: int | None, reset_after: float | None) -> None:
+        """Take in the server's view; called before ``release`` (or after it) for the call just answered."""
         if remaining is None or reset_after is None:
             return
         with self._cond:
             now = self._clock()
-            while self._finished and self._finished[0] <= now - self.period:
-                self._finished.popleft()
-            # Calls still in flight may not be counted in this answer yet: assume they will be.
-            server_remaining = remaining - self._in_flight
-            if server_remaining >= self.limit - len(self._finished) - self._in_flight:
-                # The server has counted no call this limiter does not know of: our own window is exact, and its
-                # reset (whole seconds, rounded up) would only make us wait longer than the limit requires.
-                self._server_remaining = None
-                return
-            self._server_remaining = server_remaining
-            self._server_reset_at = now + max(0.0, reset_after)
+            self._prune(now)
+            answered = 1 if getattr(self._local, "held", 0) > 0 else 0  # this thread's call is not in flight
+            if not self.configured:
+                self._governed = True
+            self._server_remaining, self._server_lowest, self._server_reset_at = merge_server_view(
+                now,
+                remaining=remaining,
+                reset_after=reset_after,
+                in_flight=self._in_flight - answered,
+                own_free=self.limit - len(self._finished) - self._in_flight,
+                configured=self.configured,
+                held_remaining=self._server_remaining,
+                held_lowest=self._server_lowest,
+                held_reset_at=self._server_reset_at,
+            )
+            self._cond.notify_all()
 
     def block_for(self, seconds: float) -> None:
         with self._cond:
             self._blocked_until = max(self._blocked_until, self._clock() + max(0.0, seconds))
-            self._server_remaining = 0
+            self._server_remaining = self._server_lowest = 0
             self._server_reset_at = self._blocked_until
 
 
@@ -170,9 +347,9 @@ end
 """
 
 # KEYS: calls (sorted set: member per call, score = when its slot frees the window's count: response time for a
-# finished call, acquire time + lease for one in flight), server (hash: blocked_until, remaining, reset_at).
-# ARGV: now, limit, period, lease, member, ttl_ms. Returns {granted, seconds to wait (-1: only an in-flight
-# call can free a slot)}.
+# finished call, acquire time + lease for one in flight), server (hash: blocked_until, remaining, reset_at,
+# governed). ARGV: now, limit, period, lease, member, ttl_ms. Returns {granted, seconds to wait (-1: only an
+# in-flight call can free a slot)}. ``admit`` mirrors the Python function of that name line by line.
 _ACQUIRE = (
     _NOW
     + """
@@ -180,24 +357,54 @@ local limit = tonumber(ARGV[2])
 local period = tonumber(ARGV[3])
 local lease = tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', fmt(now - period))
-local state = redis.call('HMGET', KEYS[2], 'blocked_until', 'remaining', 'reset_at')
-local blocked = tonumber(state[1])
-if blocked and now < blocked then
-  return {0, fmt(blocked - now)}
-end
+local state = redis.call('HMGET', KEYS[2], 'blocked_until', 'remaining', 'reset_at', 'governed')
+local blocked_until = tonumber(state[1]) or 0
 local remaining = tonumber(state[2])
-local reset_at = tonumber(state[3])
-if remaining then
-  if reset_at and now < reset_at then
-    if remaining <= 0 then
-      return {0, fmt(reset_at - now)}
-    end
-  else
-    redis.call('HDEL', KEYS[2], 'remaining', 'reset_at')
-    remaining = nil
+local reset_at = tonumber(state[3]) or 0
+local governed = state[4] == '1'
+local in_flight = redis.call('ZCOUNT', KEYS[1], '(' .. fmt(now), '+inf')
+local used = redis.call('ZCARD', KEYS[1])
+local function admit()
+  if now < blocked_until then
+    return blocked_until - now, false
   end
+  local forget = false
+  if remaining then
+    if now < reset_at then
+      if remaining <= 0 then
+        return reset_at - now, false
+      end
+      if governed then
+        return 0, false
+      end
+    elseif governed then
+      if remaining > 0 or in_flight == 0 then
+        return 0, false
+      end
+      return nil, false
+    else
+      forget = true
+    end
+  end
+  if used < limit then
+    return 0, forget
+  end
+  local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+  if oldest > now then
+    return nil, forget
+  end
+  return oldest + period - now, forget
 end
-if redis.call('ZCARD', KEYS[1]) < limit then
+local wait, forget = admit()
+if forget then
+  redis.call('HDEL', KEYS[2], 'remaining', 'lowest', 'reset_at')
+  remaining = nil
+end
+if wait == nil then
+  return {0, '-1'}
+end
+wait = math.ceil(wait * 1000000) / 1000000  -- never round a wait down to 0 (a loop that waits no time)
+if wait <= 0 then
   redis.call('ZADD', KEYS[1], fmt(now + lease), ARGV[5])
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
   if remaining then
@@ -205,11 +412,7 @@ if redis.call('ZCARD', KEYS[1]) < limit then
   end
   return {1, '0'}
 end
-local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
-if oldest > now then
-  return {0, '-1'}
-end
-return {0, fmt(oldest + period - now)}
+return {0, fmt(wait)}
 """
 )
 
@@ -223,27 +426,71 @@ return 1
 """
 )
 
-# KEYS: calls, server. ARGV: now, remaining, reset_after, limit, period. Calls still in flight may not be
-# counted by the server yet: assume they will be. A server that has counted no call more than the window here
-# adds nothing (its reset is whole seconds, rounded up): then only our own window holds calls back.
+# KEYS: calls, server. ARGV: now, remaining, reset_after, limit, period, configured ('1'/'0'), ttl_ms, member
+# (the answered call's, if it is still held: it is not "in flight" for its own answer). ``merge`` and ``merged``
+# mirror ``merge_server_view`` and ``_merged`` line by line. Without a configured limit the server governs from
+# the first answer on; that state, and what the server had left, outlives the server's reset for as long as the
+# calls are kept.
 _OBSERVE = (
     _NOW
     + """
+local gap = NEW_WINDOW_AFTER
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', fmt(now - tonumber(ARGV[5])))
 local in_flight = redis.call('ZCOUNT', KEYS[1], '(' .. fmt(now), '+inf')
-local server_remaining = tonumber(ARGV[2]) - in_flight
-if server_remaining >= tonumber(ARGV[4]) - redis.call('ZCARD', KEYS[1]) then
-  redis.call('HDEL', KEYS[2], 'remaining', 'reset_at')
-  return 0
+if ARGV[8] ~= '' then
+  local score = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[8]))
+  if score and score > now then
+    in_flight = in_flight - 1
+  end
 end
-local reset_at = now + tonumber(ARGV[3])
-redis.call('HSET', KEYS[2], 'remaining', server_remaining, 'reset_at', fmt(reset_at))
-local ttl = math.ceil((reset_at - now) * 1000) + 1000
-if redis.call('PTTL', KEYS[2]) < ttl then
+local own_free = tonumber(ARGV[4]) - redis.call('ZCARD', KEYS[1])
+local configured = ARGV[6] == '1'
+local state = redis.call('HMGET', KEYS[2], 'remaining', 'lowest', 'reset_at')
+local held_remaining = tonumber(state[1])
+local held_lowest = tonumber(state[2]) or 0
+local held_reset_at = tonumber(state[3]) or 0
+local function merged(remaining, fresh, reset_at)
+  if held_remaining == nil then
+    return fresh, remaining, reset_at
+  end
+  if reset_at < held_reset_at - gap then
+    return math.min(held_remaining + 1, held_lowest), held_lowest, held_reset_at
+  end
+  if now >= held_reset_at or reset_at > held_reset_at + gap then
+    return fresh, remaining, reset_at
+  end
+  reset_at = math.min(reset_at, held_reset_at)
+  if remaining < held_lowest then
+    return math.min(fresh, held_remaining), remaining, reset_at
+  end
+  return math.min(held_remaining + 1, held_lowest), held_lowest, reset_at
+end
+local function merge()
+  local remaining = tonumber(ARGV[2])
+  local fresh = remaining - in_flight
+  local view_remaining, view_lowest, view_reset_at = merged(remaining, fresh, now + math.max(0, tonumber(ARGV[3])))
+  if configured and (fresh >= own_free or view_remaining >= own_free) then
+    return nil, 0, 0
+  end
+  return view_remaining, view_lowest, view_reset_at
+end
+local remaining, lowest, reset_at = merge()
+local ttl = 0
+if not configured then
+  redis.call('HSET', KEYS[2], 'governed', '1')
+  ttl = tonumber(ARGV[7])
+end
+if remaining == nil then
+  redis.call('HDEL', KEYS[2], 'remaining', 'lowest', 'reset_at')
+else
+  redis.call('HSET', KEYS[2], 'remaining', remaining, 'lowest', lowest, 'reset_at', fmt(reset_at))
+  ttl = math.max(ttl, math.ceil((reset_at - now) * 1000) + 1000)
+end
+if ttl > 0 and redis.call('PTTL', KEYS[2]) < ttl then
   redis.call('PEXPIRE', KEYS[2], ttl)
 end
 return 1
-"""
+""".replace("NEW_WINDOW_AFTER", repr(NEW_WINDOW_AFTER))
 )
 
 # KEYS: server. ARGV: now, seconds. Every worker holds back until the server's reset.
@@ -255,7 +502,7 @@ local current = tonumber(redis.call('HGET', KEYS[1], 'blocked_until'))
 if current and current > block_until then
   block_until = current
 end
-redis.call('HSET', KEYS[1], 'blocked_until', fmt(block_until), 'remaining', 0, 'reset_at', fmt(block_until))
+redis.call('HSET', KEYS[1], 'blocked_until', fmt(block_until), 'remaining', 0, 'lowest', 0, 'reset_at', fmt(block_until))
 local ttl = math.ceil((block_until - now) * 1000) + 1000
 if redis.call('PTTL', KEYS[1]) < ttl then
   redis.call('PEXPIRE', KEYS[1], ttl)
@@ -336,7 +583,8 @@ class RedisRateLimiter:
     :class:`SlidingWindowRateLimiter` (plus the server's headers and 429s) rather than failing the task; it
     tries Redis again every ``retry_storage_after`` seconds.
 
-    :param limit: Calls allowed per ``period`` across every process sharing ``key``.
+    :param limit: Calls allowed per ``period`` across every process sharing ``key``; ``None`` if not
+        configured: start from :data:`DEFAULT_RATE_LIMIT` and let the server's headers decide once they arrive.
     :param period: The window, in seconds.
     :param url: ``redis://``, ``rediss://`` or ``unix://`` URL (may carry a password: it is never shown).
     :param key: The budget's key, see :func:`budget_key`.
@@ -350,8 +598,8 @@ class RedisRateLimiter:
 
     def __init__(
         self,
-        limit: int,
-        period: float,
+        limit: int | None,
+        period: float = DEFAULT_RATE_LIMIT_PERIOD,
         *,
         url: str,
         key: str,
@@ -362,12 +610,12 @@ class RedisRateLimiter:
         retry_storage_after: float = 60.0,
         client: Any = None,
     ) -> None:
-        if limit < 1 or period <= 0:
-            raise ValueError("rate limit must be >= 1 call per a positive period")
+        resolved = _resolve_limit(limit, period)
         url = validate_storage_url(url)
         redis = _import_redis()
-        self.limit = limit
+        self.limit = resolved
         self.period = period
+        self.configured = limit is not None
         self.key = key
         self._url = url
         self._redacted_url = redact_url(url)
@@ -375,7 +623,7 @@ class RedisRateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lease = max(float(lease), 1.0)
-        self._poll = poll_interval if poll_interval is not None else min(0.05, period / limit)
+        self._poll = poll_interval if poll_interval is not None else min(0.05, period / resolved)
         self._retry_storage_after = retry_storage_after
         self._monotonic: Clock = clock or time.monotonic
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
@@ -402,8 +650,9 @@ class RedisRateLimiter:
         self._local = threading.local()
 
     def __repr__(self) -> str:
+        limit = self.limit if self.configured else f"None (assumed {self.limit})"
         return (
-            f"{type(self).__name__}(limit={self.limit}, period={self.period}, "
+            f"{type(self).__name__}(limit={limit}, period={self.period}, "
             f"storage={self._redacted_url!r}, key={self.key!r})"
         )
 
@@ -490,6 +739,8 @@ class RedisRateLimiter:
         self._fallback.observe(limit, remaining, reset_after)
         if remaining is None or reset_after is None or not self.shared:
             return
+        held = self._held()
+        member = held[-1] if held else None  # the answered call, when observed before its release
         try:
             self._observe_script(
                 keys=[self._calls_key, self._server_key],
@@ -499,6 +750,9 @@ class RedisRateLimiter:
                     repr(max(0.0, float(reset_after))),
                     str(self.limit),
                     repr(float(self.period)),
+                    "1" if self.configured else "0",
+                    self._ttl_ms,
+                    member or "",
                 ],
             )
         except self._errors as exc:

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
+import math
 import multiprocessing
 import socket
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -113,6 +115,188 @@ def test_rejects_nonsense_limits(limit: int, period: float) -> None:
         SlidingWindowRateLimiter(limit, period)
 
 
+# --- out-of-order answers, server windows, and a limit that was not configured ------------------------------
+
+
+class _Server:
+    """A server-side rate limit on the fake clock, answering like the emulator (reset in whole seconds, up)."""
+
+    def __init__(self, clock: FakeClock, limit: int, period: float, algorithm: str = "fixed") -> None:
+        self.clock, self.limit, self.period, self.algorithm = clock, limit, period, algorithm
+        self.times: list[float] = []  # accepted calls
+        self.rejected = 0
+        self._window_start = -math.inf
+        self._count = 0
+
+    def call(self) -> tuple[bool, int, float]:
+        """Count one call; return (accepted, X-RateLimit-Remaining, X-RateLimit-Reset)."""
+        now = self.clock.now
+        if self.algorithm == "sliding":
+            live = [t for t in self.times if t > now - self.period]
+            accepted = len(live) < self.limit
+            used = len(live) + accepted
+            reset = (live[0] if live else now) + self.period - now
+        else:
+            if now - self._window_start >= self.period:
+                self._window_start, self._count = now, 0
+            accepted = self._count < self.limit
+            self._count += accepted
+            used = self._count
+            reset = self._window_start + self.period - now
+        if accepted:
+            self.times.append(now)
+        else:
+            self.rejected += 1
+        return accepted, max(0, self.limit - used), float(math.ceil(reset))
+
+
+def _run_against(limiter: RateLimiter, server: _Server, n: int, latency: float = 0.01) -> list[float]:
+    """Send ``n`` calls one after another as the hook does (429s retried); return when each was accepted."""
+    sent: list[float] = []
+    while len(sent) < n:
+        limiter.acquire()
+        accepted, remaining, reset = server.call()
+        server.clock.now += latency
+        limiter.observe(server.limit, remaining, reset)  # as the hook does: before the call's slot is released
+        limiter.release()
+        if accepted:
+            sent.append(server.clock.now - latency)
+        else:
+            limiter.block_for(reset)
+    return sent
+
+
+Factory = Callable[[int | None, float], RateLimiter]
+
+
+@pytest.fixture(params=["local", pytest.param("redis", marks=pytest.mark.integration)])
+def make_limiter(request: pytest.FixtureRequest, fake_clock: FakeClock) -> Factory:
+    """Build the in-process limiter, or the Redis one on a key of its own: the same algorithm, both ways."""
+    if request.param == "local":
+        return lambda limit, period: SlidingWindowRateLimiter(limit, period, clock=fake_clock, sleep=fake_clock.sleep)
+    redis_url = request.getfixturevalue("redis_url")
+    redis_key = request.getfixturevalue("redis_key")
+    return lambda limit, period: _shared(redis_url, redis_key, fake_clock, limit=limit, period=period)
+
+
+def _answers_out_of_order(limiter: RateLimiter) -> None:
+    """Two calls in flight take the server's last two slots; the newer answer (0 left) is observed first."""
+    limiter.acquire()
+    limiter.acquire()
+    limiter.observe(20, 0, 5.0)  # the call the server counted last: nothing left
+    limiter.release()
+    limiter.observe(20, 1, 5.0)  # the older answer, observed late: it must not reopen a slot
+    limiter.release()
+
+
+@pytest.mark.parametrize("limit", [None, 100], ids=["not-configured", "configured-looser"])
+def test_out_of_order_answers_never_raise_remaining_within_a_window(make_limiter: Factory, limit: int | None) -> None:
+    limiter = make_limiter(limit, 5.0)
+    _answers_out_of_order(limiter)
+    assert limiter.acquire() == pytest.approx(5.0)  # the server's reset, not at once into a 429
+    limiter.release()
+
+
+@pytest.mark.parametrize("limit", [None, 100], ids=["not-configured", "configured-looser"])
+def test_a_new_server_window_raises_remaining(make_limiter: Factory, fake_clock: FakeClock, limit: int | None) -> None:
+    limiter = make_limiter(limit, 60.0)
+    limiter.acquire()
+    limiter.release()
+    limiter.observe(20, 0, 5.0)  # held: nothing left until 1005
+    fake_clock.now += 0.5
+    limiter.observe(20, 3, 5.0)  # same window (reset within the header's rounding): ignored
+    fake_clock.now += 0.5
+    limiter.observe(20, 3, 1.0)  # reset 3 s *earlier*: an answer from a window already over, ignored
+    assert limiter.acquire() == pytest.approx(4.0)
+    limiter.release()
+    limiter.observe(20, 19, 5.0)  # the held reset has passed: a higher budget is believed again
+    for _ in range(19):
+        assert limiter.acquire() == 0.0
+        limiter.release()
+    fake_clock.now += 1.0
+    limiter.observe(20, 10, 7.0)  # the reset moved on by 3 s (> the 1 s rounding): a new window
+    assert limiter.acquire() == 0.0
+    limiter.release()
+
+
+def test_answers_narrow_the_reset_from_above(make_limiter: Factory, fake_clock: FakeClock) -> None:
+    """Each answer bounds the reset from above; a later answer of the same window may bound it tighter."""
+    limiter = make_limiter(None, 60.0)
+    limiter.acquire()
+    limiter.release()
+    limiter.observe(20, 0, 5.0)  # the reset is in (1004, 1005]
+    fake_clock.now += 0.7
+    limiter.observe(20, 0, 4.0)  # ... and in (1003.7, 1004.7]
+    assert limiter.acquire() == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("algorithm", ["fixed", "sliding"])
+def test_not_configured_adopts_the_servers_budget(make_limiter: Factory, fake_clock: FakeClock, algorithm: str) -> None:
+    """No limit set: after the first answer the server's 20 per 5 s govern, not the assumed 100 per 60 s."""
+    limiter = make_limiter(None, 60.0)
+    assert (limiter.limit, limiter.period) == (100, 60.0)
+    server = _Server(fake_clock, 20, 5.0, algorithm)
+    sent = _run_against(limiter, server, 140)
+    assert server.rejected == 0
+    assert _max_in_any_window(sent, 5.0) == 20
+    # 140 calls at 20 per 5 s: 6 windows after the first burst, no 40 s pause once 100 calls are made
+    assert max(b - a for a, b in itertools.pairwise(sent)) <= 5.0 + 1e-6
+    assert sent[-1] - sent[0] == pytest.approx(30.0, abs=6 * 0.21)  # latency and rounding only
+
+
+def test_not_configured_follows_a_server_more_generous_than_the_guess(
+    make_limiter: Factory, fake_clock: FakeClock
+) -> None:
+    limiter = make_limiter(None, 60.0)
+    server = _Server(fake_clock, 500, 60.0)
+    sent = _run_against(limiter, server, 300, latency=0.0)
+    assert sent[-1] == sent[0]  # the assumed 100 per 60 s holds nothing back that the server allows
+    assert server.rejected == 0
+
+
+def test_configured_limit_keeps_its_own_window(make_limiter: Factory, fake_clock: FakeClock) -> None:
+    """A configured limit stands even when the server reports more: its window is exact, the server's not."""
+    limiter = make_limiter(5, 10.0)
+    server = _Server(fake_clock, 100, 60.0)
+    sent = _run_against(limiter, server, 12, latency=0.0)
+    assert sent[:5] == [1000.0] * 5
+    assert sent[5] == pytest.approx(1010.0)
+    assert _max_in_any_window(sent, 10.0) == 5
+
+
+def test_configured_limit_still_obeys_a_stricter_server(make_limiter: Factory, fake_clock: FakeClock) -> None:
+    """Told 5x the real limit: the server's answers hold it to 20 per 5 s, with no 429 and no extra wait."""
+    limiter = make_limiter(100, 5.0)
+    server = _Server(fake_clock, 20, 5.0)
+    sent = _run_against(limiter, server, 60)
+    assert server.rejected == 0
+    assert _max_in_any_window(sent, 5.0) == 20
+    assert sent[-1] - sent[0] == pytest.approx(10.0, abs=2 * 0.21)
+
+
+def test_not_configured_asks_one_call_at_a_time_after_a_spent_window() -> None:
+    """Once a spent server window resets, one call goes first: its answer says how much the server has left."""
+    limiter = SlidingWindowRateLimiter(None, 60.0)
+    limiter.acquire()
+    limiter.release()
+    limiter.observe(20, 0, 0.0)  # spent, and reset already: the server's budget is unknown
+    limiter.acquire()  # the one call that asks
+    acquired = threading.Event()
+
+    def second() -> None:
+        limiter.acquire()
+        acquired.set()
+        limiter.release()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    assert not acquired.wait(0.05)
+    limiter.release()
+    limiter.observe(20, 19, 5.0)
+    assert acquired.wait(5)
+    thread.join()
+
+
 # --- the Redis-backed, shared limiter -----------------------------------------------------------------------
 
 DEAD_REDIS = "redis://:hunter2-secret@127.0.0.1:1/0"  # port 1: connection refused at once
@@ -130,7 +314,9 @@ def redis_key(redis_url: str) -> Iterator[str]:
     client.close()
 
 
-def _shared(redis_url: str, key: str, clock: FakeClock, limit: int = 5, period: float = 10.0) -> RedisRateLimiter:
+def _shared(
+    redis_url: str, key: str, clock: FakeClock, limit: int | None = 5, period: float = 10.0
+) -> RedisRateLimiter:
     return RedisRateLimiter(limit, period, url=redis_url, key=key, clock=clock, sleep=clock.sleep)
 
 

@@ -48,6 +48,7 @@ from airflow_provider_calendly.models import (
     WebhookSubscription,
 )
 from airflow_provider_calendly.ratelimit import (
+    DEFAULT_RATE_LIMIT_PERIOD,
     RateLimiter,
     RedisRateLimiter,
     SlidingWindowRateLimiter,
@@ -76,8 +77,8 @@ class CalendlySettings(BaseModel):
 
     token: SecretStr = Field(exclude=True)
     base_url: str = DEFAULT_API_BASE_URL
-    rate_limit: int = Field(default=100, ge=1)
-    rate_limit_period: float = Field(default=60.0, gt=0)
+    rate_limit: int | None = Field(default=None, ge=1)  # None: not configured, the server's headers decide
+    rate_limit_period: float = Field(default=DEFAULT_RATE_LIMIT_PERIOD, gt=0)
     timeout: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=50)
     webhook_signing_key: SecretStr | None = None
@@ -308,7 +309,8 @@ class CalendlyHook(BaseHook):
 
     :param calendly_conn_id: The ``calendly`` connection to use.
     :param rate_limiter: Share a limiter between hooks (e.g. a Redis-backed one); default: one per hook,
-        built from the connection's ``rate_limit``/``rate_limit_period``.
+        built from the connection's ``rate_limit``/``rate_limit_period``. Without ``rate_limit`` it starts
+        from 100 per ``rate_limit_period`` and follows the server's ``X-RateLimit-*`` headers once they come.
     :param clock: Monotonic clock for pacing (injectable for tests).
     :param sleep: Sleep function for pacing and retries (injectable for tests).
     """
@@ -365,10 +367,12 @@ class CalendlyHook(BaseHook):
 
     @property
     def rate_limit(self) -> int:
+        """Calls per window the limiter counts: the connection's ``rate_limit``, else the default 100."""
         return self.rate_limiter.limit
 
     @property
     def rate_limit_period(self) -> float:
+        """The limiter's window in seconds: the connection's ``rate_limit_period``, else the default 60."""
         return self.rate_limiter.period
 
     @cached_property
@@ -493,6 +497,7 @@ class CalendlyHook(BaseHook):
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
+            limiter.release()
             kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
             error: CalendlyAPIError = CalendlyConnectionError(
                 f"request {kind}: {type(exc).__name__}", method=method, path=path
@@ -502,14 +507,19 @@ class CalendlyHook(BaseHook):
                 isinstance(exc, requests.ConnectionError) and "refused" in str(exc).lower()
             )
             raise _RetryableFailure(_Attempt(error, retryable=idempotent or never_sent)) from None
+        except BaseException:
+            limiter.release()
+            raise
+        now = time.time()
+        try:
+            # Observed while the call still holds its slot, so that no other answer can count it as in flight.
+            limiter.observe(
+                _int_or_none(_header_float(response, "X-RateLimit-Limit")),
+                _int_or_none(_header_float(response, "X-RateLimit-Remaining")),
+                _reset_after(response, now) if "X-RateLimit-Reset" in response.headers else None,
+            )
         finally:
             limiter.release()
-        now = time.time()
-        limiter.observe(
-            _int_or_none(_header_float(response, "X-RateLimit-Limit")),
-            _int_or_none(_header_float(response, "X-RateLimit-Remaining")),
-            _reset_after(response, now) if "X-RateLimit-Reset" in response.headers else None,
-        )
         status = response.status_code
         if status == 429:
             wait = _reset_after(response, now)

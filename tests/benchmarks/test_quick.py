@@ -2,7 +2,7 @@
 
 The exact figures come from ``make bench`` (``benchmarks/RESULTS.md``); these tests keep the properties
 the figures rest on from regressing — exact call counts, no 429 when the limit is known, completion with
-few 429s when it is not, a rate-bound sync reaching at least half the limit, a fan-out that overlaps its
+429s only in the first window when it is not, a rate-bound sync reaching at least half the limit, a fan-out that overlaps its
 calls — and run each benchmark's ``--quick`` entry point so the suite notices when one rots. Outputs go to
 a temporary directory, never into the repository.
 """
@@ -107,7 +107,7 @@ def test_long_full_sync_makes_no_extra_call(monkeypatch: pytest.MonkeyPatch, tmp
 
 def _rate_bound_sync(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, algorithm: str, **extra: Any
-) -> tuple[list[float], int, int]:
+) -> tuple[list[float], list[float], int]:
     limit, period = 10, 1.0
     with CalendlyEmulator(
         seed=11, scheduled_events=36, rate_limit=limit, rate_limit_period=period, rate_limit_algorithm=algorithm
@@ -119,7 +119,8 @@ def _rate_bound_sync(
         writer.close()
         assert landed == emulator.count_invitees()
         accepted = [r.at for r in emulator.requests if r.status != 429]
-        return accepted, emulator.count(status=429), limit
+        rejected = [r.at for r in emulator.requests if r.status == 429]
+        return accepted, rejected, limit
 
 
 @pytest.mark.parametrize("algorithm", ["fixed", "sliding"])
@@ -127,18 +128,25 @@ def test_known_limit_no_429_and_at_least_half_the_limit(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, algorithm: str
 ) -> None:
     accepted, rejected, limit = _rate_bound_sync(monkeypatch, tmp_path, algorithm, rate_limit=10, rate_limit_period=1)
-    assert rejected == 0
+    assert rejected == []
     assert common.max_in_window(accepted, 1.0) <= limit
     assert common.sustained_rate(accepted, limit) >= 0.5 * limit
 
 
 @pytest.mark.parametrize("algorithm", ["fixed", "sliding"])
-def test_unknown_limit_completes_with_few_429(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, algorithm: str) -> None:
-    # The connection says nothing: the hook believes 100 per 60 s, the server allows 10 per 1 s.
+def test_unknown_limit_429s_only_in_the_first_window(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, algorithm: str
+) -> None:
+    # The connection says nothing: the hook starts from 100 per 60 s, the server allows 10 per 1 s. Its first
+    # answer hands pacing to the server's headers: only calls sent before any answer came back can be refused.
     accepted, rejected, limit = _rate_bound_sync(monkeypatch, tmp_path, algorithm)
-    assert rejected <= 6  # at most a couple per window of a 4-window run
-    assert common.max_in_window(accepted, 1.0) <= limit
-    assert common.sustained_rate(accepted, limit) >= 0.5 * limit
+    first = min(accepted + rejected)
+    assert [t for t in rejected if t > first + 1.0] == []
+    if algorithm == "sliding":  # a fixed-window server rightly accepts a burst on each side of its boundary
+        assert common.max_in_window(accepted, 1.0) <= limit
+    # X-RateLimit-Reset is whole seconds, rounded up: against a 1 s window a client that knows only the headers
+    # may wait up to one more window per window (at Calendly's 60 s it is under 2 %; bench_ratelimit: >= 90 %).
+    assert common.sustained_rate(accepted, limit) >= 0.4 * limit
 
 
 def test_sustained_rate_and_window_helpers() -> None:

@@ -80,14 +80,18 @@ def test_connection_defaults_and_host_without_scheme(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(
         "AIRFLOW_CONN_C2", json.dumps({"conn_type": "calendly", "password": "t", "host": "example.org/"})
     )
-    s1, s2 = CalendlyHook("c1").settings, CalendlyHook("c2").settings
+    hook1 = CalendlyHook("c1")
+    s1, s2 = hook1.settings, CalendlyHook("c2").settings
     assert (s1.base_url, s1.rate_limit, s1.rate_limit_period, s1.timeout, s1.max_retries) == (
         "https://api.calendly.com",
-        100,
+        None,  # not configured: distinguishable from a limit the user set
         60.0,
         30.0,
         5,
     )
+    # the documented default still applies, as the limiter's starting guess
+    assert (hook1.rate_limit, hook1.rate_limit_period) == (100, 60.0)
+    assert hook1.rate_limiter.configured is False  # type: ignore[attr-defined]
     assert s2.base_url == "https://example.org"
 
 
@@ -386,3 +390,39 @@ def test_hook_keeps_working_when_redis_is_unreachable(
     hook = CalendlyHook("deadstore", clock=fake_clock, sleep=fake_clock.sleep)
     assert hook.get_current_user().name == "Ada"
     assert hook.rate_limiter.shared is False  # type: ignore[attr-defined]
+
+
+# --- pacing by the server's headers when no limit is configured ------------------------------------------------
+
+
+@pytest.mark.parametrize("algorithm", ["fixed", "sliding"])
+def test_unconfigured_limit_follows_the_servers_headers(
+    monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock, algorithm: str
+) -> None:
+    """No ``rate_limit``: the server's 20 per 5 s govern, with no 429 and no pause at the assumed 100 per 60 s."""
+    from airflow_provider_calendly.testing.emulator import CalendlyEmulator
+
+    with CalendlyEmulator(
+        rate_limit=20, rate_limit_period=5, rate_limit_algorithm=algorithm, monotonic=fake_clock, scheduled_events=3
+    ) as emulator:
+        monkeypatch.setenv("AIRFLOW_CONN_UNSET_LIMIT", emulator.connection_json())
+        hook = CalendlyHook("unset_limit", clock=fake_clock, sleep=fake_clock.sleep)
+        assert hook.settings.rate_limit is None
+        assert (hook.rate_limit, hook.rate_limit_period) == (100, 60.0)
+        for _ in range(130):
+            hook.request("GET", "/users/me")
+        assert emulator.count(status=429) == 0
+    assert fake_clock.now - 1000.0 == pytest.approx(30.0, abs=1e-6)  # 6 more windows of 20: no 40 s stall
+
+
+def test_configured_limit_paces_by_its_own_window(monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock) -> None:
+    """A configured 10 per 5 s stands even though the server would allow 20 per 5 s."""
+    from airflow_provider_calendly.testing.emulator import CalendlyEmulator
+
+    with CalendlyEmulator(rate_limit=20, rate_limit_period=5, monotonic=fake_clock, scheduled_events=3) as emulator:
+        monkeypatch.setenv("AIRFLOW_CONN_SET_LIMIT", emulator.connection_json(rate_limit=10, rate_limit_period=5))
+        hook = CalendlyHook("set_limit", clock=fake_clock, sleep=fake_clock.sleep)
+        for _ in range(30):
+            hook.request("GET", "/users/me")
+        assert emulator.count(status=429) == 0
+    assert fake_clock.now - 1000.0 == pytest.approx(10.0, abs=1e-6)
