@@ -24,7 +24,7 @@ from typing import Any
 import requests
 
 from benchmarks.common import EmulatorProcess, hook_for, save, sqlite_writer, wants_quick
-from benchmarks.report import Row, print_rows
+from benchmarks.report import Row, run_standalone
 
 
 def _count(calls: list[Any]) -> Counter[str]:
@@ -142,9 +142,7 @@ def collect(argv: list[str] | None = None) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rows = collect(argv)
-    print_rows(rows)
-    return 0 if all(r.passed for r in rows) else 1
+    return run_standalone(collect, argv)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import EmulatorProcess, hook_for, save, sqlite_writer
-from benchmarks.report import Row, print_rows
+from benchmarks.report import Row, run_standalone
 
 CLIENT_LIMIT, CLIENT_PERIOD = 10_000, 60.0
 
@@ -110,9 +110,7 @@ def collect(argv: list[str] | None = None) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rows = collect(argv)
-    print_rows(rows)
-    return 0 if all(r.passed for r in rows) else 1
+    return run_standalone(collect, argv)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from typing import Any
 import requests
 
 from benchmarks.common import EmulatorProcess, hook_for, save
-from benchmarks.report import Row, print_rows
+from benchmarks.report import Row, run_standalone
 
 #: The fastest any API benchmark drives the emulator: the fan-out's 16 calls in flight at 100 ms each.
 FASTEST_BENCH_RATE = 160.0
@@ -148,9 +148,7 @@ def collect(argv: list[str] | None = None) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rows = collect(argv)
-    print_rows(rows)
-    return 0 if all(r.passed for r in rows) else 1
+    return run_standalone(collect, argv)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from benchmarks.common import EmulatorProcess, hook_for, max_in_window, save, sustained_rate
-from benchmarks.report import Row, print_rows
+from benchmarks.report import Row, run_standalone
 
 THREADS = 4
 
@@ -191,9 +191,7 @@ def collect(argv: list[str] | None = None) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rows = collect(argv)
-    print_rows(rows)
-    return 0 if all(r.passed for r in rows) else 1
+    return run_standalone(collect, argv)
 
 
 if __name__ == "__main__":

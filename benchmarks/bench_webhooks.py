@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import Row, print_rows
+from benchmarks.report import Row, run_standalone
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / ".out"
@@ -221,9 +221,7 @@ def collect(argv: list[str] | None = None) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rows = collect(argv)
-    print_rows(rows)
-    return 0 if all(r.passed for r in rows) else 1
+    return run_standalone(collect, argv)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import Row, print_rows
+from benchmarks.report import Row, run_standalone
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / ".out"
@@ -298,10 +298,9 @@ def collect(argv: list[str] | None = None) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rows = collect(argv)
-    print_rows(rows)
+    status = run_standalone(collect, argv)
     print(f"  timelines: {OUT / 'bench_workers.json'}", flush=True)
-    return 0 if rows and all(row.passed for row in rows) else 1
+    return status
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -129,3 +129,10 @@ def print_rows(rows: Iterable[Row]) -> None:
             + (f"; {row.note}" if row.note else ""),
             flush=True,
         )
+
+
+def run_standalone(collect: Callable[[list[str] | None], list[Row]], argv: list[str] | None = None) -> int:
+    """Run one benchmark module on its own: print its rows; exit status 1 if any goal was missed (or none ran)."""
+    rows = collect(argv)
+    print_rows(rows)
+    return 0 if rows and all(row.passed for row in rows) else 1
