@@ -28,6 +28,14 @@ os.environ.pop("AIRFLOW_CONN_CALENDLY_DEFAULT", None)
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the slow Airflow 3.2 compat run in the background when it is selected (see tests/test_compat.py)."""
+    if any(item.nodeid.startswith("tests/test_compat.py::") for item in session.items):
+        from tests.test_compat import start_compat_run
+
+        start_compat_run()
+
+
 def service_unavailable(reason: str) -> None:
     """Skip when a local service is missing, but fail under CI=true, where every service must run."""
     if IN_CI:
