@@ -25,12 +25,12 @@ import argparse
 import json
 import multiprocessing
 import os
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import max_in_window, prepare_airflow, sustained_rate
 from benchmarks.report import Row, run_standalone
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,14 +43,6 @@ PERIOD = 5.0
 PAGE_SIZE = 1  # one call per item: the workers are call-bound, as a large sync is
 GOAL_SHARE = 90.0
 GOAL_429 = 1.0
-
-
-def _prepare_airflow() -> None:
-    """A private Airflow home (connections come from ``AIRFLOW_CONN_*``) and quiet logs, before Airflow loads."""
-    if "AIRFLOW_HOME" not in os.environ:
-        os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="calendly-bench-airflow-")
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 
 
 def _worker(conn_id: str, ready: Any, go: Any, duration: float, results: Any) -> None:
@@ -152,7 +144,7 @@ def run_configuration(workers: int, *, shared: bool, duration: float, algorithm:
     records.sort()
     ok = [t for t, status in records if status == 200 and 0 <= t < duration]
     throttled = sum(1 for _, status in records if status == 429)
-    share = 100.0 * _sustained_rate(ok) / (LIMIT / PERIOD)
+    share = 100.0 * sustained_rate(ok, LIMIT) / (LIMIT / PERIOD)
     errors = [o["error"] for o in outcomes if "error" in o]
     accepted = sorted(t for t, status in records if status == 200)
     return {
@@ -168,7 +160,7 @@ def run_configuration(workers: int, *, shared: bool, duration: float, algorithm:
         "ok_in_window": len(ok),
         "throttled": throttled,
         "throttled_share": 100.0 * throttled / len(records) if records else 0.0,
-        "max_ok_in_any_window": _max_in_window(accepted, PERIOD),
+        "max_ok_in_any_window": max_in_window(accepted, PERIOD),
         "workers_sharing": sum(1 for o in outcomes if o.get("shared")),
         "gave_up": sum(int(o.get("gave_up", 0)) for o in outcomes),
         "errors": errors,
@@ -176,26 +168,6 @@ def run_configuration(workers: int, *, shared: bool, duration: float, algorithm:
         "statuses": [status for _, status in records],
         "per_second": _per_second(records, duration),
     }
-
-
-def _sustained_rate(times: list[float]) -> float:
-    """Accepted calls/s after the opening burst: ``(n - limit) / (last - first)``.
-
-    A client that sends exactly ``limit`` calls per ``period`` scores ``limit / period`` however long the run,
-    and every millisecond a client loses per window shows, which a count of calls per whole window would hide.
-    """
-    if len(times) <= LIMIT + 1 or times[-1] <= times[0]:
-        return 0.0
-    return (len(times) - LIMIT) / (times[-1] - times[0])
-
-
-def _max_in_window(times: list[float], period: float) -> int:
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while times[lo] <= t - period:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
 
 
 def _per_second(records: list[tuple[float, int]], duration: float) -> dict[str, list[int]]:
@@ -232,7 +204,7 @@ def collect(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--algorithm", choices=["sliding", "fixed"], default="sliding", help="the server's window")
     parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args(argv or [])
-    _prepare_airflow()
+    prepare_airflow()  # done when common was imported; again in case a caller reset the environment
     from airflow_provider_calendly.ratelimit import redact_url
 
     worker_counts = [int(n) for n in args.workers.split(",") if n.strip()]
