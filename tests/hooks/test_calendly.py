@@ -20,6 +20,7 @@ from airflow_provider_calendly.exceptions import (
     CalendlyServerError,
 )
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
+from airflow_provider_calendly.testing.emulator import CalendlyEmulator
 from tests.conftest import FakeClock
 
 API = "https://api.calendly.test"
@@ -426,3 +427,18 @@ def test_configured_limit_paces_by_its_own_window(monkeypatch: pytest.MonkeyPatc
             hook.request("GET", "/users/me")
         assert emulator.count(status=429) == 0
     assert fake_clock.now - 1000.0 == pytest.approx(10.0, abs=1e-6)
+
+
+def test_single_resource_getters_against_the_emulator(calendly_emulator: CalendlyEmulator, calendly_conn: str) -> None:
+    """get_scheduled_event and get_invitee_no_show, by UUID and by URI, over real HTTP."""
+    hook = CalendlyHook(calendly_conn_id=calendly_conn)
+    event = next(iter(calendly_emulator.data.scheduled_events.values()))
+    by_uuid = hook.get_scheduled_event(event["uri"].rsplit("/", 1)[-1])
+    assert by_uuid.uri == event["uri"] == hook.get_scheduled_event(event["uri"]).uri
+    invitee = next(i for invs in calendly_emulator.data.invitees.values() for i in invs if i["no_show"] is None)
+    created = hook.create_invitee_no_show(invitee["uri"])
+    fetched = hook.get_invitee_no_show(created.uuid)
+    assert fetched.uri == created.uri and fetched.invitee == invitee["uri"]
+    hook.delete_invitee_no_show(created.uri)
+    with pytest.raises(CalendlyNotFoundError):
+        hook.get_invitee_no_show(created.uri)
