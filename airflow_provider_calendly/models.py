@@ -64,6 +64,19 @@ def _none_as_empty(value: Any) -> Any:
 NullableList = Annotated[list[_T], BeforeValidator(_none_as_empty)]
 
 
+def _whole_if_integral(value: Any) -> Any:
+    """Read a JSON ``number`` as an ``int`` when it is integral (``30.0`` -> ``30``), else keep the float."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: A field Calendly's API description types as ``number``: ``30``, ``30.0`` and ``30.5`` are all valid.
+Number = Annotated[int | float, BeforeValidator(_whole_if_integral)]
+
+
 def uuid_from_uri(uri: str) -> str:
     """Return the last path segment of a Calendly resource URI (its UUID)."""
     return uri.rstrip("/").rsplit("/", 1)[-1]
@@ -123,7 +136,7 @@ class EventTypeProfile(CalendlyModel):
 class CustomQuestion(CalendlyModel):
     name: str | None = None
     type: str | None = None
-    position: int | None = None
+    position: Number | None = None
     enabled: bool | None = None
     required: bool | None = None
     answer_choices: list[str] | None = None
@@ -136,8 +149,8 @@ class EventType(CalendlyResource):
     booking_method: str | None = None
     slug: str | None = None
     scheduling_url: str | None = None
-    duration: int | None = None
-    duration_options: list[int] | None = None
+    duration: Number | None = None
+    duration_options: list[Number] | None = None
     kind: str | None = None
     pooling_type: str | None = None
     type: str | None = None
@@ -152,7 +165,7 @@ class EventType(CalendlyResource):
     deleted_at: Timestamp | None = None
     admin_managed: bool | None = None
     locations: list[dict[str, Any]] | None = None
-    position: int | None = None
+    position: Number | None = None
     custom_questions: NullableList[CustomQuestion] = Field(default_factory=list)
     locale: str | None = None
 
@@ -169,9 +182,9 @@ class Location(CalendlyModel):
 
 
 class InviteesCounter(CalendlyModel):
-    total: int | None = None
-    active: int | None = None
-    limit: int | None = None
+    total: Number | None = None
+    active: Number | None = None
+    limit: Number | None = None
 
 
 class EventMembership(CalendlyModel):
@@ -224,7 +237,7 @@ class ScheduledEvent(CalendlyResource):
 class QuestionAndAnswer(CalendlyModel):
     question: str | None = None
     answer: str | None = None
-    position: int | None = None
+    position: Number | None = None
 
 
 class Tracking(CalendlyModel):
@@ -363,7 +376,7 @@ class WebhookEnvelope(CalendlyModel):
 
 
 class Pagination(CalendlyModel):
-    count: int | None = None
+    count: Number | None = None
     next_page: str | None = None
     previous_page: str | None = None
     next_page_token: str | None = None

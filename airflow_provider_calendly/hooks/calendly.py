@@ -31,6 +31,7 @@ from airflow_provider_calendly.exceptions import (
     CalendlyAuthError,
     CalendlyConfigError,
     CalendlyConnectionError,
+    CalendlyError,
     CalendlyNotFoundError,
     CalendlyPaginationError,
     CalendlyRateLimitError,
@@ -65,6 +66,9 @@ MAX_PAGE_SIZE = 100
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: Where Calendly's resource identities live, whatever base URL requests are sent to.
+CANONICAL_API_URL = DEFAULT_API_BASE_URL
+_CANONICAL_ORIGIN = (urlsplit(CANONICAL_API_URL).scheme, urlsplit(CANONICAL_API_URL).netloc)
 
 
 # --- connection settings ------------------------------------------------------------------------------------
@@ -217,6 +221,14 @@ def error_for_response(response: requests.Response, method: str, path: str) -> C
             message = body["message"]
         raw_details = body.get("details")
         details = raw_details if isinstance(raw_details, list) else None
+        scopes = required_scopes(body)
+        if status == 403 and scopes:
+            # Calendly names the scopes the token lacks in ``required_scopes``: say which, and where to add them.
+            message = (
+                f"{message} The token lacks the scope(s) {', '.join(scopes)}: create a token (or re-authorize "
+                "the OAuth app) with them"
+            )
+            details = [*(details or []), *({"parameter": "scope", "message": f"requires {s}"} for s in scopes)]
     cls: type[CalendlyAPIError]
     if status in (401, 403):
         cls = CalendlyAuthError
@@ -229,6 +241,12 @@ def error_for_response(response: requests.Response, method: str, path: str) -> C
     else:
         cls = CalendlyAPIError
     return cls(message, status_code=status, title=title, details=details, method=method, path=path)
+
+
+def required_scopes(body: Any) -> list[str]:
+    """Return the scopes a Calendly 403 body says the token lacks (its ``required_scopes`` list), else ``[]``."""
+    raw = body.get("required_scopes") if isinstance(body, dict) else None
+    return [s for s in raw if isinstance(s, str)] if isinstance(raw, list) else []
 
 
 class _Attempt:
@@ -586,18 +604,32 @@ class CalendlyHook(BaseHook):
         return f"/{collection}/{segments[1]}"
 
     def resource_uri(self, collection: str, uuid_or_uri: str) -> str:
-        """Return the full URI for a UUID or URI (the API's query filters take URIs)."""
-        return f"{self.base_url}{self.resource_path(collection, uuid_or_uri)}"
+        """Return the canonical ``https://api.calendly.com/...`` URI for a UUID or URI (a resource's identity).
+
+        Calendly names every resource by its canonical URI, however the API is reached (directly, through a
+        gateway or a recording proxy), so filters, payloads, rows and XComs carry this form.
+        """
+        return f"{CANONICAL_API_URL}{self.resource_path(collection, uuid_or_uri)}"
 
     def _uri_segments(self, uri: str) -> list[str]:
+        """Parse a canonical URI, or one on the configured base URL, into its path segments.
+
+        The only place that compares a URI's host with the base URL: any other host (or scheme), a query,
+        a fragment or an odd path shape is refused before any request, so the token never follows a URI
+        to a host the connection does not name.
+        """
         parts = urlsplit(uri)
+        origin = (parts.scheme, parts.netloc.lower())
         base = urlsplit(self.base_url)
-        if (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower()):
+        path = parts.path
+        if origin == (base.scheme, base.netloc.lower()):
+            if base.path and (path == base.path or path.startswith(base.path + "/")):
+                path = path[len(base.path) :]
+        elif origin != _CANONICAL_ORIGIN:
             raise CalendlyConfigError(
-                f"URI {uri!r} does not belong to this connection's API ({self.base_url}); "
-                "refusing to send the token to another host"
+                f"URI {uri!r} belongs neither to Calendly ({CANONICAL_API_URL}) nor to this connection's API "
+                f"({self.base_url}); refusing to send the token to another host"
             )
-        path = parts.path[len(base.path) :] if base.path and parts.path.startswith(base.path) else parts.path
         segments = [s for s in path.split("/") if s]
         if parts.query or parts.fragment or not segments or not all(_ID_RE.match(s) for s in segments):
             raise CalendlyConfigError(f"{uri!r} is not a valid Calendly URI")
@@ -605,7 +637,7 @@ class CalendlyHook(BaseHook):
 
     def _invitee_path(self, event_uuid_or_uri: str, invitee_uuid: str | None) -> str:
         if invitee_uuid is None:
-            if "/" not in event_uuid_or_uri:
+            if not isinstance(event_uuid_or_uri, str) or "/" not in event_uuid_or_uri:
                 raise CalendlyConfigError("pass an invitee URI, or the scheduled event's UUID/URI and the invitee UUID")
             segments = self._uri_segments(event_uuid_or_uri)
             if len(segments) != 4 or segments[0] != "scheduled_events" or segments[2] != "invitees":
@@ -628,7 +660,7 @@ class CalendlyHook(BaseHook):
         current = self.get_current_user().current_organization
         if not current:
             raise CalendlyAPIError("the token's user has no current_organization; pass user or organization")
-        return {"organization": current}
+        return {"organization": self.resource_uri("organizations", current)}
 
     # -- public API --
 
@@ -639,14 +671,42 @@ class CalendlyHook(BaseHook):
         return self._current_user
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the token with one call to ``/users/me`` and say whose it is (used by the UI's Test button)."""
+        """Check the token and say what it can and cannot read (used by the UI's Test button).
+
+        One call to ``/users/me``, then one single-item page per area the provider reads (event types,
+        scheduled events, webhook subscriptions): four calls, each naming the scope it needs when refused.
+        """
         try:
             user = self.get_current_user()
         except Exception as exc:  # the UI wants a message, whatever went wrong
             return False, f"Calendly connection failed: {exc}"
         who = user.name or user.email or user.uri
         email = f" <{user.email}>" if user.email and user.email != who else ""
-        return True, f"Connected to Calendly as {who}{email}"
+        readable: list[str] = []
+        refused: list[str] = []
+        for area, probe in self._read_probes().items():
+            try:
+                next(iter(probe().pages()), None)
+            except CalendlyAuthError as exc:
+                scopes = [d["message"].removeprefix("requires ") for d in exc.details if d.get("parameter") == "scope"]
+                refused.append(f"{area} (needs {', '.join(scopes)})" if scopes else f"{area} ({exc.message})")
+            except CalendlyError as exc:
+                refused.append(f"{area} ({exc})")
+            else:
+                readable.append(area)
+        text = f"Connected to Calendly as {who}{email}"
+        if readable:
+            text += f"; can read {', '.join(readable)}"
+        if refused:
+            text += f"; cannot read {', '.join(refused)}"
+        return True, text
+
+    def _read_probes(self) -> dict[str, Callable[[], PageIterator[Any]]]:
+        return {
+            "event types": lambda: self.list_event_types(page_size=1),
+            "scheduled events": lambda: self.list_scheduled_events(page_size=1),
+            "webhook subscriptions": lambda: self.list_webhook_subscriptions(page_size=1),
+        }
 
     def list_event_types(
         self,
@@ -726,7 +786,7 @@ class CalendlyHook(BaseHook):
 
     def create_invitee_no_show(self, invitee_uri: str) -> NoShow:
         """Mark an invitee as a no-show (``POST /invitee_no_shows``)."""
-        uri = f"{self.base_url}{self._invitee_path(invitee_uri, None)}"
+        uri = f"{CANONICAL_API_URL}{self._invitee_path(invitee_uri, None)}"
         body = self.request("POST", "/invitee_no_shows", json={"invitee": uri})
         return self._parse_resource(body, NoShow, "POST", "/invitee_no_shows")
 

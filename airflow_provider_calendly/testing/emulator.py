@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,6 +55,25 @@ Listener = Callable[[str, dict[str, Any]], None]
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+#: Where Calendly's resource URIs live: the emulator mints them here, whatever address it serves on.
+CANONICAL_API_URL = "https://api.calendly.com"
+#: The limit the ``X-RateLimit-*`` headers announce when no limit is enforced: high enough never to bind.
+UNBOUNDED_RATE_LIMIT = 1_000_000
+#: The scope each route needs (Calendly's scope catalog); a ``:write`` scope includes its ``:read``.
+ROUTE_SCOPES: dict[tuple[str, str], str] = {
+    ("GET", "users"): "users:read",
+    ("GET", "organizations"): "organizations:read",
+    ("GET", "event_types"): "event_types:read",
+    ("GET", "scheduled_events"): "scheduled_events:read",
+    ("GET", "invitee_no_shows"): "scheduled_events:read",
+    ("POST", "invitee_no_shows"): "scheduled_events:write",
+    ("DELETE", "invitee_no_shows"): "scheduled_events:write",
+    ("GET", "webhook_subscriptions"): "webhooks:read",
+    ("POST", "webhook_subscriptions"): "webhooks:write",
+    ("DELETE", "webhook_subscriptions"): "webhooks:write",
+    ("GET", "routing_form_submissions"): "routing_forms:read",
+}
+SCOPE_MESSAGE = "This operation requires the scopes listed in the 'required_scopes' array."
 ERROR_TITLES = {
     400: ("Invalid Argument", "The supplied parameters are invalid."),
     401: ("Unauthenticated", "The access token is invalid"),
@@ -83,6 +102,21 @@ class ApiError(Exception):
 
 def _invalid(parameter: str, message: str) -> ApiError:
     return ApiError(400, details=[{"parameter": parameter, "message": message}])
+
+
+def _scope_error(scope: str) -> ApiError:
+    """Calendly's 403 for a token without the scope a route needs."""
+    error = ApiError(403, SCOPE_MESSAGE)
+    error.body["required_scopes"] = [scope]
+    return error
+
+
+def has_scope(granted: frozenset[str] | None, scope: str) -> bool:
+    """Whether ``granted`` (``None``: a legacy token, every scope) covers ``scope``."""
+    if granted is None or scope in granted:
+        return True
+    domain, _, access = scope.partition(":")
+    return access == "read" and f"{domain}:write" in granted
 
 
 @dataclass
@@ -157,9 +191,13 @@ class EmulatorState:
         now: Callable[[], datetime],
         monotonic: Callable[[], float],
         seed: int,
+        base_url: str = "",
+        token_scopes: dict[int, frozenset[str] | None] | None = None,
     ) -> None:
         self.data = dataset
         self.tokens = tokens
+        self.base_url = base_url
+        self.token_scopes: dict[int, frozenset[str] | None] = dict(token_scopes or {})
         self.rate_limit = rate_limit
         self.rate_limit_period = rate_limit_period
         self.rate_limit_algorithm = rate_limit_algorithm
@@ -197,10 +235,13 @@ class EmulatorState:
     # -- rate limiting --
 
     def take_quota(self, token_id: int) -> tuple[bool, dict[str, str]]:
-        """Count one call against the token's window; return (allowed, rate-limit headers)."""
-        if self.rate_limit is None:
-            return True, {}
-        limit, period = self.rate_limit, self.rate_limit_period
+        """Count one call against the token's window; return (allowed, rate-limit headers).
+
+        Like Calendly, every answer carries the headers; without an enforced limit they announce one that
+        never binds, so a client that follows them never paces.
+        """
+        limit = self.rate_limit if self.rate_limit is not None else UNBOUNDED_RATE_LIMIT
+        period = self.rate_limit_period
         with self.lock:
             now = self.monotonic()
             bucket = self._buckets.setdefault(token_id, _Bucket(window_start=now))
@@ -282,6 +323,20 @@ class EmulatorState:
                 listener(event, payload)
             except Exception:  # a broken listener must not break the API
                 log.exception("emulator listener failed for %s", event)
+
+    def canonical(self, uri: str) -> str:
+        """Read a URI given as a filter the way the data names it (canonical, or the old base-URL form)."""
+        for prefix in (CANONICAL_API_URL, self.base_url):
+            if prefix and uri.startswith(prefix + "/"):
+                return self.data.base_url + uri[len(prefix) :]
+        return uri
+
+    def check_scope(self, token_id: int, method: str, path: str) -> None:
+        """Answer 403 ``Permission Denied`` when the token lacks the scope of this route."""
+        head = path.strip("/").split("/", 1)[0]
+        scope = ROUTE_SCOPES.get((method, head))
+        if scope is not None and not has_scope(self.token_scopes.get(token_id), scope):
+            raise _scope_error(scope)
 
     def invitee(self, invitee_uuid: str) -> tuple[str, dict[str, Any]]:
         try:
@@ -395,6 +450,7 @@ class _Handler(BaseHTTPRequestHandler):
         status = 500
         token_id: int | None = None
         recorded = False
+        rl_headers: dict[str, str] = {}
 
         def record(final_status: int) -> None:
             # Record before answering or dropping: a client that got its answer may read the stats at once.
@@ -422,12 +478,15 @@ class _Handler(BaseHTTPRequestHandler):
             if token_id is None:
                 raise ApiError(401)
             allowed, rl_headers = state.take_quota(token_id)
+            if allowed:
+                state.check_scope(token_id, method, path)
             fault = state.draw_fault(method, path)
             if state.faults.latency:
                 time.sleep(state.faults.latency)
             if not allowed or fault == "storm":
                 status = 429
-                headers = rl_headers if state.faults.storm_headers or not allowed else {}
+                enforced = not allowed or state.rate_limit is not None
+                headers = rl_headers if (state.faults.storm_headers and enforced) or not allowed else {}
                 if fault == "storm" and state.faults.storm_headers and not headers:
                     headers = {
                         "X-RateLimit-Limit": "100",
@@ -462,7 +521,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, result, rl_headers)
         except ApiError as exc:
             status = exc.status
-            self._send(exc.status, exc.body)
+            self._send(exc.status, exc.body, rl_headers)
         except (BrokenPipeError, ConnectionResetError):
             status = 0
         except Exception:
@@ -579,15 +638,28 @@ class _Api:
 
     # -- listing --
 
+    def uri_param(self, query: dict[str, str], name: str, collection: str) -> str | None:
+        """A URI filter (``user=https://api.calendly.com/users/…``) read canonically; 400 when malformed."""
+        value = query.get(name)
+        if value is None:
+            return None
+        uri = self.state.canonical(value)
+        rest = uri[len(self.base) :] if uri.startswith(self.base + "/") else ""
+        segments = rest.split("/")
+        if len(segments) != 3 or segments[1] != collection or not segments[2]:
+            raise _invalid(name, f"must be a {collection} URI such as {CANONICAL_API_URL}/{collection}/<uuid>")
+        return uri
+
     def _owner(self, query: dict[str, str]) -> tuple[str | None, str | None]:
-        user, org = query.get("user"), query.get("organization")
+        user = self.uri_param(query, "user", "users")
+        org = self.uri_param(query, "organization", "organizations")
         if not user and not org:
             raise _invalid("organization", "one of user or organization is required")
         data = self.state.data
         if org and org != data.organization["uri"]:
             raise ApiError(403, "You do not have access to this organization.")
         if user and user not in {u["uri"] for u in data.users}:
-            raise ApiError(403 if user.startswith(self.base) else 400, "You do not have access to this user.")
+            raise ApiError(403, "You do not have access to this user.")
         return user, org
 
     def _page(
@@ -599,7 +671,7 @@ class _Api:
         descending: bool,
     ) -> dict[str, Any]:
         raw_count = query.get("count", str(DEFAULT_PAGE_SIZE))
-        if not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_PAGE_SIZE:
+        if not raw_count.isascii() or not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_PAGE_SIZE:
             raise _invalid("count", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
         count = int(raw_count)
         items = sorted(items, key=lambda i: (i.get(sort_field) or "", i["uri"]), reverse=descending)
@@ -732,6 +804,10 @@ class CalendlyEmulator:
     :param rate_limit: Calls per ``rate_limit_period`` per token; ``None`` disables limiting.
     :param rate_limit_algorithm: ``"fixed"`` windows (from each window's first call) or ``"sliding"``.
     :param latency: Seconds added to every API call.
+    :param scopes: Scopes of ``token`` (``None``: a legacy token allowed everything); a call it lacks the
+        scope for gets Calendly's 403 naming the scope in ``required_scopes``.
+    :param base_url_uris: Mint URIs on the emulator's own address instead of ``https://api.calendly.com``
+        (for old tests only; Calendly always names resources canonically).
     :param dataset_options: Sizes for :func:`~airflow_provider_calendly.testing.data.build_dataset`.
     """
 
@@ -748,6 +824,8 @@ class CalendlyEmulator:
         latency: float = 0.0,
         now: Callable[[], datetime] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        scopes: Iterable[str] | None = None,
+        base_url_uris: bool = False,
         **dataset_options: Any,
     ) -> None:
         if rate_limit_algorithm not in {"fixed", "sliding"}:
@@ -767,6 +845,8 @@ class CalendlyEmulator:
         self._monotonic = monotonic
         self._state: EmulatorState | None = None
         self._extra_tokens: dict[str, int] = {}
+        self._token_scopes: dict[int, frozenset[str] | None] = {0: None if scopes is None else frozenset(scopes)}
+        self._base_url_uris = base_url_uris
         self._webhooks: EmulatorWebhooks | None = None
 
     def __repr__(self) -> str:
@@ -780,11 +860,13 @@ class CalendlyEmulator:
             return self
         server = _Server((self._host, self._port), _Handler)
         base_url = f"http://{self._host}:{server.server_address[1]}"
-        dataset = build_dataset(base_url, seed=self.seed, **self._options)
+        dataset = build_dataset(base_url if self._base_url_uris else CANONICAL_API_URL, seed=self.seed, **self._options)
         tokens = {self.token: 0, **self._extra_tokens}
         self._state = EmulatorState(
             dataset,
             tokens=tokens,
+            base_url=base_url,
+            token_scopes=self._token_scopes,
             now=self._now,
             monotonic=self._monotonic,
             seed=self.seed,
@@ -831,11 +913,21 @@ class CalendlyEmulator:
 
     @property
     def base_url(self) -> str:
+        """Where the emulator serves (``http://127.0.0.1:<port>``): the connection's host."""
+        return self.state.base_url
+
+    @property
+    def uri_base(self) -> str:
+        """Where the URIs it mints live: ``https://api.calendly.com``, like Calendly's (see ``base_url_uris``)."""
         return self.state.data.base_url
 
     @property
     def port(self) -> int:
         return int(self.base_url.rsplit(":", 1)[-1])
+
+    def url_for(self, uri: str) -> str:
+        """The URL on this emulator that serves a resource URI (``https://api.calendly.com/users/…``)."""
+        return self.state.base_url + uri[len(self.uri_base) :] if uri.startswith(self.uri_base + "/") else uri
 
     def connection_json(self, **extra: Any) -> str:
         """The Airflow connection (JSON form) pointing at this emulator, for ``AIRFLOW_CONN_…`` variables."""
@@ -844,12 +936,18 @@ class CalendlyEmulator:
             conn["extra"] = extra
         return json.dumps(conn)
 
-    def add_token(self, token: str) -> None:
-        """Accept another token, with its own rate-limit bucket (the owner is the first user)."""
+    def add_token(self, token: str, *, scopes: Iterable[str] | None = None) -> None:
+        """Accept another token, with its own rate-limit bucket (the owner is the first user).
+
+        :param scopes: The scopes it carries (``users:read``, ``scheduled_events:write``…); ``None`` for a
+            legacy token that may call everything.
+        """
         token_id = len(self._extra_tokens) + 1
         self._extra_tokens[token] = token_id
+        self._token_scopes[token_id] = None if scopes is None else frozenset(scopes)
         if self._state is not None:
             self._state.tokens[token] = token_id
+            self._state.token_scopes[token_id] = self._token_scopes[token_id]
 
     def register_route(self, method: str, collection: str, handler: Callable[..., tuple[int, Any]]) -> None:
         """Serve ``method /collection/...`` with ``handler(rest_segments, query, body) -> (status, body)``."""
@@ -1003,10 +1101,14 @@ class CalendlyEmulator:
     def mark_no_show(self, invitee_uri: Any) -> dict[str, Any]:
         """Mark an invitee as a no-show (what ``POST /invitee_no_shows`` does)."""
         state = self.state
-        if not isinstance(invitee_uri, str) or "/invitees/" not in invitee_uri:
-            raise _invalid("invitee", "must be an invitee URI")
+        canonical = state.canonical(invitee_uri) if isinstance(invitee_uri, str) else ""
+        parts = canonical[len(self.uri_base) :].split("/") if canonical.startswith(self.uri_base + "/") else []
+        if len(parts) != 5 or parts[1] != "scheduled_events" or parts[3] != "invitees":
+            raise _invalid(
+                "invitee", f"must be an invitee URI such as {CANONICAL_API_URL}/scheduled_events/<uuid>/invitees/<uuid>"
+            )
         with state.lock:
-            _event_uuid, invitee = state.invitee(invitee_uri.rstrip("/").rsplit("/", 1)[-1])
+            _event_uuid, invitee = state.invitee(parts[4])
             if invitee["no_show"] is not None:
                 raise ApiError(
                     422,
@@ -1016,7 +1118,7 @@ class CalendlyEmulator:
             now = self._now_iso()
             no_show_uuid = state.new_id()
             no_show = {
-                "uri": f"{self.base_url}/invitee_no_shows/{no_show_uuid}",
+                "uri": f"{self.uri_base}/invitee_no_shows/{no_show_uuid}",
                 "invitee": invitee["uri"],
                 "created_at": now,
             }
@@ -1046,8 +1148,8 @@ class CalendlyEmulator:
         with state.lock:
             now = self._now_iso()
             submission = {
-                "uri": f"{self.base_url}/routing_form_submissions/{state.new_id()}",
-                "routing_form": f"{self.base_url}/routing_forms/{hashlib.sha1(str(self.seed).encode()).hexdigest()[:16].upper()}",  # noqa: S324
+                "uri": f"{self.uri_base}/routing_form_submissions/{state.new_id()}",
+                "routing_form": f"{self.uri_base}/routing_forms/{hashlib.sha1(str(self.seed).encode()).hexdigest()[:16].upper()}",  # noqa: S324
                 "questions_and_answers": [
                     {"question_uuid": state.new_id(), "question": q, "answer": a}
                     for q, a in (answers or {"What is your industry?": "Software"}).items()

@@ -141,7 +141,8 @@ class EmulatorWebhooks:
         from airflow_provider_calendly.testing.emulator import ApiError
 
         data = self.emulator.data
-        org = organization or data.organization["uri"]
+        org = self.emulator.state.canonical(organization) if organization else data.organization["uri"]
+        user = self.emulator.state.canonical(user) if user else None
         if urlsplit(url).scheme not in {"http", "https"}:
             raise ApiError(400, "The supplied parameters are invalid.", [{"parameter": "url", "message": "is invalid"}])
         if (
@@ -176,7 +177,7 @@ class EmulatorWebhooks:
             sub_uuid = self.emulator.state.new_id()
             now = _iso(self.clock())
             resource = {
-                "uri": f"{self.emulator.base_url}/webhook_subscriptions/{sub_uuid}",
+                "uri": f"{self.emulator.uri_base}/webhook_subscriptions/{sub_uuid}",
                 "callback_url": url,
                 "created_at": now,
                 "updated_at": now,
@@ -204,7 +205,7 @@ class EmulatorWebhooks:
             return 200, {"resource": dict(resource)}
         if rest:
             raise ApiError(404)
-        org = query.get("organization")
+        org = self.emulator._api.uri_param(query, "organization", "organizations")
         scope = query.get("scope")
         if not org:
             raise _invalid("organization", "is required")
@@ -212,7 +213,7 @@ class EmulatorWebhooks:
             raise _invalid("scope", "must be organization or user")
         if org != self.emulator.data.organization["uri"]:
             raise ApiError(403, "You do not have access to this organization.")
-        user = query.get("user")
+        user = self.emulator._api.uri_param(query, "user", "users")
         if scope == "user" and not user:
             raise _invalid("user", "is required for scope user")
         with self._cond:
@@ -233,6 +234,9 @@ class EmulatorWebhooks:
         for name in ("url", "events", "organization", "scope"):
             if not body.get(name):
                 raise _invalid(name, "is required")
+        uris = {k: body[k] for k in ("organization", "user") if isinstance(body.get(k), str)}
+        self.emulator._api.uri_param(uris, "organization", "organizations")
+        self.emulator._api.uri_param(uris, "user", "users")
         resource = self.subscribe(
             body["url"],
             body["events"],

@@ -339,6 +339,11 @@ def _dump(model: BaseModel | None) -> Any:
     return model.model_dump(mode="json", exclude_unset=True) if model is not None else None
 
 
+def _integer(value: float | None) -> int | None:
+    """Fit a JSON ``number`` into an INTEGER column, rounded when Calendly sent a fraction (``raw`` keeps it)."""
+    return None if value is None else round(value)
+
+
 def event_type_row(item: EventType) -> dict[str, Any]:
     """Flatten an event type into its ``event_types`` row (without ``_synced_at``)."""
     return {
@@ -350,13 +355,13 @@ def event_type_row(item: EventType) -> dict[str, Any]:
         "type": item.type,
         "pooling_type": item.pooling_type,
         "booking_method": item.booking_method,
-        "duration": item.duration,
+        "duration": _integer(item.duration),
         "duration_options": item.duration_options,
         "color": item.color,
         "scheduling_url": item.scheduling_url,
         "secret": item.secret,
         "admin_managed": item.admin_managed,
-        "position": item.position,
+        "position": _integer(item.position),
         "locale": item.locale,
         "internal_note": item.internal_note,
         "description_plain": item.description_plain,
@@ -384,9 +389,9 @@ def scheduled_event_rows(event: ScheduledEvent) -> dict[str, list[dict[str, Any]
         "event_type": event.event_type,
         "location_type": event.location.type if event.location else None,
         "location": _dump(event.location),
-        "invitees_total": counter.total if counter else None,
-        "invitees_active": counter.active if counter else None,
-        "invitees_limit": counter.limit if counter else None,
+        "invitees_total": _integer(counter.total) if counter else None,
+        "invitees_active": _integer(counter.active) if counter else None,
+        "invitees_limit": _integer(counter.limit) if counter else None,
         "meeting_notes_plain": event.meeting_notes_plain,
         "meeting_notes_html": event.meeting_notes_html,
         "canceled_at": event.cancellation.created_at if event.cancellation else None,
@@ -468,7 +473,7 @@ def invitee_rows(invitee: Invitee, *, scheduled_event_uri: str | None = None) ->
             "scheduled_event_uri": event_uri,
             "question": qa.question,
             "answer": qa.answer,
-            "question_position": qa.position,
+            "question_position": _integer(qa.position),
             "raw": _raw(qa),
         }
         for i, qa in enumerate(invitee.questions_and_answers)

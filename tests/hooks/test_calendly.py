@@ -23,10 +23,11 @@ from airflow_provider_calendly.hooks.calendly import CalendlyHook
 from airflow_provider_calendly.testing.emulator import CalendlyEmulator
 from tests.conftest import FakeClock
 
-API = "https://api.calendly.test"
+API = "https://api.calendly.test"  # the connection's base URL: where requests go
+CANONICAL = "https://api.calendly.com"  # where Calendly's resource URIs live, whatever the base URL
 TOKEN = "unit-test-token-123"
-ORG = f"{API}/organizations/ORG1"
-ME = {"resource": {"uri": f"{API}/users/ME1", "name": "Ada", "email": "ada@example.com", "current_organization": ORG}}
+ORG = f"{CANONICAL}/organizations/ORG1"
+ME = {"resource": {"uri": f"{CANONICAL}/users/ME1", "name": "Ada", "email": "ada@example.com", "current_organization": ORG}}
 
 
 def _event_type(i: int) -> dict[str, object]:
@@ -113,7 +114,21 @@ def test_current_user_is_cached(hook: CalendlyHook, api: responses.RequestsMock)
 
 def test_test_connection_reports_user_or_reason(hook: CalendlyHook, api: responses.RequestsMock) -> None:
     api.get(f"{API}/users/me", json=ME)
-    assert hook.test_connection() == (True, "Connected to Calendly as Ada <ada@example.com>")
+    api.get(f"{API}/event_types", json=_page([_event_type(1)], None))
+    scope_denied = {
+        "title": "Permission Denied",
+        "message": "This operation requires the scopes listed in the 'required_scopes' array.",
+        "required_scopes": ["scheduled_events:read"],
+    }
+    api.get(f"{API}/scheduled_events", status=403, json=scope_denied)
+    api.get(f"{API}/webhook_subscriptions", json=_page([], None))
+    assert hook.test_connection() == (
+        True,
+        "Connected to Calendly as Ada <ada@example.com>; can read event types, webhook subscriptions; "
+        "cannot read scheduled events (needs scheduled_events:read)",
+    )
+    assert len(api.calls) == 4  # one identity call, one single-item page per area
+    assert all("count=1" in call.request.url for call in api.calls[1:])
     bad = CalendlyHook("calendly_default")
     api.replace(
         responses.GET,
@@ -164,7 +179,7 @@ def test_list_filters_are_rendered_like_calendly_expects(hook: CalendlyHook, api
         match=[
             responses.matchers.query_param_matcher(
                 {
-                    "user": f"{API}/users/U1",
+                    "user": f"{CANONICAL}/users/U1",
                     "status": "canceled",
                     "min_start_time": "2024-01-01T00:00:00.000000Z",
                     "sort": "start_time:asc",
@@ -305,13 +320,13 @@ def test_malformed_json_is_a_typed_error(hook: CalendlyHook, api: responses.Requ
 
 
 def test_no_show_create_and_delete(hook: CalendlyHook, api: responses.RequestsMock) -> None:
-    invitee = f"{API}/scheduled_events/E1/invitees/I1"
+    invitee = f"{CANONICAL}/scheduled_events/E1/invitees/I1"
     api.post(
         f"{API}/invitee_no_shows",
         match=[responses.matchers.json_params_matcher({"invitee": invitee})],
         status=201,
         json={
-            "resource": {"uri": f"{API}/invitee_no_shows/NS1", "invitee": invitee, "created_at": "2024-01-01T00:00:00Z"}
+            "resource": {"uri": f"{CANONICAL}/invitee_no_shows/NS1", "invitee": invitee, "created_at": "2024-01-01T00:00:00Z"}
         },
     )
     api.delete(f"{API}/invitee_no_shows/NS1", status=204)

@@ -226,7 +226,7 @@ def test_unsafe_templated_prefix_is_refused_before_any_call_or_write(
         ({"page_size": 1000}, "page_size"),
         ({"organization": "https://evil.example/organizations/ORG"}, "refusing to send the token"),
         ({"user": "https://evil.example/users/U"}, "refusing to send the token"),
-        ({"organization": "../organizations/x"}, "does not belong to this connection"),
+        ({"organization": "../organizations/x"}, "refusing to send the token to another host"),
     ],
 )
 def test_other_unsafe_transfer_arguments_are_refused(

@@ -158,19 +158,21 @@ def test_no_show_lifecycle_and_drop_after_commit(
 ) -> None:
     base = calendly_emulator.base_url
     invitee = next(i for invs in calendly_emulator.data.invitees.values() for i in invs if i["no_show"] is None)
+    assert invitee["uri"].startswith("https://api.calendly.com/scheduled_events/")  # canonical, like Calendly
     created = session.post(f"{base}/invitee_no_shows", json={"invitee": invitee["uri"]})
     assert created.status_code == 201
     no_show = created.json()["resource"]
-    assert session.get(invitee["uri"]).json()["resource"]["no_show"]["uri"] == no_show["uri"]
+    assert no_show["uri"].startswith("https://api.calendly.com/invitee_no_shows/")
+    assert session.get(calendly_emulator.url_for(invitee["uri"])).json()["resource"]["no_show"]["uri"] == no_show["uri"]
     again = session.post(f"{base}/invitee_no_shows", json={"invitee": invitee["uri"]})
     assert again.status_code == 422
-    assert session.delete(no_show["uri"]).status_code == 204
-    assert session.get(no_show["uri"]).status_code == 404
-    assert session.delete(no_show["uri"]).status_code == 404
+    assert session.delete(calendly_emulator.url_for(no_show["uri"])).status_code == 204
+    assert session.get(calendly_emulator.url_for(no_show["uri"])).status_code == 404
+    assert session.delete(calendly_emulator.url_for(no_show["uri"])).status_code == 404
     calendly_emulator.set_faults(drop_after_commit=1)
     with pytest.raises(requests.ConnectionError):
         session.post(f"{base}/invitee_no_shows", json={"invitee": invitee["uri"]})
-    assert session.get(invitee["uri"]).json()["resource"]["no_show"] is not None  # committed despite the drop
+    assert session.get(calendly_emulator.url_for(invitee["uri"])).json()["resource"]["no_show"] is not None  # committed despite the drop
 
 
 def test_mutations_emit_events_and_show_in_listings(
@@ -181,9 +183,9 @@ def test_mutations_emit_events_and_show_in_listings(
     before = calendly_emulator.count_scheduled_events()
     event, invitee = calendly_emulator.book(invitee_email="new@client.example")
     assert calendly_emulator.count_scheduled_events() == before + 1
-    assert session.get(event["uri"]).json()["resource"]["status"] == "active"
+    assert session.get(calendly_emulator.url_for(event["uri"])).json()["resource"]["status"] == "active"
     calendly_emulator.cancel_invitee(invitee["uri"], reason="sick")
-    fetched = session.get(invitee["uri"]).json()["resource"]
+    fetched = session.get(calendly_emulator.url_for(invitee["uri"])).json()["resource"]
     assert fetched["status"] == "canceled"
     assert fetched["cancellation"]["reason"] == "sick"
     assert [name for name, _ in seen] == ["invitee.created", "invitee.canceled"]
