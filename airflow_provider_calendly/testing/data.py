@@ -129,6 +129,7 @@ def build_dataset(
                 "duration": [15, 30, 45, 60][i % 4],
                 "duration_options": None,
                 "kind": "solo" if i % 3 else "group",
+                "kind_description": "One-on-One" if i % 3 else "Group",
                 "pooling_type": None,
                 "type": "StandardEventType",
                 "color": "#0069ff",
@@ -233,7 +234,6 @@ def new_scheduled_event(
             if rng.random() < 0.2
             else []
         ),
-        "cancellation": None,
         "calendar_event": {"kind": "google", "external_id": event_uuid.replace("-", "")[:26]},
     }
     dataset.scheduled_events[event_uuid] = event
@@ -287,7 +287,6 @@ def add_invitee(
         "cancel_url": f"https://calendly.com/cancellations/{invitee_uuid}",
         "reschedule_url": f"https://calendly.com/reschedulings/{invitee_uuid}",
         "routing_form_submission": None,
-        "cancellation": None,
         "payment": (
             {
                 "external_id": f"ch_{invitee_uuid[:12]}",
