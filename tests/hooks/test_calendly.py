@@ -27,7 +27,14 @@ API = "https://api.calendly.test"  # the connection's base URL: where requests g
 CANONICAL = "https://api.calendly.com"  # where Calendly's resource URIs live, whatever the base URL
 TOKEN = "unit-test-token-123"
 ORG = f"{CANONICAL}/organizations/ORG1"
-ME = {"resource": {"uri": f"{CANONICAL}/users/ME1", "name": "Ada", "email": "ada@example.com", "current_organization": ORG}}
+ME = {
+    "resource": {
+        "uri": f"{CANONICAL}/users/ME1",
+        "name": "Ada",
+        "email": "ada@example.com",
+        "current_organization": ORG,
+    }
+}
 
 
 def _event_type(i: int) -> dict[str, object]:
@@ -326,7 +333,11 @@ def test_no_show_create_and_delete(hook: CalendlyHook, api: responses.RequestsMo
         match=[responses.matchers.json_params_matcher({"invitee": invitee})],
         status=201,
         json={
-            "resource": {"uri": f"{CANONICAL}/invitee_no_shows/NS1", "invitee": invitee, "created_at": "2024-01-01T00:00:00Z"}
+            "resource": {
+                "uri": f"{CANONICAL}/invitee_no_shows/NS1",
+                "invitee": invitee,
+                "created_at": "2024-01-01T00:00:00Z",
+            }
         },
     )
     api.delete(f"{API}/invitee_no_shows/NS1", status=204)

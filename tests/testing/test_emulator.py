@@ -172,7 +172,9 @@ def test_no_show_lifecycle_and_drop_after_commit(
     calendly_emulator.set_faults(drop_after_commit=1)
     with pytest.raises(requests.ConnectionError):
         session.post(f"{base}/invitee_no_shows", json={"invitee": invitee["uri"]})
-    assert session.get(calendly_emulator.url_for(invitee["uri"])).json()["resource"]["no_show"] is not None  # committed despite the drop
+    assert (
+        session.get(calendly_emulator.url_for(invitee["uri"])).json()["resource"]["no_show"] is not None
+    )  # committed despite the drop
 
 
 def test_mutations_emit_events_and_show_in_listings(
