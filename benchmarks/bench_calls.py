@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 
+from airflow_provider_calendly.testing.emulator import CANONICAL_API_URL
 from benchmarks.common import EmulatorProcess, hook_for, save, sqlite_writer, wants_quick
 from benchmarks.report import Row, run_standalone
 
@@ -50,6 +51,8 @@ def hand_written_sync(base_url: str, token: str) -> int:
 
     def pages(url: str, params: dict[str, Any] | None) -> Any:
         while url:
+            # Calendly's URIs and next_page links are canonical (https://api.calendly.com/...): reach them here.
+            url = url.replace(CANONICAL_API_URL, base_url, 1)
             body = session.get(url, params=params, timeout=30).json()
             yield body["collection"]
             url, params = body["pagination"]["next_page"], None
