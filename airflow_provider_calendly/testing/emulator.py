@@ -325,10 +325,9 @@ class EmulatorState:
                 log.exception("emulator listener failed for %s", event)
 
     def canonical(self, uri: str) -> str:
-        """Read a URI given as a filter the way the data names it (canonical, or the old base-URL form)."""
-        for prefix in (CANONICAL_API_URL, self.base_url):
-            if prefix and uri.startswith(prefix + "/"):
-                return self.data.base_url + uri[len(prefix) :]
+        """Read a canonical URI given as a filter the way the data names it (the same, unless ``base_url_uris``)."""
+        if uri.startswith(CANONICAL_API_URL + "/"):
+            return self.data.base_url + uri[len(CANONICAL_API_URL) :]
         return uri
 
     def check_scope(self, token_id: int, method: str, path: str) -> None:

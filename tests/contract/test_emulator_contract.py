@@ -258,3 +258,15 @@ def test_uris_are_canonical_or_on_the_base_url_and_nothing_else(calendly_emulato
         with pytest.raises(CalendlyConfigError, match="refusing to send the token to another host"):
             hook.get_invitee_no_show("https://evil.example/invitee_no_shows/N1")
         assert calendly_emulator.count() == 0  # refused before any request
+
+
+def test_the_old_base_url_uris_still_work_with_the_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    with CalendlyEmulator(base_url_uris=True, scheduled_events=5) as emulator:
+        monkeypatch.setenv("AIRFLOW_CONN_CALENDLY_DEFAULT", emulator.connection_json())
+        assert emulator.uri_base == emulator.base_url
+        hook = CalendlyHook()
+        events = list(hook.list_scheduled_events())  # the organization filter goes out canonical
+        assert len(events) == emulator.count_scheduled_events()
+        assert events[0].uri.startswith(emulator.base_url)
+        assert hook.get_scheduled_event(events[0].uri).uri == events[0].uri  # a base-URL URI is accepted
+        assert emulator.requests[-2].query["organization"].startswith(f"{CANONICAL}/organizations/")
