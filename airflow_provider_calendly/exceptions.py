@@ -94,3 +94,7 @@ class CalendlyConnectionError(CalendlyAPIError):
 
 class CalendlyPaginationError(CalendlyAPIError):
     """The API's pagination went wrong (e.g. a page token repeated), so listing stopped instead of looping."""
+
+
+class CalendlyEventInPastError(CalendlyAPIError):
+    """The scheduled event has already started or ended, so Calendly will not cancel it."""

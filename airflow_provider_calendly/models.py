@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
+    "AvailableTime",
     "CalendarEvent",
     "CalendlyModel",
     "Cancellation",
@@ -37,6 +38,7 @@ __all__ = [
     "RoutingFormResult",
     "RoutingFormSubmission",
     "ScheduledEvent",
+    "SchedulingLink",
     "Tracking",
     "User",
     "WebhookEnvelope",
@@ -391,3 +393,23 @@ class Page(CalendlyModel, Generic[ItemT]):
 
     collection: list[ItemT]
     pagination: Pagination = Field(default_factory=Pagination)
+
+
+# --- actions: scheduling links and available times ---------------------------------------------------------
+
+
+class SchedulingLink(CalendlyModel):
+    """A single-use scheduling link (``POST /scheduling_links``): ``booking_url`` books its event type once."""
+
+    booking_url: str
+    owner: str | None = None
+    owner_type: str | None = None
+
+
+class AvailableTime(CalendlyModel):
+    """One bookable start time of an event type (``GET /event_type_available_times``)."""
+
+    status: str | None = None
+    invitees_remaining: int | None = None
+    start_time: Timestamp
+    scheduling_url: str | None = None

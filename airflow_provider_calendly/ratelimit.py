@@ -770,3 +770,56 @@ class RedisRateLimiter:
     def close(self) -> None:
         """Close the Redis connections."""
         self._client.close()
+
+
+# --- the Scheduling API's own budget ------------------------------------------------------------------------
+
+SCHEDULING_API_LIMITS: tuple[tuple[int, float], ...] = ((10, 60.0), (50, 3600.0), (100, 86400.0))
+"""``POST /invitees`` (Create Event Invitee) limits of a paid, non-Enterprise plan: calls per window, per user.
+
+Calendly counts this endpoint under its own, much stricter limits than the 500/min of the rest of the API;
+the connection extra ``scheduling_rate_limits`` replaces them (e.g. ``[[500, 60]]`` on Enterprise).
+"""
+
+
+class MultiWindowRateLimiter:
+    """Several windows at once (e.g. 10/min and 50/h and 100/day): a call leaves when every window allows it.
+
+    :param limiters: One limiter per window, tightest first; ``limit``/``period`` report the first.
+    """
+
+    def __init__(self, limiters: list[RateLimiter]) -> None:
+        if not limiters:
+            raise ValueError("at least one window is required")
+        self.limiters = limiters
+        self.limit = limiters[0].limit
+        self.period = limiters[0].period
+
+    def __repr__(self) -> str:
+        windows = ", ".join(f"{lim.limit}/{lim.period:g}s" for lim in self.limiters)
+        return f"{type(self).__name__}({windows})"
+
+    def acquire(self) -> float:
+        waited = 0.0
+        taken: list[RateLimiter] = []
+        try:
+            for limiter in self.limiters:
+                waited += limiter.acquire()
+                taken.append(limiter)
+        except BaseException:
+            for limiter in taken:
+                limiter.release()
+            raise
+        return waited
+
+    def release(self) -> None:
+        for limiter in self.limiters:
+            limiter.release()
+
+    def observe(self, limit: int | None, remaining: int | None, reset_after: float | None) -> None:
+        # The server reports one window; it is the one whose limit it names, else the tightest.
+        target = next((lim for lim in self.limiters if limit is not None and lim.limit == limit), self.limiters[0])
+        target.observe(limit, remaining, reset_after)
+
+    def block_for(self, seconds: float) -> None:
+        self.limiters[0].block_for(seconds)

@@ -14,9 +14,9 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 from urllib.parse import urlsplit
 
 import pendulum
@@ -32,6 +32,7 @@ from airflow_provider_calendly.exceptions import (
     CalendlyConfigError,
     CalendlyConnectionError,
     CalendlyError,
+    CalendlyEventInPastError,
     CalendlyNotFoundError,
     CalendlyPaginationError,
     CalendlyRateLimitError,
@@ -39,17 +40,24 @@ from airflow_provider_calendly.exceptions import (
 )
 from airflow_provider_calendly.get_provider_info import DEFAULT_API_BASE_URL
 from airflow_provider_calendly.models import (
+    AvailableTime,
     CalendlyModel,
+    Cancellation,
     EventType,
     Invitee,
     NoShow,
     Page,
     ScheduledEvent,
+    SchedulingLink,
     User,
     WebhookSubscription,
+    uuid_from_uri,
 )
 from airflow_provider_calendly.ratelimit import (
+    DEFAULT_KEY_PREFIX,
     DEFAULT_RATE_LIMIT_PERIOD,
+    SCHEDULING_API_LIMITS,
+    MultiWindowRateLimiter,
     RateLimiter,
     RedisRateLimiter,
     SlidingWindowRateLimiter,
@@ -87,6 +95,9 @@ class CalendlySettings(BaseModel):
     max_retries: int = Field(default=5, ge=0, le=50)
     webhook_signing_key: SecretStr | None = None
     rate_limit_storage: SecretStr | None = None
+    scheduling_rate_limits: tuple[tuple[Annotated[int, Field(ge=1)], Annotated[float, Field(gt=0)]], ...] = (
+        SCHEDULING_API_LIMITS
+    )
 
     @field_validator("rate_limit", "rate_limit_period", "timeout", "max_retries", mode="before")
     @classmethod
@@ -264,6 +275,35 @@ class _RetryableFailure(Exception):
     def __init__(self, attempt: _Attempt) -> None:
         super().__init__(str(attempt.error))
         self.attempt = attempt
+
+
+class _Budgets:
+    """The token's limiter, plus an endpoint's own (if any), which alone hears that endpoint's headers."""
+
+    def __init__(self, main: RateLimiter, endpoint: RateLimiter | None) -> None:
+        self.main = main
+        self.endpoint = endpoint
+
+    def acquire(self) -> float:
+        waited = self.main.acquire()
+        if self.endpoint is not None:
+            try:
+                waited += self.endpoint.acquire()
+            except BaseException:
+                self.main.release()
+                raise
+        return waited
+
+    def release(self) -> None:
+        if self.endpoint is not None:
+            self.endpoint.release()
+        self.main.release()
+
+    def observe(self, limit: int | None, remaining: int | None, reset_after: float | None) -> None:
+        (self.endpoint or self.main).observe(limit, remaining, reset_after)
+
+    def block_for(self, seconds: float) -> None:
+        (self.endpoint or self.main).block_for(seconds)
 
 
 # --- pagination ---------------------------------------------------------------------------------------------
@@ -444,11 +484,15 @@ class CalendlyHook(BaseHook):
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
+        budget: RateLimiter | None = None,
     ) -> dict[str, Any] | None:
         """Send one API request with pacing, retries and error mapping; return the JSON body (``None`` on 204).
 
         :param method: HTTP method.
         :param path: Path under the base URL (``/event_types``); absolute URLs are not accepted.
+        :param idempotent: Whether resending after a lost answer is harmless (default: by method).
+        :param budget: An endpoint's own limiter, paced on top of the token's and fed that endpoint's headers.
         """
         method = method.upper()
         if not path.startswith("/") or path.startswith("//"):
@@ -465,7 +509,7 @@ class CalendlyHook(BaseHook):
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._send_once(method, path, params, json)
+                    return self._send_once(method, path, params, json, idempotent=idempotent, budget=budget)
         except _RetryableFailure as failure:
             raise failure.attempt.error from None
         raise AssertionError("unreachable")  # pragma: no cover
@@ -495,9 +539,18 @@ class CalendlyHook(BaseHook):
 
         return log
 
-    def _send_once(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any) -> dict[str, Any] | None:
-        idempotent = method in IDEMPOTENT_METHODS
-        limiter = self.rate_limiter
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        *,
+        idempotent: bool | None = None,
+        budget: RateLimiter | None = None,
+    ) -> dict[str, Any] | None:
+        idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        limiter = _Budgets(self.rate_limiter, budget)
         waited = limiter.acquire()
         with self._lock:
             self._call_count += 1
@@ -854,6 +907,233 @@ class CalendlyHook(BaseHook):
         """Delete a webhook subscription."""
         self.request("DELETE", self.resource_path("webhook_subscriptions", uuid_or_uri))
 
+    # -- actions: cancel, single-use links, available times, booking, data deletion --
+
+    @cached_property
+    def scheduling_rate_limiter(self) -> RateLimiter:
+        """The Scheduling API's (``POST /invitees``) own budget, paced on top of the token's main one."""
+        settings = self.settings
+        windows: list[RateLimiter] = []
+        for limit, period in settings.scheduling_rate_limits:
+            if settings.rate_limit_storage is not None:
+                key = budget_key(
+                    settings.token.get_secret_value(), settings.base_url, f"{DEFAULT_KEY_PREFIX}:invitees:{period:g}"
+                )
+                windows.append(
+                    RedisRateLimiter(
+                        limit,
+                        period,
+                        url=settings.rate_limit_storage.get_secret_value(),
+                        key=key,
+                        clock=None if self._clock is time.monotonic else self._clock,
+                        sleep=self._sleep,
+                        lease=max(120.0, 4 * settings.timeout),
+                    )
+                )
+            else:
+                windows.append(SlidingWindowRateLimiter(limit, period, clock=self._clock, sleep=self._sleep))
+        return MultiWindowRateLimiter(windows)
+
+    def cancel_scheduled_event(
+        self, uuid_or_uri: str, *, reason: str | None = None, now: datetime | None = None
+    ) -> tuple[Cancellation, bool]:
+        """Cancel a scheduled event; return ``(cancellation, canceled_by_this_call)``.
+
+        Idempotent: when the POST fails in a way that may mean "already done" (refused, dropped, 5xx), the event
+        is read once: an already canceled event is success (``False``: nothing new was canceled), an event that
+        has started raises :class:`CalendlyEventInPastError`, anything else re-raises the POST's error.
+
+        :param uuid_or_uri: The scheduled event's UUID or URI.
+        :param reason: Reason for the cancellation, shown to the invitees.
+        :param now: The current time (injectable for tests).
+        """
+        path = f"{self.resource_path('scheduled_events', uuid_or_uri)}/cancellation"
+        if reason is not None and not isinstance(reason, str):
+            raise CalendlyConfigError(f"reason must be a string, got {type(reason).__name__}")
+        try:
+            body = self.request("POST", path, json={"reason": reason} if reason else {})
+        except CalendlyAPIError as exc:
+            if isinstance(exc, CalendlyNotFoundError | CalendlyAuthError) and exc.status_code != 403:
+                raise
+            event = self.get_scheduled_event(uuid_or_uri)
+            if event.status == "canceled":
+                self.log.info("Scheduled event %s is already canceled (%s)", event.uri, exc)
+                return event.cancellation or Cancellation(), False
+            started = event.start_time is not None and event.start_time <= (now or datetime.now(timezone.utc))
+            if started:
+                raise CalendlyEventInPastError(
+                    f"scheduled event {event.uri} started at {event.start_time.isoformat()}: "  # type: ignore[union-attr]
+                    "Calendly cancels only events that have not started",
+                    status_code=exc.status_code,
+                    title=exc.title,
+                    method="POST",
+                    path=path,
+                ) from None
+            raise
+        return self._parse_resource(body, Cancellation, "POST", path), True
+
+    def create_scheduling_link(self, event_type: str, *, max_event_count: int = 1) -> SchedulingLink:
+        """Create a single-use scheduling link for an event type (``POST /scheduling_links``).
+
+        :param event_type: The event type's UUID or URI.
+        :param max_event_count: Events the link can book; Calendly allows only ``1``.
+        """
+        if isinstance(max_event_count, bool) or max_event_count != 1:
+            raise CalendlyConfigError(f"max_event_count must be 1 (Calendly's only value), got {max_event_count!r}")
+        payload = {
+            "max_event_count": 1,
+            "owner": self.resource_uri("event_types", event_type),
+            "owner_type": "EventType",
+        }
+        body = self.request("POST", "/scheduling_links", json=payload)
+        return self._parse_resource(body, SchedulingLink, "POST", "/scheduling_links")
+
+    def list_available_times(
+        self,
+        event_type: str,
+        *,
+        start_time: datetime | str,
+        end_time: datetime | str,
+        now: datetime | None = None,
+    ) -> Iterator[AvailableTime]:
+        """Yield an event type's bookable start times in ``[start_time, end_time)``, one call per 31 days.
+
+        Calendly answers at most :data:`MAX_AVAILABLE_TIMES_RANGE` per call and rejects a start in the past, so
+        a longer range is split and a start already past is moved to ``now``. Lazy: stopping early costs no
+        further call.
+
+        :param event_type: The event type's UUID or URI.
+        :param start_time: Start of the range (aware datetime or ISO 8601; naive is UTC).
+        :param end_time: End of the range; must be after ``start_time`` and in the future.
+        :param now: The current time (injectable for tests).
+        """
+        uri = self.resource_uri("event_types", event_type)
+        start = _parse_instant("start_time", start_time)
+        end = _parse_instant("end_time", end_time)
+        current = now or datetime.now(timezone.utc)
+        if end <= start:
+            raise CalendlyConfigError(f"end_time ({end.isoformat()}) must be after start_time ({start.isoformat()})")
+        if end <= current:
+            raise CalendlyConfigError(f"end_time ({end.isoformat()}) is in the past: nothing can be booked")
+        return self._available_times(uri, max(start, current + timedelta(seconds=1)), end)
+
+    def _available_times(self, uri: str, start: datetime, end: datetime) -> Iterator[AvailableTime]:
+        seen: set[datetime] = set()
+        while start < end:
+            chunk_end = min(end, start + MAX_AVAILABLE_TIMES_RANGE)
+            params = {
+                "event_type": uri,
+                "start_time": _timestamp_param("start_time", start),
+                "end_time": _timestamp_param("end_time", chunk_end),
+            }
+            body = self.request("GET", "/event_type_available_times", params=params)
+            try:
+                page = Page[AvailableTime].model_validate(body)
+            except ValidationError as exc:
+                raise CalendlyAPIError(
+                    f"unexpected available times shape ({exc.error_count()} validation errors)",
+                    status_code=200,
+                    method="GET",
+                    path="/event_type_available_times",
+                ) from None
+            for slot in sorted(page.collection, key=lambda s: s.start_time):
+                if start <= slot.start_time < chunk_end and slot.start_time not in seen:
+                    seen.add(slot.start_time)
+                    yield slot
+            start = chunk_end
+
+    def book_meeting(
+        self,
+        event_type: str,
+        start_time: datetime | str,
+        invitee: Mapping[str, Any],
+        *,
+        location: Mapping[str, Any] | None = None,
+        questions_and_answers: Iterable[Mapping[str, Any]] | None = None,
+        tracking: Mapping[str, Any] | None = None,
+        look_first: bool = False,
+    ) -> tuple[Invitee, bool]:
+        """Book a meeting through the Scheduling API (``POST /invitees``); return ``(invitee, booked_by_this_call)``.
+
+        The endpoint has its own strict limits, paced by :attr:`scheduling_rate_limiter`. A POST whose answer
+        was lost (dropped connection, 5xx) may have booked: before sending again, the invitee is looked up (an
+        active invitee with that email on an event of that event type at that start time) and returned if found,
+        so a meeting is booked once. ``look_first`` looks before the first POST too (an Airflow retry).
+
+        :param event_type: The event type's UUID or URI.
+        :param start_time: The slot's start (from :meth:`list_available_times`).
+        :param invitee: ``email``, ``timezone`` and ``name`` (or ``first_name``/``last_name``); optionally
+            ``text_reminder_number``.
+        :param location: Calendly's location object, e.g. ``{"kind": "zoom_conference"}``.
+        :param questions_and_answers: Answers to the event type's questions (``question``, ``answer``, ``position``).
+        :param tracking: UTM parameters.
+        :param look_first: Look for the booking before the first POST too.
+        """
+        uri = self.resource_uri("event_types", event_type)
+        start = _parse_instant("start_time", start_time)
+        person = _check_invitee(invitee)
+        payload: dict[str, Any] = {
+            "event_type": uri,
+            "start_time": _timestamp_param("start_time", start),
+            "invitee": person,
+        }
+        if location:
+            payload["location"] = dict(location)
+        if questions_and_answers:
+            payload["questions_and_answers"] = [dict(qa) for qa in questions_and_answers]
+        if tracking:
+            payload["tracking"] = dict(tracking)
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.settings.max_retries + 1),
+            retry=tenacity.retry_if_exception_type((CalendlyConnectionError, CalendlyServerError)),
+            wait=self._backoff,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                if look_first or attempt.retry_state.attempt_number > 1:
+                    found = self.find_booking(uri, start, person["email"])
+                    if found is not None:
+                        self.log.info(
+                            "The meeting at %s is already booked (invitee %s): not booking again", start, found.uri
+                        )
+                        return found, False
+                body = self.request("POST", "/invitees", json=payload, budget=self.scheduling_rate_limiter)
+                return self._parse_resource(body, Invitee, "POST", "/invitees"), True
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def find_booking(self, event_type: str, start_time: datetime | str, email: str) -> Invitee | None:
+        """Return the active invitee ``email`` on an event of ``event_type`` starting at ``start_time``, if any."""
+        type_uuid = uuid_from_uri(self.resource_uri("event_types", event_type))
+        start = _parse_instant("start_time", start_time)
+        events = self.list_scheduled_events(
+            status="active",
+            invitee_email=email,
+            min_start_time=start,
+            max_start_time=start + timedelta(seconds=1),
+        )
+        for event in events:
+            if event.start_time != start or not event.event_type or uuid_from_uri(event.event_type) != type_uuid:
+                continue
+            for found in self.list_event_invitees(event.uri, status="active", email=email):
+                return found
+        return None
+
+    def delete_invitee_data(self, emails: Iterable[str]) -> list[str]:
+        """Ask Calendly to delete every invitee's data for ``emails`` (Enterprise; completes within 7 days).
+
+        Resending is harmless (the same deletion), so a lost answer is retried. Returns the emails sent.
+        """
+        if isinstance(emails, str):
+            emails = [emails]
+        unique = list(dict.fromkeys(e.strip() for e in emails if isinstance(e, str)))
+        bad = [e for e in unique if not _EMAIL_RE.match(e)]
+        if not unique or bad:
+            raise CalendlyConfigError(f"emails must be a non-empty list of email addresses; invalid: {bad}")
+        self.request("POST", "/data_compliance/deletion/invitees", json={"emails": unique}, idempotent=True)
+        return unique
+
 
 # --- argument helpers ---------------------------------------------------------------------------------------
 
@@ -927,3 +1207,45 @@ def _check_events(events: Iterable[str]) -> list[str]:
     if bad:
         raise CalendlyConfigError(f"invalid webhook event name(s): {bad}")
     return event_list
+
+
+# --- action argument helpers ---------------------------------------------------------------------------------
+
+MAX_AVAILABLE_TIMES_RANGE = timedelta(days=31)
+"""The longest range ``GET /event_type_available_times`` answers in one call (7 days until July 2026)."""
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _parse_instant(name: str, value: datetime | str) -> datetime:
+    """Parse a required instant to an aware UTC datetime (naive is UTC), with a clear error."""
+    text = _timestamp_param(name, value)
+    if text is None:
+        raise CalendlyConfigError(f"{name} is required")
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def _check_invitee(invitee: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate the Scheduling API's ``invitee`` object: email, IANA timezone and a name."""
+    if not isinstance(invitee, Mapping):
+        raise CalendlyConfigError("invitee must be a mapping with email, timezone and name")
+    allowed = {"email", "timezone", "name", "first_name", "last_name", "text_reminder_number"}
+    unknown = sorted(set(invitee) - allowed)
+    if unknown:
+        raise CalendlyConfigError(f"invitee has unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    person = {k: v for k, v in invitee.items() if v is not None}
+    if not all(isinstance(v, str) for v in person.values()):
+        raise CalendlyConfigError("invitee values must be strings")
+    if not _EMAIL_RE.match(person.get("email", "")):
+        raise CalendlyConfigError(f"invitee email is not an email address: {person.get('email')!r}")
+    if not person.get("name") and not person.get("first_name"):
+        raise CalendlyConfigError("invitee needs a name (or first_name)")
+    tz = person.get("timezone")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(tz or "")
+    except Exception:
+        raise CalendlyConfigError(
+            f"invitee timezone must be an IANA time zone such as Europe/London, got {tz!r}"
+        ) from None
+    return person

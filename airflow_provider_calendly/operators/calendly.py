@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cached_property
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -168,3 +170,193 @@ class CalendlyUndoNoShowOperator(_CalendlyOperator):
             return {"no_show": no_show, "invitee": self.invitee_uri, "deleted": False}
         self.log.info("Undid no-show %s", no_show)
         return {"no_show": no_show, "invitee": self.invitee_uri, "deleted": True}
+
+
+# --- actions: cancel, single-use links, available times, booking, data deletion --------------------------
+
+
+def _try_number(context: Context) -> int:
+    ti = context.get("ti") if hasattr(context, "get") else None
+    number = getattr(ti, "try_number", 1) if ti is not None else 1
+    return number if isinstance(number, int) else 1
+
+
+class CalendlyCancelEventOperator(_CalendlyOperator):
+    """Cancel a scheduled event; an event already canceled counts as done (logged), one that started fails.
+
+    :param event: The scheduled event's UUID or URI. (templated)
+    :param reason: Reason for the cancellation, shown to the invitees. (templated)
+    :param calendly_conn_id: The ``calendly`` connection.
+    """
+
+    template_fields: Sequence[str] = ("event", "reason", "calendly_conn_id")
+
+    def __init__(self, *, event: str, reason: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.event = event
+        self.reason = reason
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        cancellation, canceled_now = self.hook.cancel_scheduled_event(self.event, reason=self.reason or None)
+        if canceled_now:
+            self.log.info("Canceled scheduled event %s", self.event)
+        else:
+            self.log.info("Scheduled event %s was already canceled: nothing to do", self.event)
+        return {
+            "event": self.event,
+            "canceled_now": canceled_now,
+            "cancellation": cancellation.model_dump(mode="json"),
+        }
+
+
+class CalendlyCreateSchedulingLinkOperator(_CalendlyOperator):
+    """Create a single-use scheduling link for an event type and return it (``booking_url`` is the link).
+
+    Calendly cannot list or look up scheduling links, so a response lost in transit leaves one unused link
+    behind; the link that is returned is the only one anybody receives.
+
+    :param event_type: The event type's UUID or URI. (templated)
+    :param max_event_count: Events the link can book (Calendly allows only 1).
+    :param calendly_conn_id: The ``calendly`` connection.
+    """
+
+    template_fields: Sequence[str] = ("event_type", "calendly_conn_id")
+
+    def __init__(self, *, event_type: str, max_event_count: int = 1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.event_type = event_type
+        self.max_event_count = max_event_count
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        link = self.hook.create_scheduling_link(self.event_type, max_event_count=self.max_event_count)
+        self.log.info("Created single-use scheduling link %s", link.booking_url)
+        return link.model_dump(mode="json")
+
+
+class CalendlyListAvailableTimesOperator(_CalendlyOperator):
+    """List an event type's bookable start times in a range (longer ranges are split into 31-day calls).
+
+    :param event_type: The event type's UUID or URI. (templated)
+    :param start: Start of the range, ISO 8601 or datetime; a start in the past means now. (templated)
+    :param end: End of the range, ISO 8601 or datetime. (templated)
+    :param limit: Return at most this many slots (and stop calling once they are found).
+    :param calendly_conn_id: The ``calendly`` connection.
+    """
+
+    template_fields: Sequence[str] = ("event_type", "start", "end", "calendly_conn_id")
+
+    def __init__(
+        self,
+        *,
+        event_type: str,
+        start: datetime | str,
+        end: datetime | str,
+        limit: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise CalendlyConfigError(f"limit must be a positive integer, got {limit!r}")
+        self.event_type = event_type
+        self.start = start
+        self.end = end
+        self.limit = limit
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        slots = self.hook.list_available_times(self.event_type, start_time=self.start, end_time=self.end)
+        found = [slot.model_dump(mode="json") for slot in islice(slots, self.limit)]
+        self.log.info("Found %d available start times", len(found))
+        return found
+
+
+class CalendlyBookMeetingOperator(_CalendlyOperator):
+    """Book a meeting through Calendly's Scheduling API (``POST /invitees``), exactly once.
+
+    A lost response is never booked twice (the hook looks the booking up before sending again), and an
+    Airflow retry looks first too. The Scheduling API's own limits (10/min, 50/h, 100/day on paid plans) are
+    paced by the hook.
+
+    :param event_type: The event type's UUID or URI. (templated)
+    :param start_time: The slot's start, e.g. from :class:`CalendlyListAvailableTimesOperator`. (templated)
+    :param invitee: ``{"name", "email", "timezone"}`` (``first_name``/``last_name`` instead of ``name``).
+        (templated)
+    :param location: Calendly's location object, e.g. ``{"kind": "zoom_conference"}``. (templated)
+    :param questions_and_answers: Answers to the event type's questions. (templated)
+    :param tracking: UTM parameters. (templated)
+    :param calendly_conn_id: The ``calendly`` connection.
+    """
+
+    template_fields: Sequence[str] = (
+        "event_type",
+        "start_time",
+        "invitee",
+        "location",
+        "questions_and_answers",
+        "tracking",
+        "calendly_conn_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        event_type: str,
+        start_time: datetime | str,
+        invitee: dict[str, str],
+        location: dict[str, Any] | None = None,
+        questions_and_answers: list[dict[str, Any]] | None = None,
+        tracking: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.event_type = event_type
+        self.start_time = start_time
+        self.invitee = invitee
+        self.location = location
+        self.questions_and_answers = questions_and_answers
+        self.tracking = tracking
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        booked, created = self.hook.book_meeting(
+            self.event_type,
+            self.start_time,
+            self.invitee,
+            location=self.location,
+            questions_and_answers=self.questions_and_answers,
+            tracking=self.tracking,
+            look_first=_try_number(context) > 1,
+        )
+        self.log.info("%s meeting: invitee %s", "Booked" if created else "Found the already booked", booked.uri)
+        return {"invitee": booked.model_dump(mode="json"), "booked_now": created}
+
+
+class CalendlyDeleteInviteeDataOperator(_CalendlyOperator):
+    """Ask Calendly to delete all data of invitees by email (Enterprise; irreversible, so ``confirm=True``).
+
+    Resending the same request is harmless, so retries are safe. Calendly completes it within 7 days.
+
+    :param emails: The invitees' email addresses. (templated)
+    :param confirm: Must be ``True``: the deletion cannot be undone.
+    :param calendly_conn_id: The ``calendly`` connection.
+    """
+
+    template_fields: Sequence[str] = ("emails", "calendly_conn_id")
+
+    def __init__(self, *, emails: list[str] | str, confirm: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        _require_confirm(confirm)
+        self.emails = emails
+        self.confirm = confirm
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        _require_confirm(self.confirm)
+        emails = [self.emails] if isinstance(self.emails, str) else list(self.emails)
+        sent = self.hook.delete_invitee_data(emails)
+        self.log.info("Requested deletion of the data of %d invitee email(s)", len(sent))
+        return {"emails": sent, "requested": True}
+
+
+def _require_confirm(confirm: bool) -> None:
+    if confirm is not True:
+        raise CalendlyConfigError(
+            "CalendlyDeleteInviteeDataOperator deletes invitee data irreversibly: pass confirm=True to run it"
+        )

@@ -39,6 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from airflow_provider_calendly.testing.actions import EmulatorActions
 from airflow_provider_calendly.testing.data import (
     Dataset,
     add_invitee,
@@ -95,6 +96,7 @@ class ApiError(Exception):
         title, default = ERROR_TITLES.get(status, ("Error", "Error"))
         super().__init__(message or default)
         self.status = status
+        self.headers: dict[str, str] = {}
         self.body: dict[str, Any] = {"title": title, "message": message or default}
         if details:
             self.body["details"] = details
@@ -520,7 +522,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, result, rl_headers)
         except ApiError as exc:
             status = exc.status
-            self._send(exc.status, exc.body, rl_headers)
+            self._send(exc.status, exc.body, {**rl_headers, **exc.headers})
         except (BrokenPipeError, ConnectionResetError):
             status = 0
         except Exception:
@@ -847,6 +849,7 @@ class CalendlyEmulator:
         self._token_scopes: dict[int, frozenset[str] | None] = {0: None if scopes is None else frozenset(scopes)}
         self._base_url_uris = base_url_uris
         self._webhooks: EmulatorWebhooks | None = None
+        self._actions: EmulatorActions | None = None
 
     def __repr__(self) -> str:
         return f"CalendlyEmulator(base_url={self.base_url if self._server else None!r}, seed={self.seed})"
@@ -879,6 +882,7 @@ class CalendlyEmulator:
         server.api = _Api(self)
         self._server = server
         self._webhooks = EmulatorWebhooks(self).install()
+        self._actions = EmulatorActions(self).install()
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self._thread.start()
         return self
@@ -964,6 +968,13 @@ class CalendlyEmulator:
         if self._webhooks is None:
             raise RuntimeError("the emulator is not started")
         return self._webhooks
+
+    @property
+    def actions(self) -> EmulatorActions:
+        """Cancellation, scheduling links, available times, booking and deletion (see :mod:`.actions`)."""
+        if self._actions is None:
+            raise RuntimeError("the emulator is not started")
+        return self._actions
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event_name, payload)`` on every booking, cancellation and no-show change."""

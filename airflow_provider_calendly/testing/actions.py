@@ -1,0 +1,300 @@
+"""Calendly's write actions for the emulator: cancel, single-use links, available times, booking, data deletion.
+
+:class:`EmulatorActions` serves, like Calendly:
+
+* ``POST /scheduled_events/{uuid}/cancellation`` → ``201`` with the cancellation; ``403`` for an event already
+  canceled or already started; the cancellation delivers ``invitee.canceled`` for each active invitee.
+* ``POST /scheduling_links`` (``max_event_count`` 1, ``owner_type`` ``EventType``) → ``201`` with a
+  ``booking_url`` that books once (:meth:`EmulatorActions.book_with_link`; a second use is refused).
+* ``GET /event_type_available_times`` → free start times (weekdays 09:00-17:00 UTC in 30-minute steps, not
+  overlapping the host's active events); the range must be in the future and at most 31 days.
+* ``POST /invitees`` (the Scheduling API) → ``201`` with the invitee, only for an available start time, under
+  its own per-user limits (10/min, 50/h, 100/day by default), answered ``429`` with ``X-RateLimit-*`` headers.
+* ``POST /data_compliance/deletion/invitees`` → ``202``; Enterprise plans only (``403`` otherwise); removes
+  every invitee with those emails.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_calendly.ratelimit import SCHEDULING_API_LIMITS
+from airflow_provider_calendly.testing.data import iso
+
+if TYPE_CHECKING:
+    from airflow_provider_calendly.testing.emulator import CalendlyEmulator
+
+__all__ = ["MAX_AVAILABLE_TIMES_DAYS", "EmulatorActions"]
+
+MAX_AVAILABLE_TIMES_DAYS = 31
+SLOT_STEP = timedelta(minutes=30)
+WORKDAY = (9, 17)  # UTC hours
+
+
+def _errors() -> tuple[Any, Any]:
+    from airflow_provider_calendly.testing.emulator import ApiError, _invalid
+
+    return ApiError, _invalid
+
+
+def _parse(name: str, value: Any) -> datetime:
+    _ApiError, invalid = _errors()
+    if not isinstance(value, str) or not value:
+        raise invalid(name, "is required")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid(name, "must be a valid ISO 8601 timestamp") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+class EmulatorActions:
+    """The write-action endpoints of one :class:`CalendlyEmulator`.
+
+    :param emulator: The (started) emulator.
+    :param scheduling_rate_limits: ``(calls, seconds)`` windows of ``POST /invitees``, per user.
+    """
+
+    def __init__(
+        self,
+        emulator: CalendlyEmulator,
+        *,
+        scheduling_rate_limits: Sequence[tuple[int, float]] = SCHEDULING_API_LIMITS,
+    ) -> None:
+        self.emulator = emulator
+        self.scheduling_rate_limits = tuple(scheduling_rate_limits)
+        self.links: dict[str, dict[str, Any]] = {}
+        self.deletion_requests: list[list[str]] = []
+        self._booking_times: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def install(self) -> EmulatorActions:
+        """Register the routes on the emulator."""
+        self.emulator.register_route("POST", "scheduled_events", self.handle_cancellation)
+        self.emulator.register_route("POST", "scheduling_links", self.handle_scheduling_link)
+        self.emulator.register_route("GET", "event_type_available_times", self.handle_available_times)
+        self.emulator.register_route("POST", "invitees", self.handle_invitee)
+        self.emulator.register_route("POST", "data_compliance", self.handle_deletion)
+        return self
+
+    # -- helpers --
+
+    def _now(self) -> datetime:
+        return self.emulator.state.now()
+
+    def _event_type(self, uri: Any, parameter: str) -> dict[str, Any]:
+        ApiError, invalid = _errors()
+        if not isinstance(uri, str) or not uri:
+            raise invalid(parameter, "is required")
+        if not uri.startswith(f"{self.emulator.base_url}/event_types/"):
+            raise invalid(parameter, "must be an event type URI")
+        for event_type in self.emulator.data.event_types:
+            if event_type["uri"] == uri:
+                return event_type
+        raise ApiError(404, "The server could not find the requested resource.")
+
+    def _busy(self, host: str) -> list[tuple[datetime, datetime]]:
+        return [
+            (_parse("start_time", e["start_time"]), _parse("end_time", e["end_time"]))
+            for e in self.emulator.data.scheduled_events.values()
+            if e["status"] == "active" and any(m["user"] == host for m in e["event_memberships"])
+        ]
+
+    def free_slots(self, event_type: dict[str, Any], start: datetime, end: datetime) -> list[datetime]:
+        """Start times of ``event_type`` in ``[start, end]`` that are in the future and free for its host."""
+        duration = timedelta(minutes=int(event_type["duration"] or 30))
+        busy = self._busy(event_type["profile"]["owner"])
+        now = self._now()
+        slot = start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        slots = []
+        while slot <= end:
+            day_end = slot.replace(hour=WORKDAY[1], minute=0)
+            if (
+                slot >= start
+                and slot > now
+                and slot.weekday() < 5
+                and slot.hour >= WORKDAY[0]
+                and slot + duration <= day_end
+                and not any(s < slot + duration and slot < e for s, e in busy)
+            ):
+                slots.append(slot)
+            slot += SLOT_STEP
+        return slots
+
+    def _take_booking_quota(self) -> None:
+        """Count one ``POST /invitees`` against every window; refuse with 429 and headers when one is full."""
+        ApiError, _invalid = _errors()
+        now = self.emulator.state.monotonic()
+        with self._lock:
+            longest = max(p for _, p in self.scheduling_rate_limits)
+            while self._booking_times and self._booking_times[0] <= now - longest:
+                self._booking_times.popleft()
+            for limit, period in self.scheduling_rate_limits:
+                inside = [t for t in self._booking_times if t > now - period]
+                if len(inside) >= limit:
+                    reset = str(max(1, math.ceil(inside[0] + period - now)))
+                    error = ApiError(429)
+                    error.headers = {
+                        "X-RateLimit-Limit": str(limit),
+                        "X-RateLimit-Remaining": "0",
+                        "X-RateLimit-Reset": reset,
+                        "Retry-After": reset,
+                    }
+                    raise error
+            self._booking_times.append(now)
+
+    # -- routes --
+
+    def handle_cancellation(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        ApiError, invalid = _errors()
+        if len(rest) != 2 or rest[1] != "cancellation":
+            raise ApiError(404)
+        reason = body.get("reason") if isinstance(body, dict) else None
+        if reason is not None and (not isinstance(reason, str) or len(reason) > 10000):
+            raise invalid("reason", "must be a string of at most 10000 characters")
+        state = self.emulator.state
+        with state.lock:
+            event = state.data.scheduled_events.get(rest[0])
+            if event is None:
+                raise ApiError(404)
+            if event["status"] == "canceled":
+                raise ApiError(403, "Event is already canceled.")
+            if _parse("start_time", event["start_time"]) <= self._now():
+                raise ApiError(403, "Cannot cancel an event that has already started.")
+            event = self.emulator.cancel_event(rest[0], reason=reason)
+            return 201, {"resource": dict(event["cancellation"])}
+
+    def handle_scheduling_link(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        ApiError, invalid = _errors()
+        if rest:
+            raise ApiError(404)
+        if not isinstance(body, dict):
+            raise invalid("body", "must be a JSON object")
+        if body.get("max_event_count") != 1 or isinstance(body.get("max_event_count"), bool):
+            raise invalid("max_event_count", "must be 1")
+        if body.get("owner_type") != "EventType":
+            raise invalid("owner_type", "must be EventType")
+        with self.emulator.state.lock:
+            event_type = self._event_type(body.get("owner"), "owner")
+            code = self.emulator.state.new_id().replace("-", "")[:12]
+            booking_url = f"https://calendly.com/d/{code}/{event_type['slug']}"
+            self.links[booking_url] = {"owner": event_type["uri"], "used": False}
+        return 201, {"resource": {"booking_url": booking_url, "owner": event_type["uri"], "owner_type": "EventType"}}
+
+    def handle_available_times(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        ApiError, invalid = _errors()
+        if rest:
+            raise ApiError(404)
+        start = _parse("start_time", query.get("start_time"))
+        end = _parse("end_time", query.get("end_time"))
+        now = self._now()
+        if start < now:
+            raise invalid("start_time", "must be in the future")
+        if end <= start:
+            raise invalid("end_time", "must be after start_time")
+        if end - start > timedelta(days=MAX_AVAILABLE_TIMES_DAYS):
+            raise invalid("end_time", f"date range can be no greater than {MAX_AVAILABLE_TIMES_DAYS} days")
+        with self.emulator.state.lock:
+            event_type = self._event_type(query.get("event_type"), "event_type")
+            slots = self.free_slots(event_type, start, end)
+        collection = [
+            {
+                "status": "available",
+                "invitees_remaining": 1,
+                "start_time": iso(slot),
+                "scheduling_url": (
+                    f"{event_type['scheduling_url']}/{iso(slot)[:19]}Z?month={slot:%Y-%m}&date={slot:%Y-%m-%d}"
+                ),
+            }
+            for slot in slots
+        ]
+        return 200, {"collection": collection}
+
+    def handle_invitee(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        ApiError, invalid = _errors()
+        if rest:
+            raise ApiError(404)
+        if not isinstance(body, dict):
+            raise invalid("body", "must be a JSON object")
+        person = body.get("invitee")
+        if not isinstance(person, dict):
+            raise invalid("invitee", "is required")
+        for name in ("email", "timezone"):
+            if not isinstance(person.get(name), str) or not person[name]:
+                raise invalid(f"invitee.{name}", "is required")
+        if not person.get("name") and not person.get("first_name"):
+            raise invalid("invitee.name", "name or first_name is required")
+        start = _parse("start_time", body.get("start_time"))
+        self._take_booking_quota()
+        state = self.emulator.state
+        with state.lock:
+            event_type = self._event_type(body.get("event_type"), "event_type")
+            if not event_type["active"]:
+                raise invalid("event_type", "is not active")
+            if start not in self.free_slots(event_type, start, start):
+                raise invalid("start_time", "The selected time is no longer available.")
+            name = person.get("name") or " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)
+            booked, invitee = self.emulator.book(
+                event_type_uri=event_type["uri"], start_time=start, invitee_email=person["email"], invitee_name=name
+            )
+            invitee["timezone"] = person["timezone"]
+            invitee["questions_and_answers"] = list(body.get("questions_and_answers") or [])
+            invitee["text_reminder_number"] = person.get("text_reminder_number")
+            invitee["scheduling_method"] = "instant_book"
+            if isinstance(body.get("tracking"), dict):
+                invitee["tracking"] = {**(invitee.get("tracking") or {}), **body["tracking"]}
+            if isinstance(body.get("location"), dict):
+                booked["location"] = {"type": body["location"].get("kind"), **body["location"]}
+            return 201, {"resource": dict(invitee)}
+
+    def handle_deletion(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        ApiError, invalid = _errors()
+        if rest != ["deletion", "invitees"]:
+            raise ApiError(404)
+        emails = body.get("emails") if isinstance(body, dict) else None
+        if not isinstance(emails, list) or not emails or not all(isinstance(e, str) and "@" in e for e in emails):
+            raise invalid("emails", "must be a non-empty list of email addresses")
+        state = self.emulator.state
+        with state.lock:
+            if state.data.organization.get("plan") != "enterprise":
+                raise ApiError(403, "This endpoint requires an Enterprise subscription.")
+            wanted = set(emails)
+            self.deletion_requests.append(list(emails))
+            for event_uuid, invitees in state.data.invitees.items():
+                keep = [i for i in invitees if i["email"] not in wanted]
+                if len(keep) == len(invitees):
+                    continue
+                event = state.data.scheduled_events[event_uuid]
+                counter = event["invitees_counter"]
+                counter["total"] = len(keep)
+                counter["active"] = sum(1 for i in keep if i["status"] == "active")
+                invitees[:] = keep
+        return 202, None
+
+    # -- what a person does with a link --
+
+    def book_with_link(
+        self, booking_url: str, *, start_time: datetime | None = None, email: str | None = None
+    ) -> dict[str, Any]:
+        """Book through a single-use link (as an invitee on the booking page would); a used link is refused."""
+        with self.emulator.state.lock:
+            link = self.links.get(booking_url)
+            if link is None or link["used"]:
+                raise ValueError(f"scheduling link {booking_url} does not exist or was already used")
+            event_type = self._event_type(link["owner"], "owner")
+            if start_time is None:
+                now = self._now()
+                slots = self.free_slots(event_type, now, now + timedelta(days=14))
+                if not slots:
+                    raise ValueError("no free slot in the next 14 days")
+                start_time = slots[0]
+            link["used"] = True
+            _event, invitee = self.emulator.book(
+                event_type_uri=event_type["uri"], start_time=start_time, invitee_email=email
+            )
+            return invitee
