@@ -98,3 +98,7 @@ class CalendlyPaginationError(CalendlyAPIError):
 
 class CalendlyEventInPastError(CalendlyAPIError):
     """The scheduled event has already started or ended, so Calendly will not cancel it."""
+
+
+class CalendlyWebhookUnhealthyError(CalendlyError):
+    """A webhook subscription is missing, disabled, or Calendly has been retrying its deliveries too long."""

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_calendly.exceptions import CalendlyAPIError, CalendlyConfigError, CalendlyNotFoundError
+from airflow_provider_calendly.exceptions import (
+    CalendlyAPIError,
+    CalendlyConfigError,
+    CalendlyNotFoundError,
+    CalendlyWebhookUnhealthyError,
+)
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
 
 if TYPE_CHECKING:
@@ -18,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_WEBHOOK_EVENTS",
+    "CalendlyCheckWebhookSubscriptionOperator",
     "CalendlyDeleteWebhookSubscriptionOperator",
     "CalendlyEnsureWebhookSubscriptionOperator",
 ]
@@ -25,8 +33,16 @@ __all__ = [
 DEFAULT_WEBHOOK_EVENTS = ("invitee.created", "invitee.canceled", "routing_form_submission.created")
 
 
-def _same_url(a: str, b: str) -> bool:
-    return a.rstrip("/") == b.rstrip("/")
+_VERSION_RE = re.compile(r"^/v([0-9]+)$")
+
+
+def callback_version(base: str, callback: str) -> int | None:
+    """``1`` for ``base`` itself, ``N`` for ``base/vN`` (a replacement's versioned path), else ``None``."""
+    base, callback = base.rstrip("/"), callback.rstrip("/")
+    if callback == base:
+        return 1
+    match = _VERSION_RE.match(callback[len(base) :]) if callback.startswith(base) else None
+    return int(match.group(1)) if match else None
 
 
 class _WebhookOperator(BaseOperator):
@@ -57,7 +73,7 @@ class _WebhookOperator(BaseOperator):
         for sub in self.hook.list_webhook_subscriptions(
             scope=self.scope, organization=self.organization or None, user=self.user or None
         ):
-            if not _same_url(sub.callback_url, url) or (sub.scope and sub.scope != self.scope):
+            if callback_version(url, sub.callback_url) is None or (sub.scope and sub.scope != self.scope):
                 continue
             if self.scope == "user" and self.user and sub.user and not sub.user.rstrip("/").endswith(self.user):
                 continue
@@ -140,6 +156,8 @@ class CalendlyEnsureWebhookSubscriptionOperator(_WebhookOperator):
                 self.hook.delete_webhook_subscription(sub.uri)
             except CalendlyNotFoundError:
                 self.log.info("Webhook subscription %s was already deleted", sub.uri)
+        if keep is not None and keep.state == "disabled":
+            return self._replace_disabled(url, keep, existing)
         if keep is not None:
             self.log.info("Webhook subscription %s for %s is up to date", keep.uri, url)
             return keep.model_dump(mode="json")
@@ -156,6 +174,71 @@ class CalendlyEnsureWebhookSubscriptionOperator(_WebhookOperator):
             return again[0].model_dump(mode="json")
         self.log.info("Created webhook subscription %s for %s (events %s)", created.uri, url, sorted(wanted))
         return created.model_dump(mode="json")
+
+    def _replace_disabled(
+        self, url: str, old: WebhookSubscription, existing: list[WebhookSubscription]
+    ) -> dict[str, Any]:
+        """Create the replacement on the next versioned path first, then delete the disabled one."""
+        version = max(callback_version(url, s.callback_url) or 1 for s in existing) + 1
+        new_url = f"{url.rstrip('/')}/v{version}"
+        self.log.warning(
+            "Webhook subscription %s is disabled (retrying since %s): replacing it with one on %s",
+            old.uri,
+            old.retry_started_at,
+            new_url,
+        )
+        created = self._create(new_url)
+        try:
+            self.hook.delete_webhook_subscription(old.uri)
+        except CalendlyNotFoundError:
+            self.log.info("Webhook subscription %s was already deleted", old.uri)
+        since = old.retry_started_at or old.updated_at or old.created_at
+        until = created.created_at or datetime.now(timezone.utc)
+        gap = {"gap_start": since.isoformat() if since else None, "gap_end": until.isoformat()}
+        self.log.warning("No deliveries reached %s from %s to %s: treat it as a feed gap", url, *gap.values())
+        return {**created.model_dump(mode="json"), "replaced": old.uri, "feed_gap": gap}
+
+
+class CalendlyCheckWebhookSubscriptionOperator(_WebhookOperator):
+    """Fail loudly when the subscription posting to ``url`` is missing, disabled or retrying for too long.
+
+    Calendly disables a subscription silently after 24 hours of failed deliveries; run this as a health check
+    so the deployment hears about it. Returns the subscription as a dict.
+
+    :param url: The callback URL the subscription was made for (versioned ``…/vN`` paths count). (templated)
+    :param max_retrying: Seconds Calendly may have been retrying (``retry_started_at``) before this fails.
+    :param scope: ``organization`` or ``user``.
+    :param organization: Organization UUID or URI; default: the token owner's organization. (templated)
+    :param user: User UUID or URI, for scope ``user``. (templated)
+    :param calendly_conn_id: The ``calendly`` connection.
+    """
+
+    template_fields: Sequence[str] = ("url", "organization", "user", "calendly_conn_id")
+
+    def __init__(self, *, url: str, max_retrying: float = 3600.0, **kwargs: Any) -> None:
+        super().__init__(url=url, **kwargs)
+        self.max_retrying = float(max_retrying)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        url = self.url or ""
+        found = self._find(url)
+        if not found:
+            raise CalendlyWebhookUnhealthyError(f"no webhook subscription posts to {url}: no events are delivered")
+        sub = max(found, key=lambda s: callback_version(url, s.callback_url) or 1)
+        if sub.state == "disabled":
+            raise CalendlyWebhookUnhealthyError(
+                f"webhook subscription {sub.uri} is disabled (failing since {sub.retry_started_at}): Calendly "
+                "delivers nothing; run CalendlyEnsureWebhookSubscriptionOperator to replace it"
+            )
+        if sub.retry_started_at is not None:
+            retrying = datetime.now(timezone.utc) - sub.retry_started_at
+            if retrying > timedelta(seconds=self.max_retrying):
+                raise CalendlyWebhookUnhealthyError(
+                    f"Calendly has been retrying deliveries to {sub.callback_url} since {sub.retry_started_at} "
+                    f"({retrying}); it disables the subscription after 24 hours: check the receiver"
+                )
+        self.log.info("Webhook subscription %s is %s", sub.uri, sub.state)
+        return sub.model_dump(mode="json")
 
 
 class CalendlyDeleteWebhookSubscriptionOperator(_WebhookOperator):

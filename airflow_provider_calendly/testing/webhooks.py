@@ -75,6 +75,8 @@ class EmulatorWebhooks:
     :param retry_delays: Seconds to wait before each retry; the delivery is dropped after the last one.
     :param timeout: Seconds to wait for a subscriber's answer.
     :param clock: Wall clock for signature timestamps (injectable to produce stale signatures).
+    :param disable_after_failures: Failed attempts in a row after which a subscription turns ``disabled``
+        (Calendly disables one after 24 hours of failing deliveries); ``None`` never disables.
     """
 
     def __init__(
@@ -84,8 +86,11 @@ class EmulatorWebhooks:
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
+        disable_after_failures: int | None = None,
     ) -> None:
         self.emulator = emulator
+        self.disable_after_failures = disable_after_failures
+        self._failures: dict[str, int] = {}
         self.retry_delays = tuple(retry_delays)
         self.timeout = timeout
         self.clock = clock
@@ -316,7 +321,10 @@ class EmulatorWebhooks:
                     DeliveryAttempt(job.subscription_uuid, job.event, job.attempt + 1, status, delivered, self.clock())
                 )
                 sub = self.subscriptions.get(job.subscription_uuid)
-                if delivered or job.attempt >= len(self.retry_delays) or sub is None:
+                if sub is not None and self._note_outcome(job.subscription_uuid, sub, delivered):
+                    log.warning("Disabled webhook subscription %s after failed deliveries", sub["uri"])
+                    self._pending -= 1
+                elif delivered or job.attempt >= len(self.retry_delays) or sub is None:
                     if not delivered:
                         log.warning(
                             "Giving up delivering %s to %s after %d attempts", job.event, job.url, job.attempt + 1
@@ -331,6 +339,21 @@ class EmulatorWebhooks:
                     job.attempt += 1
                     self._schedule(job, delay)
                 self._cond.notify_all()
+
+    def _note_outcome(self, sub_uuid: str, sub: dict[str, Any], delivered: bool) -> bool:
+        """Count failures in a row; return ``True`` when this one disables the subscription."""
+        if delivered:
+            self._failures.pop(sub_uuid, None)
+            return False
+        failures = self._failures.get(sub_uuid, 0) + 1
+        self._failures[sub_uuid] = failures
+        if self.disable_after_failures is None or failures < self.disable_after_failures:
+            return False
+        if sub["retry_started_at"] is None:
+            sub["retry_started_at"] = _iso(self.clock())
+        sub["state"] = "disabled"
+        sub["updated_at"] = _iso(self.clock())
+        return True
 
     def _post(self, job: _Job) -> int:
         headers = {"Content-Type": "application/json", "User-Agent": "Calendly-Emulator-Webhooks"}

@@ -12,7 +12,10 @@ provider's models and stores the delivery in the durable inbox before answering 
 503     no signing key is configured, or the inbox could not be written (Calendly will retry)
 ======  =====================================================================================================
 
-``GET <prefix>/webhooks/health`` returns the counters of accepted, duplicate and rejected deliveries.
+``POST <prefix>/webhooks/v<N>`` does the same (versioned callback paths let a disabled subscription be replaced
+before the old one is deleted). ``GET <prefix>/webhooks/health`` returns the counters of accepted, duplicate
+and rejected deliveries and ``last_delivery``: the last accepted delivery's time per callback path (one path
+per subscription). The receiver never answers ``410``: Calendly deletes a subscription that answers ``410``.
 
 Concurrent deliveries are written by one background thread in group commits: every delivery waits for the
 commit (fsync) that contains it before its 2xx goes out, and one commit covers all deliveries that arrived
@@ -29,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -155,6 +159,7 @@ class WebhookReceiver:
         self.max_body_bytes = max_body_bytes
         self.clock = clock
         self.stats: dict[str, int] = dict.fromkeys(_COUNTERS, 0)
+        self.last_delivery: dict[str, float] = {}  # callback path (one per subscription) -> Unix time
         self._writer: _GroupCommitWriter | None = None
         self._lock = threading.Lock()
 
@@ -259,6 +264,8 @@ class WebhookReceiver:
             self._count("unavailable")
             log.error("Could not store Calendly webhook delivery %s: %s", delivery.delivery_id, exc)
             return JSONResponse({"status": "unavailable", "reason": "inbox unavailable"}, status_code=503)
+        with self._lock:
+            self.last_delivery[request.url.path] = self.clock()
         if result.stored:
             self._count("stored")
             log.debug("Stored Calendly %s delivery %s as #%s", envelope.event, delivery.delivery_id, result.id)
@@ -289,8 +296,20 @@ def create_app(*, prefix: str = "", receiver: WebhookReceiver | None = None, **r
     async def receive(request: Request) -> JSONResponse:
         return await state.handle(request)
 
+    # Versioned callback paths, so a disabled subscription can be replaced before it is deleted (Calendly
+    # refuses two subscriptions on one URL). No route ever answers 410: Calendly deletes a subscription on 410.
+    @app.post(f"{prefix}/webhooks/v{{version:int}}", include_in_schema=False)
+    async def receive_versioned(request: Request, version: int) -> JSONResponse:
+        return await state.handle(request)
+
     @app.get(f"{prefix}/webhooks/health", include_in_schema=False)
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "stats": dict(state.stats)}
+        with state._lock:
+            last = {path: _iso(at) for path, at in sorted(state.last_delivery.items())}
+        return {"status": "ok", "stats": dict(state.stats), "last_delivery": last}
 
     return app
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
