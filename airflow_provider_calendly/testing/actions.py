@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_calendly.ratelimit import SCHEDULING_API_LIMITS
 from airflow_provider_calendly.testing.data import iso
 
 if TYPE_CHECKING:
@@ -57,15 +56,21 @@ class EmulatorActions:
     """The write-action endpoints of one :class:`CalendlyEmulator`.
 
     :param emulator: The (started) emulator.
-    :param scheduling_rate_limits: ``(calls, seconds)`` windows of ``POST /invitees``, per user.
+    :param scheduling_rate_limits: ``(calls, seconds)`` windows of ``POST /invitees``, per user (default:
+        Calendly's paid-plan limits, :data:`~airflow_provider_calendly.ratelimit.SCHEDULING_API_LIMITS`).
     """
 
     def __init__(
         self,
         emulator: CalendlyEmulator,
         *,
-        scheduling_rate_limits: Sequence[tuple[int, float]] = SCHEDULING_API_LIMITS,
+        scheduling_rate_limits: Sequence[tuple[int, float]] | None = None,
     ) -> None:
+        if scheduling_rate_limits is None:
+            # Imported here: the pytest plugin imports the emulator before Airflow's config may be loaded.
+            from airflow_provider_calendly.ratelimit import SCHEDULING_API_LIMITS
+
+            scheduling_rate_limits = SCHEDULING_API_LIMITS
         self.emulator = emulator
         self.scheduling_rate_limits = tuple(scheduling_rate_limits)
         self.links: dict[str, dict[str, Any]] = {}
