@@ -96,7 +96,8 @@ class EmulatorActions:
         ApiError, invalid = _errors()
         if not isinstance(uri, str) or not uri:
             raise invalid(parameter, "is required")
-        if not uri.startswith(f"{self.emulator.base_url}/event_types/"):
+        uri = self.emulator.state.canonical(uri)
+        if not uri.startswith(f"{self.emulator.data.base_url}/event_types/"):
             raise invalid(parameter, "must be an event type URI")
         for event_type in self.emulator.data.event_types:
             if event_type["uri"] == uri:

@@ -73,6 +73,11 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("POST", "webhook_subscriptions"): "webhooks:write",
     ("DELETE", "webhook_subscriptions"): "webhooks:write",
     ("GET", "routing_form_submissions"): "routing_forms:read",
+    ("POST", "scheduled_events"): "scheduled_events:write",
+    ("POST", "scheduling_links"): "scheduling_links:write",
+    ("GET", "event_type_available_times"): "availability:read",
+    ("POST", "invitees"): "scheduled_events:write",
+    ("POST", "data_compliance"): "data_compliance:write",
 }
 SCOPE_MESSAGE = "This operation requires the scopes listed in the 'required_scopes' array."
 ERROR_TITLES = {
