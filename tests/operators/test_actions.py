@@ -283,3 +283,18 @@ def test_template_fields() -> None:
     assert {"event_type", "start", "end"} <= set(CalendlyListAvailableTimesOperator.template_fields)
     assert {"event_type", "start_time", "invitee"} <= set(CalendlyBookMeetingOperator.template_fields)
     assert "emails" in CalendlyDeleteInviteeDataOperator.template_fields
+
+
+def test_emulator_scheduling_api_answers_429_with_its_own_headers(calendly_emulator: CalendlyEmulator) -> None:
+    import requests
+
+    calendly_emulator.actions.scheduling_rate_limits = ((1, 60.0),)
+    headers = {"Authorization": f"Bearer {calendly_emulator.token}"}
+    body = {"event_type": "", "start_time": "2030-01-07T10:00:00Z", "invitee": PERSON}
+    first = requests.post(f"{calendly_emulator.base_url}/invitees", json=body, headers=headers, timeout=5)
+    assert first.status_code == 400  # counted, then refused for the missing event type
+    second = requests.post(f"{calendly_emulator.base_url}/invitees", json=body, headers=headers, timeout=5)
+    assert second.status_code == 429
+    assert second.headers["X-RateLimit-Limit"] == "1"
+    assert second.headers["X-RateLimit-Remaining"] == "0"
+    assert 0 < int(second.headers["Retry-After"]) <= 60
