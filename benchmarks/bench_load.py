@@ -72,7 +72,8 @@ def _conn_value(kind: str, workdir: Path) -> str | None:
 
 def _writer(kind: str, workdir: Path, prefix: str) -> Any:
     from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
-    from airflow_provider_calendly.transfers.sql_writer import TABLES, CalendlyTableWriter
+    from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+    from airflow_provider_calendly.transfers.tables import TABLES
 
     value = _conn_value(kind, workdir)
     if value is None:
@@ -87,7 +88,7 @@ def _writer(kind: str, workdir: Path, prefix: str) -> Any:
 
 
 def _rows(n: int) -> list[dict[str, list[dict[str, Any]]]]:
-    from airflow_provider_calendly.transfers.sql_writer import invitee_rows
+    from airflow_provider_calendly.transfers.tables import invitee_rows
     from benchmarks.synthetic import EPOCH, synthetic_invitee
 
     return [

@@ -52,15 +52,17 @@ from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE, CalendlyHook
 from airflow_provider_calendly.models import Invitee, ScheduledEvent
 from airflow_provider_calendly.transfers.sql_writer import (
-    RESOURCE_TABLES,
     CalendlyTableWriter,
-    RowsByTable,
     SyncState,
     UpsertCounts,
+    validate_identifier,
+)
+from airflow_provider_calendly.transfers.tables import (
+    RESOURCE_TABLES,
+    RowsByTable,
     event_type_row,
     invitee_rows,
     scheduled_event_rows,
-    validate_identifier,
 )
 
 if TYPE_CHECKING:

@@ -332,7 +332,7 @@ def test_readme_says_which_components_take_a_calendly_connection() -> None:
 
 
 def test_readme_schema_matches_the_tables_the_transfer_writes() -> None:
-    from airflow_provider_calendly.transfers.sql_writer import TABLES
+    from airflow_provider_calendly.transfers.tables import TABLES
 
     text = README.read_text()
     for key, spec in TABLES.items():

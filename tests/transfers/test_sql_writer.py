@@ -12,14 +12,13 @@ import pytest
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
 from airflow_provider_calendly.transfers.sql_writer import (
-    TABLES,
     CalendlyTableWriter,
     SyncState,
     UpsertCounts,
     detect_dialect,
-    invitee_rows,
     validate_identifier,
 )
+from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, invitee_rows
 from tests.transfers.helpers import Warehouse, counts, drop_tables, dump_all, dump_table, unique_prefix
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -196,7 +195,7 @@ def test_every_table_has_raw_and_synced_at() -> None:
     for key, spec in TABLES.items():
         names = spec.column_names
         assert set(spec.primary_key) <= set(names)
-        if key != "sync_state":
+        if key not in BOOKKEEPING_TABLES:
             assert "raw" in names and "_synced_at" in names
 
 
@@ -231,7 +230,11 @@ def test_every_bulk_strategy_upserts_the_same_rows(
 
 @pytest.fixture(params=["psycopg", "psycopg2"])
 def pg_writers(request: pytest.FixtureRequest, postgres_uri: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A COPY writer (through psycopg 3 or psycopg2) and a generic-path reference writer, in tables of their own."""
+    """A fast-path writer and a generic-path reference writer, in tables of their own.
+
+    psycopg 3 (the ``postgres`` extra's driver) takes ``COPY``; a psycopg2 connection the prepared
+    ``executemany`` path: both must land exactly what the generic path lands.
+    """
     monkeypatch.setenv("AIRFLOW_CONN_CALENDLY_PG", postgres_uri)
     from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
 
@@ -241,7 +244,7 @@ def pg_writers(request: pytest.FixtureRequest, postgres_uri: str, monkeypatch: p
     copy._conn = driver.connect(postgres_uri)
     reference = CalendlyTableWriter(resolve_dbapi_hook("calendly_pg"), unique_prefix())
     reference.__dict__["_bulk"] = "values"
-    assert copy._bulk == "copy"
+    assert copy._bulk == ("copy" if request.param == "psycopg" else "executemany")
     assert type(copy.connection).__module__.partition(".")[0] == request.param
     for writer in (copy, reference):
         writer.ensure_tables()
