@@ -499,3 +499,27 @@ def sqlalchemy_metadata(prefix: str = "calendly_", schema: str | None = None) ->
             comment=spec.description,
         )
     return metadata
+
+
+README_MARKERS = ("<!-- schema-table:", "<!-- /schema-table -->")
+
+
+def render_readme(text: str) -> str:
+    """``text`` (the README) with the generated schema table between its markers replaced by the current one."""
+    start, end = README_MARKERS
+    head, sep, rest = text.partition(start)
+    if not sep:
+        raise ValueError("README has no schema-table marker")
+    marker_line, _, rest = rest.partition("\n")
+    _, sep, tail = rest.partition(end)
+    if not sep:
+        raise ValueError("README's schema table has no end marker")
+    return f"{head}{start}{marker_line}\n{readme_schema_table()}\n{end}{tail}"
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's command: regenerate the README's schema table
+    import sys
+    from pathlib import Path
+
+    readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    readme.write_text(render_readme(readme.read_text()))
