@@ -59,6 +59,7 @@ import msgspec
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError, CalendlySchemaError
 from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
+from airflow_provider_calendly.timestamps import parse_utc
 from airflow_provider_calendly.transfers.tables import (
     BOOKKEEPING_TABLES,
     CHILD_TABLES,
@@ -284,15 +285,7 @@ class SyncState:
 
 def _as_datetime(value: Any) -> datetime | None:
     """Read a timestamp back from any driver (datetime, or ISO text from SQLite) as an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if not isinstance(value, datetime):
-        raise TypeError(f"expected a timestamp, got {type(value).__name__}")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    return None if value is None else parse_utc(value)
 
 
 # --- the writer ----------------------------------------------------------------------------------------------

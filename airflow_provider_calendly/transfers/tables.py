@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
+from airflow_provider_calendly.models import EventType, Invitee, RoutingFormSubmission, ScheduledEvent
 
 __all__ = [
     "CHILD_TABLES",
@@ -372,6 +372,25 @@ _SPECS: tuple[TableSpec, ...] = (
         items=lambda invitee: invitee.questions_and_answers,
     ),
     TableSpec(
+        "routing_form_submissions",
+        (
+            Column("uri", T, "routing form submission URI"),
+            Column("routing_form", T, "routing form URI", index=True),
+            Column("submitter", T, "invitee URI of the submitter (null when nobody booked)"),
+            Column("submitter_type", T, "Invitee or null"),
+            Column("result_type", T, "event_type, custom_message or external_url", _attr("result.type")),
+            Column("result_value", J, "where the submitter was routed", _attr("result.value")),
+            Column("created_at", TS, "when it was submitted"),
+            Column("updated_at", TS, "when Calendly last changed it"),
+            _raw(),
+            _SYNCED,
+        ),
+        ("uri",),
+        "routing form submissions (landed from routing_form_submission.created webhooks)",
+        "routing form submission",
+        model=RoutingFormSubmission,
+    ),
+    TableSpec(
         "sync_state",
         (
             Column("table_name", T, "table key, e.g. scheduled_events"),
@@ -415,6 +434,11 @@ RESOURCE_TABLES: dict[str, tuple[str, ...]] = {
 }
 #: Tables every sync keeps, whatever its resources.
 BOOKKEEPING_TABLES: tuple[str, ...] = tuple(s.key for s in _SPECS if s.model is None and s.parent is None)
+#: Tables of each webhook event family that lands deliveries (the parent first, then its children).
+WEBHOOK_TABLES: dict[str, tuple[str, ...]] = {
+    "invitee": (*RESOURCE_TABLES["scheduled_events"], *RESOURCE_TABLES["invitees"]),
+    "routing_form_submission": ("routing_form_submissions",),
+}
 
 
 # --- rows ----------------------------------------------------------------------------------------------------

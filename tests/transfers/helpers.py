@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
+from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import TABLES, ColumnType
 

@@ -170,7 +170,7 @@ def test_many_rows_span_several_statements(writer: CalendlyTableWriter, invitee:
 def test_generic_dialect_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, invitee: Invitee) -> None:
     """Any other DbApiHook dialect: portable types and delete-then-insert upserts (exercised on SQLite)."""
     monkeypatch.setenv("AIRFLOW_CONN_GENERIC_WH", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "g.db")}))
-    from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
+    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 
     with CalendlyTableWriter(resolve_dbapi_hook("generic_wh"), "g_", dialect="generic") as writer:
         assert "VARCHAR(512)" in writer.create_table_sql("invitees")
@@ -236,7 +236,7 @@ def pg_writers(request: pytest.FixtureRequest, postgres_uri: str, monkeypatch: p
     ``executemany`` path: both must land exactly what the generic path lands.
     """
     monkeypatch.setenv("AIRFLOW_CONN_CALENDLY_PG", postgres_uri)
-    from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
+    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 
     copy = CalendlyTableWriter(resolve_dbapi_hook("calendly_pg"), unique_prefix())
     # Which driver PostgresHook hands out depends on the postgres provider's version: connect with each.
@@ -396,7 +396,7 @@ def test_copy_writes_in_one_transaction_with_the_caller(
 def test_statement_cache_keeps_only_recurring_shapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Partial batches of every size must not pile up statements for the writer's lifetime."""
     monkeypatch.setenv("AIRFLOW_CONN_CACHE_WH", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "c.db")}))
-    from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
+    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 
     with CalendlyTableWriter(resolve_dbapi_hook("cache_wh"), "c_") as writer:
         writer.__dict__["_bulk"] = "values"
