@@ -553,27 +553,38 @@ class CalendlyTableWriter:
     # -- values --
 
     def _row_converter(self, spec: TableSpec) -> Callable[[Row, datetime], list[Any]]:
+        """Values of one row in column order, in the types this dialect binds (the SQLite/DuckDB hot loop).
+
+        One list comprehension per row; only the columns whose type needs converting are touched after it.
+        """
         d = self.dialect
-        converters: list[tuple[str, Callable[[Any], Any]]] = []
-        for col in spec.columns:
+        converters: list[tuple[int, Callable[[Any], Any]]] = []
+        for i, col in enumerate(spec.columns):
             if col.type is J:
-                converters.append((col.name, _json_text))
+                converters.append((i, _json_text))
             elif col.type is TS:
                 if d.timestamps_as_text:
-                    converters.append((col.name, _ts_text))
+                    converters.append((i, _ts_text))
                 elif d.naive_utc_timestamps:
-                    converters.append((col.name, _ts_naive))
+                    converters.append((i, _ts_naive))
                 else:
-                    converters.append((col.name, _ts_aware))
+                    converters.append((i, _ts_aware))
             elif col.type is B and d.booleans_as_int:
-                converters.append((col.name, _bool_int))
-            else:
-                converters.append((col.name, _identity))
+                converters.append((i, _bool_int))
+        names = spec.column_names
+        synced_at_index = names.index("_synced_at") if "_synced_at" in names else None
+        to_convert = tuple((i, fn) for i, fn in converters if i != synced_at_index)
+        synced_fn = next((fn for i, fn in converters if i == synced_at_index), _identity)
 
         def convert(row: Row, synced_at: datetime) -> list[Any]:
-            values = []
-            for name, fn in converters:
-                values.append(fn(synced_at if name == "_synced_at" else row.get(name)))
+            get = row.get
+            values = [get(name) for name in names]
+            for i, fn in to_convert:
+                value = values[i]
+                if value is not None:
+                    values[i] = fn(value)
+            if synced_at_index is not None:
+                values[synced_at_index] = synced_fn(synced_at)
             return values
 
         return convert
