@@ -688,9 +688,9 @@ class CalendlyTableWriter:
     def _write_rows_copy(self, rows_by_table: Mapping[str, Sequence[Row]]) -> dict[str, UpsertCounts]:
         """:meth:`write_rows` on PostgreSQL: ``COPY`` and one merge statement per table, no per-row SQL.
 
-        Per parent table: ``COPY`` the (de-duplicated) rows into a temporary staging table (``LIKE`` the
-        target, ``ON COMMIT DROP``), count which of them exist already, merge them with one
-        ``INSERT … SELECT … ON CONFLICT (pk) DO UPDATE``, then delete the children of those parents and
+        Per parent table: count which of the (de-duplicated) rows exist already; if none does, ``COPY`` them
+        straight into the table, else into a temporary staging table (``LIKE`` the target, ``ON COMMIT DROP``)
+        merged with one ``INSERT … SELECT … ON CONFLICT (pk) DO UPDATE``; then delete the children of those parents and
         ``COPY`` their new children straight into the child table. All in the caller's transaction, so a
         failure anywhere leaves nothing of the chunk behind (the staging table included).
         """
@@ -705,15 +705,18 @@ class CalendlyTableWriter:
                 latest = {row["uri"]: row for row in rows}
                 target = self.table_name(key)
                 columns = ", ".join(spec.column_names)
-                stage = self._staging_table(cursor, key)
-                self._copy(cursor, key, stage, latest.values(), synced_at)
-                # ANY(ARRAY(subquery)): an index probe per staged key whatever the planner thinks of the stage.
-                in_stage = f"= ANY(ARRAY(SELECT uri FROM {stage}))"
-                cursor.execute(f"SELECT COUNT(*) FROM {target} WHERE uri {in_stage}")
+                uris = list(latest)
+                cursor.execute(f"SELECT COUNT(*) FROM {target} WHERE uri = ANY(%s)", [uris])
                 existing = int(cursor.fetchone()[0])
-                cursor.execute(
-                    f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage}{self._on_conflict_clause(spec)}"
-                )
+                if existing:
+                    stage = self._staging_table(cursor, key)
+                    self._copy(cursor, key, stage, latest.values(), synced_at)
+                    cursor.execute(
+                        f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage}"
+                        f"{self._on_conflict_clause(spec)}"
+                    )
+                else:  # all new (a first load): COPY straight into the table, no staging and no merge
+                    self._copy(cursor, key, target, latest.values(), synced_at)
                 n = len(latest)
                 counts[key] = UpsertCounts(rows=n, inserted=n - existing, updated=existing)
                 for child in CHILD_TABLES.get(key, ()):
@@ -725,7 +728,7 @@ class CalendlyTableWriter:
                         for r in rows_by_table.get(child, ())
                         if r[link] in latest
                     }
-                    cursor.execute(f"DELETE FROM {self.table_name(child)} WHERE {link} {in_stage}")
+                    cursor.execute(f"DELETE FROM {self.table_name(child)} WHERE {link} = ANY(%s)", [uris])
                     before = max(0, cursor.rowcount)
                     if unique:
                         self._copy(cursor, child, self.table_name(child), unique.values(), synced_at)
