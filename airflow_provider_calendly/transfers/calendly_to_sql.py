@@ -34,6 +34,9 @@ from airflow_provider_calendly.transfers.sync import (
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+#: Operator attributes passed as they are to :class:`~airflow_provider_calendly.transfers.sync.SyncConfig`.
+_CONFIG_ATTRIBUTES = ("organization", "user", "mode", "lookback", "chunk_size", "page_size", "max_concurrency")
+
 __all__ = [
     "DEFAULT_LOOKBACK",
     "MODES",
@@ -162,14 +165,7 @@ class CalendlyToSqlOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         # Validate everything (templates are rendered now) before any API call or write.
         config = SyncConfig(
-            resources=self.calendly_resources,
-            organization=self.organization,
-            user=self.user,
-            mode=self.mode,
-            lookback=self.lookback,
-            chunk_size=self.chunk_size,
-            page_size=self.page_size,
-            max_concurrency=self.max_concurrency,
+            resources=self.calendly_resources, **{name: getattr(self, name) for name in _CONFIG_ATTRIBUTES}
         )
         validate_identifier(self.table_prefix, what="table_prefix", allow_empty=True)
         if self.schema is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -205,8 +206,69 @@ def _invitee_event_uri(invitee: Any, context: RowContext) -> str | None:
     return uri
 
 
+def resource_table(
+    key: str,
+    columns: Sequence[Column],
+    *,
+    model: type[BaseModel],
+    description: str,
+    one_row_per: str,
+    resource: str | None = None,
+    raw_drop: Sequence[str] = (),
+) -> TableSpec:
+    """A top-level table of API objects: ``uri`` (the first column) is the key; ``raw`` and ``_synced_at`` are added.
+
+    :param resource: The operator resource that syncs it (``None``: landed some other way, e.g. by webhooks).
+    :param raw_drop: Keys left out of ``raw`` (e.g. an embedded object that has its own table).
+    """
+    if not columns or columns[0].name != "uri":
+        raise ValueError(f"table {key}: a resource table's first column is its uri")
+    return TableSpec(
+        key,
+        (*columns, _raw(*raw_drop), _SYNCED),
+        ("uri",),
+        description,
+        one_row_per,
+        model=model,
+        resource=resource,
+    )
+
+
+def child_table(
+    key: str,
+    columns: Sequence[Column],
+    *,
+    parent: str,
+    link: str,
+    items: str,
+    description: str,
+    one_row_per: str,
+) -> TableSpec:
+    """One row per element of the list ``items`` on each ``parent`` row, replaced whenever the parent is written.
+
+    The key is (``link``, ``position``): ``link`` holds the parent's ``uri`` and ``position`` the element's index;
+    both are prepended to ``columns``, and ``raw`` and ``_synced_at`` appended.
+    """
+    return TableSpec(
+        key,
+        (
+            Column(link, T, f"uri of the {parent} row", _parent("uri")),
+            Column("position", I, f"index in the parent's {items} list", _position),
+            *columns,
+            _raw(),
+            _SYNCED,
+        ),
+        (link, "position"),
+        description,
+        one_row_per,
+        parent=parent,
+        parent_column=link,
+        items=operator.attrgetter(items),
+    )
+
+
 _SPECS: tuple[TableSpec, ...] = (
-    TableSpec(
+    resource_table(
         "event_types",
         (
             Column("uri", T, "event type URI"),
@@ -235,16 +297,13 @@ _SPECS: tuple[TableSpec, ...] = (
             Column("created_at", TS, "when Calendly created it"),
             Column("updated_at", TS, "when Calendly last changed it"),
             Column("deleted_at", TS, "when it was deleted (null while it exists)"),
-            _raw(),
-            _SYNCED,
         ),
-        ("uri",),
-        "event types of the organization or user",
-        "event type",
         model=EventType,
+        description="event types of the organization or user",
+        one_row_per="event type",
         resource="event_types",
     ),
-    TableSpec(
+    resource_table(
         "scheduled_events",
         (
             Column("uri", T, "scheduled event URI"),
@@ -265,54 +324,41 @@ _SPECS: tuple[TableSpec, ...] = (
             Column("calendar_event", J, "the host's calendar entry", _json("calendar_event")),
             Column("created_at", TS, "when it was booked"),
             Column("updated_at", TS, "when Calendly last changed it"),
-            _raw(),
-            _SYNCED,
         ),
-        ("uri",),
-        "scheduled events (meetings)",
-        "scheduled event (meeting)",
         model=ScheduledEvent,
+        description="scheduled events (meetings)",
+        one_row_per="scheduled event (meeting)",
         resource="scheduled_events",
     ),
-    TableSpec(
+    child_table(
         "event_memberships",
         (
-            Column("scheduled_event_uri", T, "scheduled event URI", _parent("uri")),
-            Column("position", I, "index in the event's event_memberships list", _position),
             Column("user_uri", T, "host user URI", _attr("user"), index=True),
             Column("user_email", T, "host email"),
             Column("user_name", T, "host name"),
             Column("buffered_start_time", TS, "start including the host's buffer"),
             Column("buffered_end_time", TS, "end including the host's buffer"),
-            _raw(),
-            _SYNCED,
         ),
-        ("scheduled_event_uri", "position"),
-        "hosts of each scheduled event",
-        "host of a meeting",
         parent="scheduled_events",
-        parent_column="scheduled_event_uri",
-        items=lambda event: event.event_memberships,
+        link="scheduled_event_uri",
+        items="event_memberships",
+        description="hosts of each scheduled event",
+        one_row_per="host of a meeting",
     ),
-    TableSpec(
+    child_table(
         "event_guests",
         (
-            Column("scheduled_event_uri", T, "scheduled event URI", _parent("uri")),
-            Column("position", I, "index in the event's event_guests list", _position),
             Column("email", T, "guest email"),
             Column("created_at", TS, "when the guest was added"),
             Column("updated_at", TS, "when the guest last changed"),
-            _raw(),
-            _SYNCED,
         ),
-        ("scheduled_event_uri", "position"),
-        "guests added to each scheduled event",
-        "guest added to a meeting",
         parent="scheduled_events",
-        parent_column="scheduled_event_uri",
-        items=lambda event: event.event_guests,
+        link="scheduled_event_uri",
+        items="event_guests",
+        description="guests added to each scheduled event",
+        one_row_per="guest added to a meeting",
     ),
-    TableSpec(
+    resource_table(
         "invitees",
         (
             Column("uri", T, "invitee URI"),
@@ -342,36 +388,29 @@ _SPECS: tuple[TableSpec, ...] = (
             Column("reschedule_url", T, "link to reschedule"),
             Column("created_at", TS, "when it was booked"),
             Column("updated_at", TS, "when Calendly last changed it"),
-            # A webhook payload embeds the whole scheduled event; it has its own table, so raw stays API-shaped.
-            _raw("scheduled_event"),
-            _SYNCED,
         ),
-        ("uri",),
-        "invitees of each scheduled event",
-        "invitee",
         model=Invitee,
+        description="invitees of each scheduled event",
+        one_row_per="invitee",
         resource="invitees",
+        # A webhook payload embeds the whole scheduled event; it has its own table, so raw stays API-shaped.
+        raw_drop=("scheduled_event",),
     ),
-    TableSpec(
+    child_table(
         "invitee_answers",
         (
-            Column("invitee_uri", T, "invitee URI", _parent("uri")),
-            Column("position", I, "index in the invitee's questions_and_answers list", _position),
             Column("scheduled_event_uri", T, "scheduled event URI", _parent("scheduled_event_uri"), index=True),
             Column("question", T, "question text"),
             Column("answer", T, "invitee's answer"),
             Column("question_position", I, "Calendly's own position of the question", _attr("position")),
-            _raw(),
-            _SYNCED,
         ),
-        ("invitee_uri", "position"),
-        "answers to booking questions (questions_and_answers)",
-        "answer to a booking question",
         parent="invitees",
-        parent_column="invitee_uri",
-        items=lambda invitee: invitee.questions_and_answers,
+        link="invitee_uri",
+        items="questions_and_answers",
+        description="answers to booking questions (questions_and_answers)",
+        one_row_per="answer to a booking question",
     ),
-    TableSpec(
+    resource_table(
         "routing_form_submissions",
         (
             Column("uri", T, "routing form submission URI"),
@@ -382,13 +421,10 @@ _SPECS: tuple[TableSpec, ...] = (
             Column("result_value", J, "where the submitter was routed", _attr("result.value")),
             Column("created_at", TS, "when it was submitted"),
             Column("updated_at", TS, "when Calendly last changed it"),
-            _raw(),
-            _SYNCED,
         ),
-        ("uri",),
-        "routing form submissions (landed from routing_form_submission.created webhooks)",
-        "routing form submission",
         model=RoutingFormSubmission,
+        description="routing form submissions (landed from routing_form_submission.created webhooks)",
+        one_row_per="routing form submission",
     ),
     TableSpec(
         "sync_state",
