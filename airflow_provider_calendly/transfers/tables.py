@@ -516,7 +516,7 @@ def schema_fingerprint(tables: Iterable[TableSpec] | None = None) -> str:
     """A short hash of every table's columns, types, keys and indexes: the schema version recorded in the warehouse."""
     shape = [
         [spec.key, [[c.name, c.type.value, c.index] for c in spec.columns], list(spec.primary_key)]
-        for spec in (tables if tables is not None else _SPECS)
+        for spec in (tables if tables is not None else TABLES.values())
     ]
     return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
 
@@ -524,7 +524,7 @@ def schema_fingerprint(tables: Iterable[TableSpec] | None = None) -> str:
 def readme_schema_table(prefix: str = "calendly_") -> str:
     """The README's Markdown table of the warehouse tables (checked by the docs tests)."""
     lines = ["| table | primary key | one row per | other columns |", "|---|---|---|---|"]
-    for spec in _SPECS:
+    for spec in TABLES.values():
         others = [c for c in spec.column_names if c not in spec.primary_key and c not in ("raw", "_synced_at")]
         lines.append(
             f"| `{prefix}{spec.key}` | {', '.join(f'`{c}`' for c in spec.primary_key)} | {spec.one_row_per} | "
@@ -547,7 +547,7 @@ def sqlalchemy_metadata(prefix: str = "calendly_", schema: str | None = None) ->
         J: sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
     }
     metadata = sa.MetaData(schema=schema)
-    for spec in _SPECS:
+    for spec in TABLES.values():
         sa.Table(
             f"{prefix}{spec.key}",
             metadata,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -121,5 +122,55 @@ def test_a_changed_column_type_is_refused_naming_table_column_and_types(warehous
         # nothing was changed: the refused run created no other table
         assert writer._reflect_columns("schema_versions") is None
         assert set(writer._reflect_columns("invitees") or {}) == {"uri", "is_no_show"}
+    finally:
+        writer.close()
+
+
+def test_a_column_added_to_the_registry_reaches_ddl_rows_and_readme(
+    warehouse: Warehouse, invitee: Invitee, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_calendly.transfers import tables
+
+    writer = warehouse.writer()
+    writer.ensure_tables()
+    writer.close()
+    spec = TABLES["invitees"]
+    extra = tables.Column("email_domain", tables.ColumnType.TEXT, "domain of the email", lambda i, _c: "example.com")
+    monkeypatch.setitem(TABLES, "invitees", replace(spec, columns=(*spec.columns[:-2], extra, *spec.columns[-2:])))
+    assert "`email_domain`" in tables.readme_schema_table()
+
+    writer = warehouse.writer()  # a later release, with the column in its registry
+    try:
+        changes = writer.ensure_tables()
+        assert changes == [
+            f"ALTER TABLE {writer.table_name('invitees')} ADD COLUMN email_domain TEXT".replace(
+                "TEXT", writer.dialect.types[tables.ColumnType.TEXT]
+            )
+        ]
+        writer.upsert_invitees([invitee])
+        ph = writer.dialect.placeholder
+        rows = writer.execute(
+            f"SELECT email_domain FROM {writer.table_name('invitees')} WHERE uri = {ph}", [invitee.uri]
+        )
+        assert rows == [("example.com",)]
+        assert writer.count("schema_versions") == 2
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "postgres"])
+def test_columns_carry_the_registry_meaning_as_comments(warehouse: Warehouse, kind: str) -> None:
+    if warehouse.kind != kind:
+        pytest.skip("one warehouse per parameter")
+    writer = warehouse.writer()
+    try:
+        writer.ensure_tables(["invitees"])
+        table = f"{warehouse.prefix}invitees"
+        sql = {
+            "duckdb": f"SELECT comment FROM duckdb_columns() WHERE table_name = '{table}' AND column_name = 'status'",
+            "postgres": f"SELECT col_description('{table}'::regclass, attnum) FROM pg_attribute "
+            f"WHERE attrelid = '{table}'::regclass AND attname = 'status'",
+        }[kind]
+        assert writer.execute(sql) == [(TABLES["invitees"].column("status").description,)]
     finally:
         writer.close()
