@@ -9,38 +9,23 @@ can be reused on its own, e.g. to upsert a single invitee from a webhook payload
     writer.upsert_invitees([payload], scheduled_event_uri=payload["scheduled_event"]["uri"])
     writer.close()
 
-Schema (``<prefix>`` is the table prefix, ``calendly_`` by default; every table also has ``raw``, the whole
-object as JSON, and ``_synced_at``, when this row was last written):
-
-========================== ===================================== ===========================================
-table                      primary key                           one row per
-========================== ===================================== ===========================================
-``<prefix>event_types``    ``uri``                               event type
-``<prefix>scheduled_events`` ``uri``                             scheduled event (meeting)
-``<prefix>event_memberships`` ``scheduled_event_uri, position``  host of a scheduled event
-``<prefix>event_guests``   ``scheduled_event_uri, position``     guest added to a scheduled event
-``<prefix>invitees``       ``uri``                               invitee; carries ``scheduled_event_uri``
-                                                                 and its no-show status (``is_no_show``)
-``<prefix>invitee_answers`` ``invitee_uri, position``            answer to a booking question
-``<prefix>sync_state``     ``table_name, scope``                 incremental-sync state of a table
-========================== ===================================== ===========================================
-
-Column types follow the warehouse's dialect: timestamps are ``TIMESTAMPTZ`` on PostgreSQL and DuckDB
-(ISO 8601 UTC text on SQLite, which has no timestamp type), booleans are ``BOOLEAN`` (0/1 on SQLite), nested
-objects are ``JSONB`` on PostgreSQL, ``JSON`` on DuckDB and JSON text elsewhere. :data:`TABLES` lists every
-column with its type and meaning.
+The tables, their columns (type, meaning, source) and indexes are declared once, in
+:mod:`~airflow_provider_calendly.transfers.tables`; this module turns them into each dialect's DDL, brings an
+existing warehouse up to them (:meth:`CalendlyTableWriter.ensure_tables`: additive changes only) and writes
+rows. Timestamps are ``TIMESTAMPTZ`` on PostgreSQL and DuckDB (ISO 8601 UTC text on SQLite), booleans
+``BOOLEAN`` (0/1 on SQLite), nested objects ``JSONB`` on PostgreSQL, ``JSON`` on DuckDB and JSON text elsewhere.
 
 Writes are upserts by primary key (``INSERT … ON CONFLICT … DO UPDATE`` on SQLite ≥ 3.24, PostgreSQL and
 DuckDB; delete-then-insert inside the same transaction on any other DB-API dialect), and the child rows of
 every written parent are replaced, so writing the same objects twice never duplicates a row. Each
 :meth:`~CalendlyTableWriter.write_rows` call is one transaction.
 
-How rows travel depends on the warehouse: PostgreSQL gets ``COPY`` (psycopg 3's ``Copy.write_row`` or
-psycopg2's ``copy_expert``) — child rows straight into their table, parent rows into a temporary staging
-table (``ON COMMIT DROP``) merged with one ``INSERT … SELECT … ON CONFLICT (pk) DO UPDATE`` per table;
-DuckDB gets one array parameter per column (``INSERT … SELECT unnest(?)``); SQLite a prepared
-``executemany``; any other dialect multi-row ``INSERT … VALUES`` statements, the path every DB-API driver
-shares.
+How rows travel depends on the warehouse: PostgreSQL through psycopg 3 gets binary ``COPY`` (``cursor.copy``;
+the driver formats every value) — all-new parent rows and child rows straight into their table, parent rows of
+which some exist into a temporary staging table (``ON COMMIT DROP``) merged with one
+``INSERT … SELECT … ON CONFLICT (pk) DO UPDATE``; DuckDB gets one array parameter per column
+(``INSERT … SELECT unnest(?)``); SQLite (and PostgreSQL through another driver) a prepared ``executemany``; any
+other dialect multi-row ``INSERT … VALUES`` statements, the path every DB-API driver shares.
 """
 
 from __future__ import annotations
@@ -138,7 +123,7 @@ class SqlDialect:
         ``executemany`` (one prepared single-row statement; SQLite in-process, psycopg 3's pipeline),
         ``unnest`` (one array parameter per column: ``INSERT … SELECT unnest(?::T[]), …``; DuckDB, whose
         binder is slow with thousands of scalar parameters) or ``copy`` (PostgreSQL's ``COPY … FROM STDIN``
-        through psycopg 3 or psycopg2, upserts merged from a temporary staging table).
+        through psycopg 3; upserts of existing rows merged from a temporary staging table).
     :param begin: Statement that opens a transaction explicitly, if the driver does not do it implicitly.
     """
 
