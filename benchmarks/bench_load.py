@@ -47,6 +47,8 @@ RSS_GOAL_MB = 300.0
 FLAT_TOLERANCE = 1.10
 #: Our upsert load vs the warehouse's raw bulk load of the same, already converted rows (same run).
 RAW_GOAL = 0.7
+#: Alternating runs of each load; the best of each is compared.
+REPEATS = 3
 NAMES = {"sqlite": "SQLite", "duckdb": "DuckDB", "postgres": "PostgreSQL"}
 
 
@@ -161,19 +163,25 @@ def bench_throughput(kinds: list[str], invitees: int, workdir: Path) -> dict[str
     total_rows = _row_count(rows)
     results: dict[str, Any] = {}
     for kind in kinds:
-        writer = _writer(kind, workdir, "bench_raw_")
-        if writer is None:
+        raw = ours = float("inf")
+        skipped = False
+        for _attempt in range(REPEATS):  # alternate, best of each: the machine is shared, one shot is noisy
+            writer = _writer(kind, workdir, "bench_raw_")
+            if writer is None:
+                skipped = True
+                break
+            raw = min(raw, _raw_bulk(writer, rows))
+            assert writer.count("invitees") == invitees, "every invitee landed"
+            writer.close()
+            writer = _writer(kind, workdir, "bench_ours_")
+            started = time.perf_counter()
+            _batched(writer, rows)
+            ours = min(ours, time.perf_counter() - started)
+            assert writer.count("invitees") == invitees, "every invitee landed"
+            writer.close()
+        if skipped:
             results[kind] = {"skipped": "not reachable"}
             continue
-        raw = _raw_bulk(writer, rows)
-        assert writer.count("invitees") == invitees, "every invitee landed"
-        writer.close()
-        writer = _writer(kind, workdir, "bench_ours_")
-        started = time.perf_counter()
-        _batched(writer, rows)
-        ours = time.perf_counter() - started
-        assert writer.count("invitees") == invitees, "every invitee landed"
-        writer.close()
         results[kind] = {
             "rows": total_rows,
             "ours_rows_per_s": round(total_rows / ours),
@@ -297,7 +305,7 @@ def throughput_rows(throughput: dict[str, Any], invitees: int) -> list[Row]:
                 note=(
                     f"{invitees:,} invitees = {r['rows']:,} rows, commits per {CHUNK} invitees both ways; ours "
                     "from model rows (conversion, staging, merge, child replacement), the baseline from "
-                    "already converted rows into empty tables (COPY on PostgreSQL, plain bulk INSERT elsewhere)"
+                    f"already converted rows into empty tables (COPY on PostgreSQL, plain bulk INSERT elsewhere); best of {REPEATS}"
                 ),
             )
         )
