@@ -102,3 +102,20 @@ class CalendlyEventInPastError(CalendlyAPIError):
 
 class CalendlyWebhookUnhealthyError(CalendlyError):
     """A webhook subscription is missing, disabled, or Calendly has been retrying its deliveries too long."""
+
+
+class CalendlySchemaError(CalendlyConfigError):
+    """A warehouse table differs from the registry in a way that is not additive (e.g. a column's type).
+
+    The provider only adds tables, nullable columns and indexes; anything else needs the manual step
+    the message names (see the README's "Schema changes").
+    """
+
+    def __init__(self, table: str, column: str, found: str, expected: str) -> None:
+        self.table, self.column, self.found, self.expected = table, column, found, expected
+        super().__init__(
+            f"Column {column} of table {table} has type {found}, but this release expects {expected}. "
+            "The provider only applies additive schema changes. Migrate it by hand, e.g. "
+            f"ALTER TABLE {table} RENAME COLUMN {column} TO {column}_old; then rerun the sync "
+            f"(it adds {column} as {expected}) and backfill it with mode='full'."
+        )

@@ -1,15 +1,15 @@
-"""Benchmark the warehouse load: batched upserts vs a naive row-by-row INSERT, and peak memory of a big sync.
+"""Benchmark the warehouse load against the warehouse's own bulk load, and peak memory of a big sync.
 
 Run it with ``python -m benchmarks.bench_load`` (``--invitees``, ``--sizes``, ``--warehouses`` to change the
 sizes; ``--million`` adds the 1,000,000-invitee point, ``--quick`` is the test suite's small run). Two
 measurements:
 
 1. **Load throughput** per warehouse (SQLite file, DuckDB file, PostgreSQL when reachable): the same
-   invitees (each with two answers) are written once by :class:`CalendlyTableWriter` (multi-row upserts,
-   one transaction per 500-invitee chunk) and once by the naive baseline — one single-row ``INSERT … ON
-   CONFLICT`` per row, same chunked commits — into fresh tables, in the same run. Rows/s counts invitee
-   and answer rows. The baseline is a rate, so it stops after ``--naive-seconds`` (row-by-row DuckDB
-   manages ~200 rows/s: all of them would take minutes).
+   invitees (each with two answers) are written once by :class:`CalendlyTableWriter` (upserts from model
+   rows, one transaction per 500-invitee chunk: COPY into staging + one merge on PostgreSQL) and once by
+   the raw baseline — the warehouse's own bulk load (plain ``COPY`` on PostgreSQL, plain bulk ``INSERT``
+   elsewhere) of the same rows, already converted, into empty tables, same chunked commits — in the same
+   run. Rows/s counts invitee and answer rows; the goal is at least 0.7 x the raw rate.
 2. **Peak memory of a large sync**: :class:`CalendlySqlSync` over a synthetic source of each of ``--sizes``
    invitees (in-process, generated page by page, so the source holds one page), into SQLite and DuckDB
    files, each size in a fresh subprocess. Reported: the peak RSS sampled while the sync runs, next to
@@ -45,7 +45,10 @@ POSTGRES_URI = os.environ.get("CALENDLY_TEST_POSTGRES_URI", "postgresql://postgr
 CHUNK = 500
 RSS_GOAL_MB = 300.0
 FLAT_TOLERANCE = 1.10
-POSTGRES_GOAL = 20.0
+#: Our upsert load vs the warehouse's raw bulk load of the same, already converted rows (same run).
+RAW_GOAL = 0.7
+#: Alternating runs of each load; the best of each is compared.
+REPEATS = 3
 NAMES = {"sqlite": "SQLite", "duckdb": "DuckDB", "postgres": "PostgreSQL"}
 
 
@@ -61,9 +64,9 @@ def _conn_value(kind: str, workdir: Path) -> str | None:
     if kind == "duckdb":
         return json.dumps({"conn_type": "duckdb", "host": str(workdir / "bench.duckdb")})
     try:
-        import psycopg2
+        import psycopg
 
-        psycopg2.connect(POSTGRES_URI, connect_timeout=3).close()
+        psycopg.connect(POSTGRES_URI, connect_timeout=3).close()
     except Exception as exc:
         print(f"  postgres: skipped ({exc.__class__.__name__}: {exc})".strip())
         return None
@@ -71,8 +74,9 @@ def _conn_value(kind: str, workdir: Path) -> str | None:
 
 
 def _writer(kind: str, workdir: Path, prefix: str) -> Any:
-    from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
-    from airflow_provider_calendly.transfers.sql_writer import TABLES, CalendlyTableWriter
+    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
+    from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+    from airflow_provider_calendly.transfers.tables import TABLES
 
     value = _conn_value(kind, workdir)
     if value is None:
@@ -87,7 +91,7 @@ def _writer(kind: str, workdir: Path, prefix: str) -> Any:
 
 
 def _rows(n: int) -> list[dict[str, list[dict[str, Any]]]]:
-    from airflow_provider_calendly.transfers.sql_writer import invitee_rows
+    from airflow_provider_calendly.transfers.tables import invitee_rows
     from benchmarks.synthetic import EPOCH, synthetic_invitee
 
     return [
@@ -107,67 +111,87 @@ def _batched(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> None:
         )
 
 
-def _naive(writer: Any, rows: list[dict[str, list[dict[str, Any]]]], max_seconds: float = 1e9) -> int:
-    """The baseline: one single-row INSERT per row (still an upsert), committed per chunk like the writer.
+def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float:
+    """The baseline: the warehouse's own bulk load of the same rows, already converted, into empty tables.
 
-    :returns: The invitees written (it stops at a chunk boundary once ``max_seconds`` have passed).
+    PostgreSQL: a plain binary ``COPY`` per table and chunk (no staging, no merge); SQLite: ``executemany``
+    of a plain ``INSERT``; DuckDB: a plain ``INSERT … SELECT unnest(?)`` (its fastest parameterised form).
+    Values are converted to the driver's types before the clock starts, so the baseline is the load alone;
+    commits per chunk of ``CHUNK`` invitees, like the writer.
+
+    :returns: Seconds the load took.
     """
     from datetime import datetime, timezone
 
+    from airflow_provider_calendly.transfers.sql_writer import _copy_into
+    from airflow_provider_calendly.transfers.tables import TABLES
+
     now = datetime.now(timezone.utc)
-    sql = {key: writer._insert_sql(key, 1, upsert=True) for key in ("invitees", "invitee_answers")}
+    keys = ("invitees", "invitee_answers")
+    copy = writer._bulk == "copy"
+    convert = writer._copy_converters if copy else writer._converters
+    chunks = [
+        {key: [convert[key](row, now) for item in rows[start : start + CHUNK] for row in item[key]] for key in keys}
+        for start in range(0, len(rows), CHUNK)
+    ]
     started = time.perf_counter()
-    done = 0
-    for start in range(0, len(rows), CHUNK):
+    for chunk in chunks:
         with writer.transaction():
-            cursor = writer._cursor()
-            for item in rows[start : start + CHUNK]:
-                for key in ("invitees", "invitee_answers"):
-                    for row in item[key]:
-                        cursor.execute(sql[key], writer._converters[key](row, now))
-            writer._release(cursor)
-        done = min(len(rows), start + CHUNK)
-        if time.perf_counter() - started > max_seconds:
-            break
-    return done
+            for key, values in chunk.items():
+                if not values:
+                    continue
+                if copy:
+                    cursor = writer.connection.cursor()
+                    columns = ", ".join(TABLES[key].column_names)
+                    _copy_into(cursor, writer.table_name(key), columns, writer._copy_types[key], values)
+                    cursor.close()
+                elif writer._bulk == "unnest":
+                    writer.execute(writer._unnest_sql(key, upsert=False), [list(c) for c in zip(*values, strict=True)])
+                else:
+                    cursor = writer._cursor()
+                    cursor.executemany(writer._insert_sql(key, 1, upsert=False), values)
+                    writer._release(cursor)
+    return time.perf_counter() - started
 
 
 def _row_count(rows: list[dict[str, list[dict[str, Any]]]]) -> int:
     return sum(len(r["invitees"]) + len(r["invitee_answers"]) for r in rows)
 
 
-def bench_throughput(kinds: list[str], invitees: int, workdir: Path, naive_seconds: float = 5.0) -> dict[str, Any]:
+def bench_throughput(kinds: list[str], invitees: int, workdir: Path) -> dict[str, Any]:
     rows = _rows(invitees)
     total_rows = _row_count(rows)
     results: dict[str, Any] = {}
     for kind in kinds:
-        writer = _writer(kind, workdir, "bench_batched_")
-        if writer is None:
+        raw = ours = float("inf")
+        skipped = False
+        for _attempt in range(REPEATS):  # alternate, best of each: the machine is shared, one shot is noisy
+            writer = _writer(kind, workdir, "bench_raw_")
+            if writer is None:
+                skipped = True
+                break
+            raw = min(raw, _raw_bulk(writer, rows))
+            assert writer.count("invitees") == invitees, "every invitee landed"
+            writer.close()
+            writer = _writer(kind, workdir, "bench_ours_")
+            started = time.perf_counter()
+            _batched(writer, rows)
+            ours = min(ours, time.perf_counter() - started)
+            assert writer.count("invitees") == invitees, "every invitee landed"
+            writer.close()
+        if skipped:
             results[kind] = {"skipped": "not reachable"}
             continue
-        started = time.perf_counter()
-        _batched(writer, rows)
-        batched = time.perf_counter() - started
-        assert writer.count("invitees") == invitees, "every invitee landed"
-        writer.close()
-        writer = _writer(kind, workdir, "bench_naive_")
-        started = time.perf_counter()
-        done = _naive(writer, rows, naive_seconds)
-        naive = time.perf_counter() - started
-        assert writer.count("invitees") == done, "every invitee landed"
-        writer.close()
-        naive_rows = _row_count(rows[:done])
         results[kind] = {
             "rows": total_rows,
-            "naive_rows": naive_rows,
-            "batched_rows_per_s": round(total_rows / batched),
-            "naive_rows_per_s": round(naive_rows / naive),
-            "speedup": round((total_rows / batched) / (naive_rows / naive), 1),
+            "ours_rows_per_s": round(total_rows / ours),
+            "raw_rows_per_s": round(total_rows / raw),
+            "ratio": round(raw / ours, 2),
         }
         r = results[kind]
         print(
-            f"  {kind:9s} {total_rows} rows: batched {r['batched_rows_per_s']:>9,} rows/s | "
-            f"naive row-by-row {r['naive_rows_per_s']:>8,} rows/s ({naive_rows} rows) | {r['speedup']}x",
+            f"  {kind:9s} {total_rows} rows: upsert {r['ours_rows_per_s']:>9,} rows/s | "
+            f"raw bulk load {r['raw_rows_per_s']:>9,} rows/s | {r['ratio']}x",
             flush=True,
         )
     return results
@@ -179,7 +203,7 @@ def child_sync(invitees: int, per_event: int, kind: str, workdir: Path, *, heap:
 
     import psutil
 
-    from airflow_provider_calendly.transfers.calendly_to_sql import CalendlySqlSync
+    from airflow_provider_calendly.transfers.sync import CalendlySqlSync
     from benchmarks.synthetic import SyntheticCalendly
 
     writer = _writer(kind, workdir, "big_")
@@ -256,15 +280,15 @@ def bench_memory(sizes: list[int], per_event: int, kinds: list[str], *, heap: bo
 def throughput_rows(throughput: dict[str, Any], invitees: int) -> list[Row]:
     rows = []
     for kind, r in throughput.items():
-        goal_ratio = POSTGRES_GOAL if kind == "postgres" else 1.0
+        metric = f"load rows/s into {NAMES.get(kind, kind)}, upsert vs the raw bulk load of the same rows"
         if "skipped" in r:
             rows.append(
                 Row(
-                    metric=f"load rows/s into {NAMES.get(kind, kind)}, batched upsert vs one INSERT per row",
+                    metric=metric,
                     ours=0.0,
                     baseline=None,
                     unit="rows/s",
-                    goal=f"ratio ≥ {goal_ratio:g}",
+                    goal=f"ratio ≥ {RAW_GOAL:g}",
                     passed=False,
                     note=f"{NAMES.get(kind, kind)} {r['skipped']} (CALENDLY_TEST_POSTGRES_URI)",
                 )
@@ -272,15 +296,16 @@ def throughput_rows(throughput: dict[str, Any], invitees: int) -> list[Row]:
             continue
         rows.append(
             Row(
-                metric=f"load rows/s into {NAMES.get(kind, kind)}, batched upsert vs one INSERT per row",
-                ours=r["batched_rows_per_s"],
-                baseline=r["naive_rows_per_s"],
+                metric=metric,
+                ours=r["ours_rows_per_s"],
+                baseline=r["raw_rows_per_s"],
                 unit="rows/s",
-                goal=f"ratio ≥ {goal_ratio:g}",
-                passed=r["speedup"] >= goal_ratio,
+                goal=f"ratio ≥ {RAW_GOAL:g}",
+                passed=r["ratio"] >= RAW_GOAL,
                 note=(
-                    f"{invitees:,} invitees = {r['rows']:,} rows, commits per {CHUNK} invitees both ways; "
-                    f"baseline timed over {r['naive_rows']:,} rows"
+                    f"{invitees:,} invitees = {r['rows']:,} rows, commits per {CHUNK} invitees both ways; ours "
+                    "from model rows (conversion, staging, merge, child replacement), the baseline from "
+                    f"already converted rows into empty tables (COPY on PostgreSQL, plain bulk INSERT elsewhere); best of {REPEATS}"
                 ),
             )
         )
@@ -338,7 +363,6 @@ def collect(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--per-event", type=int, default=4, help="invitees per scheduled event")
     parser.add_argument("--warehouses", default="sqlite,duckdb,postgres")
     parser.add_argument("--memory-warehouses", default="sqlite,duckdb", help="warehouses of the large sync")
-    parser.add_argument("--naive-seconds", type=float, default=5.0, help="time budget of the row-by-row baseline")
     parser.add_argument("--heap", action="store_true", help="also trace the Python heap peak (3x slower)")
     parser.add_argument("--quick", action="store_true", help="small sizes (for the test suite)")
     args = parser.parse_args(argv)
@@ -346,13 +370,12 @@ def collect(argv: list[str] | None = None) -> list[Row]:
     sizes = [int(n) for n in (args.sizes or ("2000,10000" if args.quick else "10000,100000")).split(",")]
     if args.million:
         sizes.append(1_000_000)
-    naive_seconds = 1.0 if args.quick else args.naive_seconds
 
     with tempfile.TemporaryDirectory(prefix="calendly-bench-") as tmp:
         workdir = Path(tmp)
         _prepare_airflow(workdir)
         print(f"Load throughput ({invitees:,} invitees with 2 answers each, chunks of {CHUNK}):", flush=True)
-        throughput = bench_throughput(args.warehouses.split(","), invitees, workdir, naive_seconds)
+        throughput = bench_throughput(args.warehouses.split(","), invitees, workdir)
     print(f"Peak memory of a full synthetic sync ({args.per_event} invitees per event):", flush=True)
     memory = bench_memory(sorted(set(sizes)), args.per_event, args.memory_warehouses.split(","), heap=args.heap)
     OUT.mkdir(parents=True, exist_ok=True)

@@ -161,7 +161,7 @@ def hook_for(connection_json: str, **kwargs: Any) -> Any:
 def sqlite_writer(path: Path, prefix: str = "calendly_") -> Any:
     """A :class:`CalendlyTableWriter` on a SQLite file."""
     prepare_airflow()
-    from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
+    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
     from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 
     conn_id = f"bench_sqlite_{uuid.uuid4().hex[:12]}"

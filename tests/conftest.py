@@ -57,9 +57,9 @@ def postgres_uri() -> str:
     """URI of the local PostgreSQL server (``CALENDLY_TEST_POSTGRES_URI`` overrides)."""
     uri = os.environ.get("CALENDLY_TEST_POSTGRES_URI", "postgresql://postgres@127.0.0.1:5432/test")
     try:
-        import psycopg2
+        import psycopg
 
-        psycopg2.connect(uri, connect_timeout=3).close()
+        psycopg.connect(uri, connect_timeout=3).close()
     except Exception as exc:  # any failure to reach the server means "absent"
         service_unavailable(f"PostgreSQL not reachable at {uri}: {exc}")
     return uri

@@ -20,7 +20,7 @@ import traceback
 from typing import Any
 
 # Modules that need a test tool or an optional extra may skip, naming the missing package; nothing else may.
-OPTIONAL_TOP_LEVEL = {"pytest", "redis", "duckdb", "psycopg2", "hypothesis"}
+OPTIONAL_TOP_LEVEL = {"pytest", "redis", "duckdb", "psycopg", "psycopg2", "hypothesis"}
 
 
 def import_everything(report: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_calendly.testing.data import iso
+from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter
 
 if TYPE_CHECKING:
     from airflow_provider_calendly.testing.emulator import CalendlyEmulator
@@ -35,20 +36,13 @@ SLOT_STEP = timedelta(minutes=30)
 WORKDAY = (9, 17)  # UTC hours
 
 
-def _errors() -> tuple[Any, Any]:
-    from airflow_provider_calendly.testing.emulator import ApiError, _invalid
-
-    return ApiError, _invalid
-
-
 def _parse(name: str, value: Any) -> datetime:
-    _ApiError, invalid = _errors()
     if not isinstance(value, str) or not value:
-        raise invalid(name, "is required")
+        raise invalid_parameter(name, "is required")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise invalid(name, "must be a valid ISO 8601 timestamp") from None
+        raise invalid_parameter(name, "must be a valid ISO 8601 timestamp") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -93,12 +87,11 @@ class EmulatorActions:
         return self.emulator.state.now()
 
     def _event_type(self, uri: Any, parameter: str) -> dict[str, Any]:
-        ApiError, invalid = _errors()
         if not isinstance(uri, str) or not uri:
-            raise invalid(parameter, "is required")
+            raise invalid_parameter(parameter, "is required")
         uri = self.emulator.state.canonical(uri)
         if not uri.startswith(f"{self.emulator.data.base_url}/event_types/"):
-            raise invalid(parameter, "must be an event type URI")
+            raise invalid_parameter(parameter, "must be an event type URI")
         for event_type in self.emulator.data.event_types:
             if event_type["uri"] == uri:
                 return event_type
@@ -134,7 +127,6 @@ class EmulatorActions:
 
     def _take_booking_quota(self) -> None:
         """Count one ``POST /invitees`` against every window; refuse with 429 and headers when one is full."""
-        ApiError, _invalid = _errors()
         now = self.emulator.state.monotonic()
         with self._lock:
             longest = max(p for _, p in self.scheduling_rate_limits)
@@ -157,12 +149,11 @@ class EmulatorActions:
     # -- routes --
 
     def handle_cancellation(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        ApiError, invalid = _errors()
         if len(rest) != 2 or rest[1] != "cancellation":
             raise ApiError(404)
         reason = body.get("reason") if isinstance(body, dict) else None
         if reason is not None and (not isinstance(reason, str) or len(reason) > 10000):
-            raise invalid("reason", "must be a string of at most 10000 characters")
+            raise invalid_parameter("reason", "must be a string of at most 10000 characters")
         state = self.emulator.state
         with state.lock:
             event = state.data.scheduled_events.get(rest[0])
@@ -176,15 +167,14 @@ class EmulatorActions:
             return 201, {"resource": dict(event["cancellation"])}
 
     def handle_scheduling_link(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        ApiError, invalid = _errors()
         if rest:
             raise ApiError(404)
         if not isinstance(body, dict):
-            raise invalid("body", "must be a JSON object")
+            raise invalid_parameter("body", "must be a JSON object")
         if body.get("max_event_count") != 1 or isinstance(body.get("max_event_count"), bool):
-            raise invalid("max_event_count", "must be 1")
+            raise invalid_parameter("max_event_count", "must be 1")
         if body.get("owner_type") != "EventType":
-            raise invalid("owner_type", "must be EventType")
+            raise invalid_parameter("owner_type", "must be EventType")
         with self.emulator.state.lock:
             event_type = self._event_type(body.get("owner"), "owner")
             code = self.emulator.state.new_id().replace("-", "")[:12]
@@ -193,18 +183,17 @@ class EmulatorActions:
         return 201, {"resource": {"booking_url": booking_url, "owner": event_type["uri"], "owner_type": "EventType"}}
 
     def handle_available_times(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        ApiError, invalid = _errors()
         if rest:
             raise ApiError(404)
         start = _parse("start_time", query.get("start_time"))
         end = _parse("end_time", query.get("end_time"))
         now = self._now()
         if start < now:
-            raise invalid("start_time", "must be in the future")
+            raise invalid_parameter("start_time", "must be in the future")
         if end <= start:
-            raise invalid("end_time", "must be after start_time")
+            raise invalid_parameter("end_time", "must be after start_time")
         if end - start > timedelta(days=MAX_AVAILABLE_TIMES_DAYS):
-            raise invalid("end_time", f"date range can be no greater than {MAX_AVAILABLE_TIMES_DAYS} days")
+            raise invalid_parameter("end_time", f"date range can be no greater than {MAX_AVAILABLE_TIMES_DAYS} days")
         with self.emulator.state.lock:
             event_type = self._event_type(query.get("event_type"), "event_type")
             slots = self.free_slots(event_type, start, end)
@@ -222,28 +211,27 @@ class EmulatorActions:
         return 200, {"collection": collection}
 
     def handle_invitee(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        ApiError, invalid = _errors()
         if rest:
             raise ApiError(404)
         if not isinstance(body, dict):
-            raise invalid("body", "must be a JSON object")
+            raise invalid_parameter("body", "must be a JSON object")
         person = body.get("invitee")
         if not isinstance(person, dict):
-            raise invalid("invitee", "is required")
+            raise invalid_parameter("invitee", "is required")
         for name in ("email", "timezone"):
             if not isinstance(person.get(name), str) or not person[name]:
-                raise invalid(f"invitee.{name}", "is required")
+                raise invalid_parameter(f"invitee.{name}", "is required")
         if not person.get("name") and not person.get("first_name"):
-            raise invalid("invitee.name", "name or first_name is required")
+            raise invalid_parameter("invitee.name", "name or first_name is required")
         start = _parse("start_time", body.get("start_time"))
         self._take_booking_quota()
         state = self.emulator.state
         with state.lock:
             event_type = self._event_type(body.get("event_type"), "event_type")
             if not event_type["active"]:
-                raise invalid("event_type", "is not active")
+                raise invalid_parameter("event_type", "is not active")
             if start not in self.free_slots(event_type, start, start):
-                raise invalid("start_time", "The selected time is no longer available.")
+                raise invalid_parameter("start_time", "The selected time is no longer available.")
             name = person.get("name") or " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)
             booked, invitee = self.emulator.book(
                 event_type_uri=event_type["uri"], start_time=start, invitee_email=person["email"], invitee_name=name
@@ -259,12 +247,11 @@ class EmulatorActions:
             return 201, {"resource": dict(invitee)}
 
     def handle_deletion(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        ApiError, invalid = _errors()
         if rest != ["deletion", "invitees"]:
             raise ApiError(404)
         emails = body.get("emails") if isinstance(body, dict) else None
         if not isinstance(emails, list) or not emails or not all(isinstance(e, str) and "@" in e for e in emails):
-            raise invalid("emails", "must be a non-empty list of email addresses")
+            raise invalid_parameter("emails", "must be a non-empty list of email addresses")
         state = self.emulator.state
         with state.lock:
             if state.data.organization.get("plan") != "enterprise":

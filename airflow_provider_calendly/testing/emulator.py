@@ -48,11 +48,10 @@ from airflow_provider_calendly.testing.data import (
     iso,
     new_scheduled_event,
 )
+from airflow_provider_calendly.testing.errors import ApiError, Listener, invalid_parameter
 from airflow_provider_calendly.testing.webhooks import EmulatorWebhooks
 
 log = logging.getLogger(__name__)
-
-Listener = Callable[[str, dict[str, Any]], None]
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -80,35 +79,6 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("POST", "data_compliance"): "data_compliance:write",
 }
 SCOPE_MESSAGE = "This operation requires the scopes listed in the 'required_scopes' array."
-ERROR_TITLES = {
-    400: ("Invalid Argument", "The supplied parameters are invalid."),
-    401: ("Unauthenticated", "The access token is invalid"),
-    403: ("Permission Denied", "You do not have permission to access this resource."),
-    404: ("Resource Not Found", "The server could not find the requested resource."),
-    422: ("Invalid Argument", "The supplied parameters are invalid."),
-    429: ("Too Many Requests", "You have exceeded the rate limit. Please try again later."),
-    500: ("Internal Server Error", "The server encountered an unexpected condition."),
-    502: ("Bad Gateway", "The upstream server returned an invalid response."),
-    503: ("Service Unavailable", "The server is temporarily unavailable."),
-    504: ("Gateway Timeout", "The upstream server timed out."),
-}
-
-
-class ApiError(Exception):
-    """An error response in Calendly's shape."""
-
-    def __init__(self, status: int, message: str | None = None, details: list[dict[str, str]] | None = None) -> None:
-        title, default = ERROR_TITLES.get(status, ("Error", "Error"))
-        super().__init__(message or default)
-        self.status = status
-        self.headers: dict[str, str] = {}
-        self.body: dict[str, Any] = {"title": title, "message": message or default}
-        if details:
-            self.body["details"] = details
-
-
-def _invalid(parameter: str, message: str) -> ApiError:
-    return ApiError(400, details=[{"parameter": parameter, "message": message}])
 
 
 def _scope_error(scope: str) -> ApiError:
@@ -372,9 +342,9 @@ def _decode_token(token: str) -> list[Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (binascii.Error, ValueError):
-        raise _invalid("page_token", "is invalid") from None
+        raise invalid_parameter("page_token", "is invalid") from None
     if not isinstance(key, list) or len(key) not in (2, 3):
-        raise _invalid("page_token", "is invalid")
+        raise invalid_parameter("page_token", "is invalid")
     return key[:2]
 
 
@@ -382,7 +352,7 @@ def _parse_time(name: str, value: str) -> str:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise _invalid(name, "must be a valid ISO 8601 timestamp") from None
+        raise invalid_parameter(name, "must be a valid ISO 8601 timestamp") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return iso(parsed)
@@ -390,7 +360,7 @@ def _parse_time(name: str, value: str) -> str:
 
 def _parse_bool(name: str, value: str) -> bool:
     if value not in {"true", "false"}:
-        raise _invalid(name, "must be true or false")
+        raise invalid_parameter(name, "must be true or false")
     return value == "true"
 
 
@@ -653,14 +623,14 @@ class _Api:
         rest = uri[len(self.base) :] if uri.startswith(self.base + "/") else ""
         segments = rest.split("/")
         if len(segments) != 3 or segments[1] != collection or not segments[2]:
-            raise _invalid(name, f"must be a {collection} URI such as {CANONICAL_API_URL}/{collection}/<uuid>")
+            raise invalid_parameter(name, f"must be a {collection} URI such as {CANONICAL_API_URL}/{collection}/<uuid>")
         return uri
 
     def _owner(self, query: dict[str, str]) -> tuple[str | None, str | None]:
         user = self.uri_param(query, "user", "users")
         org = self.uri_param(query, "organization", "organizations")
         if not user and not org:
-            raise _invalid("organization", "one of user or organization is required")
+            raise invalid_parameter("organization", "one of user or organization is required")
         data = self.state.data
         if org and org != data.organization["uri"]:
             raise ApiError(403, "You do not have access to this organization.")
@@ -678,7 +648,7 @@ class _Api:
     ) -> dict[str, Any]:
         raw_count = query.get("count", str(DEFAULT_PAGE_SIZE))
         if not raw_count.isascii() or not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_PAGE_SIZE:
-            raise _invalid("count", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
+            raise invalid_parameter("count", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
         count = int(raw_count)
         items = sorted(items, key=lambda i: (i.get(sort_field) or "", i["uri"]), reverse=descending)
         token = query.get("page_token")
@@ -739,7 +709,7 @@ class _Api:
         sort = query.get("sort", default)
         field_name, _, direction = sort.partition(":")
         if field_name not in allowed or direction not in {"asc", "desc"}:
-            raise _invalid("sort", f"must be one of {sorted(f'{a}:asc' for a in allowed)} or :desc")
+            raise invalid_parameter("sort", f"must be one of {sorted(f'{a}:asc' for a in allowed)} or :desc")
         return field_name, direction == "desc"
 
     def _list_event_types(self, query: dict[str, str]) -> dict[str, Any]:
@@ -761,7 +731,7 @@ class _Api:
         items = self.state.events_by_start()
         status = query.get("status")
         if status is not None and status not in {"active", "canceled"}:
-            raise _invalid("status", "must be active or canceled")
+            raise invalid_parameter("status", "must be active or canceled")
         lo = _parse_time("min_start_time", query["min_start_time"]) if "min_start_time" in query else None
         hi = _parse_time("max_start_time", query["max_start_time"]) if "max_start_time" in query else None
         email = query.get("invitee_email")
@@ -784,7 +754,7 @@ class _Api:
         status = query.get("status")
         if status is not None:
             if status not in {"active", "canceled"}:
-                raise _invalid("status", "must be active or canceled")
+                raise invalid_parameter("status", "must be active or canceled")
             items = [i for i in items if i["status"] == status]
         if "email" in query:
             items = [i for i in items if i["email"] == query["email"]]
@@ -1119,7 +1089,7 @@ class CalendlyEmulator:
         canonical = state.canonical(invitee_uri) if isinstance(invitee_uri, str) else ""
         parts = canonical[len(self.uri_base) :].split("/") if canonical.startswith(self.uri_base + "/") else []
         if len(parts) != 5 or parts[1] != "scheduled_events" or parts[3] != "invitees":
-            raise _invalid(
+            raise invalid_parameter(
                 "invitee", f"must be an invitee URI such as {CANONICAL_API_URL}/scheduled_events/<uuid>/invitees/<uuid>"
             )
         with state.lock:

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter
 from airflow_provider_calendly.webhooks.signature import SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:
@@ -143,7 +144,6 @@ class EmulatorWebhooks:
         signing_key: str | None = None,
     ) -> dict[str, Any]:
         """Create a subscription (what ``POST /webhook_subscriptions`` does) and return its resource."""
-        from airflow_provider_calendly.testing.emulator import ApiError
 
         data = self.emulator.data
         org = self.emulator.state.canonical(organization) if organization else data.organization["uri"]
@@ -200,7 +200,6 @@ class EmulatorWebhooks:
         return dict(resource)
 
     def handle_get(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        from airflow_provider_calendly.testing.emulator import ApiError, _invalid
 
         if len(rest) == 1:
             with self._cond:
@@ -213,14 +212,14 @@ class EmulatorWebhooks:
         org = self.emulator._api.uri_param(query, "organization", "organizations")
         scope = query.get("scope")
         if not org:
-            raise _invalid("organization", "is required")
+            raise invalid_parameter("organization", "is required")
         if scope not in {"organization", "user"}:
-            raise _invalid("scope", "must be organization or user")
+            raise invalid_parameter("scope", "must be organization or user")
         if org != self.emulator.data.organization["uri"]:
             raise ApiError(403, "You do not have access to this organization.")
         user = self.emulator._api.uri_param(query, "user", "users")
         if scope == "user" and not user:
-            raise _invalid("user", "is required for scope user")
+            raise invalid_parameter("user", "is required for scope user")
         with self._cond:
             items = [
                 dict(s)
@@ -230,15 +229,14 @@ class EmulatorWebhooks:
         return 200, self.emulator._api._page("/webhook_subscriptions", items, query, "created_at", False)
 
     def handle_post(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        from airflow_provider_calendly.testing.emulator import ApiError, _invalid
 
         if rest:
             raise ApiError(404)
         if not isinstance(body, dict):
-            raise _invalid("body", "must be a JSON object")
+            raise invalid_parameter("body", "must be a JSON object")
         for name in ("url", "events", "organization", "scope"):
             if not body.get(name):
-                raise _invalid(name, "is required")
+                raise invalid_parameter(name, "is required")
         uris = {k: body[k] for k in ("organization", "user") if isinstance(body.get(k), str)}
         self.emulator._api.uri_param(uris, "organization", "organizations")
         self.emulator._api.uri_param(uris, "user", "users")
@@ -253,7 +251,6 @@ class EmulatorWebhooks:
         return 201, {"resource": resource}
 
     def handle_delete(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        from airflow_provider_calendly.testing.emulator import ApiError
 
         if len(rest) != 1:
             raise ApiError(404)

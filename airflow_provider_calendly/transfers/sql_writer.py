@@ -9,43 +9,27 @@ can be reused on its own, e.g. to upsert a single invitee from a webhook payload
     writer.upsert_invitees([payload], scheduled_event_uri=payload["scheduled_event"]["uri"])
     writer.close()
 
-Schema (``<prefix>`` is the table prefix, ``calendly_`` by default; every table also has ``raw``, the whole
-object as JSON, and ``_synced_at``, when this row was last written):
-
-========================== ===================================== ===========================================
-table                      primary key                           one row per
-========================== ===================================== ===========================================
-``<prefix>event_types``    ``uri``                               event type
-``<prefix>scheduled_events`` ``uri``                             scheduled event (meeting)
-``<prefix>event_memberships`` ``scheduled_event_uri, position``  host of a scheduled event
-``<prefix>event_guests``   ``scheduled_event_uri, position``     guest added to a scheduled event
-``<prefix>invitees``       ``uri``                               invitee; carries ``scheduled_event_uri``
-                                                                 and its no-show status (``is_no_show``)
-``<prefix>invitee_answers`` ``invitee_uri, position``            answer to a booking question
-``<prefix>sync_state``     ``table_name, scope``                 incremental-sync state of a table
-========================== ===================================== ===========================================
-
-Column types follow the warehouse's dialect: timestamps are ``TIMESTAMPTZ`` on PostgreSQL and DuckDB
-(ISO 8601 UTC text on SQLite, which has no timestamp type), booleans are ``BOOLEAN`` (0/1 on SQLite), nested
-objects are ``JSONB`` on PostgreSQL, ``JSON`` on DuckDB and JSON text elsewhere. :data:`TABLES` lists every
-column with its type and meaning.
+The tables, their columns (type, meaning, source) and indexes are declared once, in
+:mod:`~airflow_provider_calendly.transfers.tables`; this module turns them into each dialect's DDL, brings an
+existing warehouse up to them (:meth:`CalendlyTableWriter.ensure_tables`: additive changes only) and writes
+rows. Timestamps are ``TIMESTAMPTZ`` on PostgreSQL and DuckDB (ISO 8601 UTC text on SQLite), booleans
+``BOOLEAN`` (0/1 on SQLite), nested objects ``JSONB`` on PostgreSQL, ``JSON`` on DuckDB and JSON text elsewhere.
 
 Writes are upserts by primary key (``INSERT … ON CONFLICT … DO UPDATE`` on SQLite ≥ 3.24, PostgreSQL and
 DuckDB; delete-then-insert inside the same transaction on any other DB-API dialect), and the child rows of
 every written parent are replaced, so writing the same objects twice never duplicates a row. Each
 :meth:`~CalendlyTableWriter.write_rows` call is one transaction.
 
-How rows travel depends on the warehouse: PostgreSQL gets ``COPY`` (psycopg 3's ``Copy.write_row`` or
-psycopg2's ``copy_expert``) — child rows straight into their table, parent rows into a temporary staging
-table (``ON COMMIT DROP``) merged with one ``INSERT … SELECT … ON CONFLICT (pk) DO UPDATE`` per table;
-DuckDB gets one array parameter per column (``INSERT … SELECT unnest(?)``); SQLite a prepared
-``executemany``; any other dialect multi-row ``INSERT … VALUES`` statements, the path every DB-API driver
-shares.
+How rows travel depends on the warehouse: PostgreSQL through psycopg 3 gets binary ``COPY`` (``cursor.copy``;
+the driver formats every value) — all-new parent rows and child rows straight into their table, parent rows of
+which some exist into a temporary staging table (``ON COMMIT DROP``) merged with one
+``INSERT … SELECT … ON CONFLICT (pk) DO UPDATE``; DuckDB gets one array parameter per column
+(``INSERT … SELECT unnest(?)``); SQLite (and PostgreSQL through another driver) a prepared ``executemany``; any
+other dialect multi-row ``INSERT … VALUES`` statements, the path every DB-API driver shares.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import sqlite3
@@ -53,15 +37,29 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from pydantic import BaseModel
 
-from airflow_provider_calendly.exceptions import CalendlyConfigError
+from airflow_provider_calendly.exceptions import CalendlyConfigError, CalendlySchemaError
 from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
+from airflow_provider_calendly.timestamps import parse_utc
+from airflow_provider_calendly.transfers.tables import (
+    BOOKKEEPING_TABLES,
+    CHILD_TABLES,
+    RESOURCE_TABLES,
+    TABLES,
+    Column,
+    ColumnType,
+    Row,
+    RowsByTable,
+    TableSpec,
+    event_type_row,
+    invitee_rows,
+    scheduled_event_rows,
+    schema_fingerprint,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
@@ -103,384 +101,6 @@ def validate_identifier(value: Any, *, what: str, allow_empty: bool = False) -> 
     return value
 
 
-# --- the schema ----------------------------------------------------------------------------------------------
-
-
-class ColumnType(str, Enum):
-    """Logical column types, mapped to each dialect's own types by :class:`SqlDialect`."""
-
-    TEXT = "text"
-    INTEGER = "integer"
-    BOOLEAN = "boolean"
-    TIMESTAMP = "timestamp"
-    JSON = "json"
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column: its name, logical type and what it holds."""
-
-    name: str
-    type: ColumnType
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """One table: name suffix (after the prefix), columns, primary key, and the parent link of child tables."""
-
-    key: str
-    columns: tuple[Column, ...]
-    primary_key: tuple[str, ...]
-    description: str
-    parent_column: str | None = None
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns)
-
-
-T, I, B, TS, J = ColumnType.TEXT, ColumnType.INTEGER, ColumnType.BOOLEAN, ColumnType.TIMESTAMP, ColumnType.JSON  # noqa: E741
-
-_RAW = Column("raw", J, "the whole object as Calendly returned it")
-_SYNCED = Column("_synced_at", TS, "when this row was last written by a sync")
-
-TABLES: dict[str, TableSpec] = {
-    spec.key: spec
-    for spec in (
-        TableSpec(
-            "event_types",
-            (
-                Column("uri", T, "event type URI"),
-                Column("name", T),
-                Column("slug", T),
-                Column("active", B),
-                Column("kind", T, "solo or group"),
-                Column("type", T, "StandardEventType or AdhocEventType"),
-                Column("pooling_type", T, "round_robin, collective, … or null"),
-                Column("booking_method", T),
-                Column("duration", I, "minutes"),
-                Column("duration_options", J),
-                Column("color", T),
-                Column("scheduling_url", T),
-                Column("secret", B),
-                Column("admin_managed", B),
-                Column("position", I),
-                Column("locale", T),
-                Column("internal_note", T),
-                Column("description_plain", T),
-                Column("description_html", T),
-                Column("profile_owner", T, "URI of the owning user or team"),
-                Column("profile", J),
-                Column("custom_questions", J),
-                Column("locations", J),
-                Column("created_at", TS),
-                Column("updated_at", TS),
-                Column("deleted_at", TS),
-                _RAW,
-                _SYNCED,
-            ),
-            ("uri",),
-            "event types of the organization or user",
-        ),
-        TableSpec(
-            "scheduled_events",
-            (
-                Column("uri", T, "scheduled event URI"),
-                Column("name", T),
-                Column("status", T, "active or canceled"),
-                Column("start_time", TS),
-                Column("end_time", TS),
-                Column("event_type", T, "event type URI"),
-                Column("location_type", T),
-                Column("location", J),
-                Column("invitees_total", I),
-                Column("invitees_active", I),
-                Column("invitees_limit", I),
-                Column("meeting_notes_plain", T),
-                Column("meeting_notes_html", T),
-                Column("canceled_at", TS),
-                Column("cancellation", J),
-                Column("calendar_event", J),
-                Column("created_at", TS),
-                Column("updated_at", TS),
-                _RAW,
-                _SYNCED,
-            ),
-            ("uri",),
-            "scheduled events (meetings)",
-        ),
-        TableSpec(
-            "event_memberships",
-            (
-                Column("scheduled_event_uri", T),
-                Column("position", I, "index in the event's event_memberships list"),
-                Column("user_uri", T),
-                Column("user_email", T),
-                Column("user_name", T),
-                Column("buffered_start_time", TS),
-                Column("buffered_end_time", TS),
-                _RAW,
-                _SYNCED,
-            ),
-            ("scheduled_event_uri", "position"),
-            "hosts of each scheduled event",
-            parent_column="scheduled_event_uri",
-        ),
-        TableSpec(
-            "event_guests",
-            (
-                Column("scheduled_event_uri", T),
-                Column("position", I, "index in the event's event_guests list"),
-                Column("email", T),
-                Column("created_at", TS),
-                Column("updated_at", TS),
-                _RAW,
-                _SYNCED,
-            ),
-            ("scheduled_event_uri", "position"),
-            "guests added to each scheduled event",
-            parent_column="scheduled_event_uri",
-        ),
-        TableSpec(
-            "invitees",
-            (
-                Column("uri", T, "invitee URI"),
-                Column("scheduled_event_uri", T),
-                Column("email", T),
-                Column("name", T),
-                Column("first_name", T),
-                Column("last_name", T),
-                Column("status", T, "active or canceled"),
-                Column("timezone", T),
-                Column("is_no_show", B, "marked as a no-show"),
-                Column("no_show_created_at", TS),
-                Column("no_show", J),
-                Column("rescheduled", B),
-                Column("old_invitee", T),
-                Column("new_invitee", T),
-                Column("canceled_at", TS),
-                Column("cancellation", J),
-                Column("tracking", J),
-                Column("payment", J),
-                Column("reconfirmation", J),
-                Column("text_reminder_number", T),
-                Column("routing_form_submission", T),
-                Column("scheduling_method", T),
-                Column("invitee_scheduled_by", T),
-                Column("cancel_url", T),
-                Column("reschedule_url", T),
-                Column("created_at", TS),
-                Column("updated_at", TS),
-                _RAW,
-                _SYNCED,
-            ),
-            ("uri",),
-            "invitees of each scheduled event",
-        ),
-        TableSpec(
-            "invitee_answers",
-            (
-                Column("invitee_uri", T),
-                Column("position", I, "index in the invitee's questions_and_answers list"),
-                Column("scheduled_event_uri", T),
-                Column("question", T),
-                Column("answer", T),
-                Column("question_position", I, "Calendly's own position of the question"),
-                _RAW,
-                _SYNCED,
-            ),
-            ("invitee_uri", "position"),
-            "answers to booking questions (questions_and_answers)",
-            parent_column="invitee_uri",
-        ),
-        TableSpec(
-            "sync_state",
-            (
-                Column("table_name", T, "table key, e.g. scheduled_events"),
-                Column("scope", T, "organization or user URI the sync covers"),
-                Column("watermark", TS, "start of the last complete pass; the next window starts here - lookback"),
-                Column("pass_started_at", TS, "start of an unfinished pass (null when none)"),
-                Column("pass_mode", T, "full or incremental"),
-                Column("resume_from", TS, "start_time up to which the unfinished pass is committed"),
-                Column("last_success_at", TS),
-                Column("updated_at", TS),
-            ),
-            ("table_name", "scope"),
-            "incremental sync state (watermarks)",
-        ),
-    )
-}
-
-#: Tables written for each resource name the operator accepts (the parent first, then its children).
-RESOURCE_TABLES: dict[str, tuple[str, ...]] = {
-    "event_types": ("event_types",),
-    "scheduled_events": ("scheduled_events", "event_memberships", "event_guests"),
-    "invitees": ("invitees", "invitee_answers"),
-}
-#: Child tables of each parent table.
-CHILD_TABLES: dict[str, tuple[str, ...]] = {
-    "scheduled_events": ("event_memberships", "event_guests"),
-    "invitees": ("invitee_answers",),
-}
-
-
-# --- rows from models ----------------------------------------------------------------------------------------
-
-
-def _raw(model: BaseModel, *, drop: Iterable[str] = ()) -> dict[str, Any]:
-    data = model.model_dump(mode="json", exclude_unset=True)
-    for key in drop:
-        data.pop(key, None)
-    return data
-
-
-def _dump(model: BaseModel | None) -> Any:
-    return model.model_dump(mode="json", exclude_unset=True) if model is not None else None
-
-
-def _integer(value: float | None) -> int | None:
-    """Fit a JSON ``number`` into an INTEGER column, rounded when Calendly sent a fraction (``raw`` keeps it)."""
-    return None if value is None else round(value)
-
-
-def event_type_row(item: EventType) -> dict[str, Any]:
-    """Flatten an event type into its ``event_types`` row (without ``_synced_at``)."""
-    return {
-        "uri": item.uri,
-        "name": item.name,
-        "slug": item.slug,
-        "active": item.active,
-        "kind": item.kind,
-        "type": item.type,
-        "pooling_type": item.pooling_type,
-        "booking_method": item.booking_method,
-        "duration": _integer(item.duration),
-        "duration_options": item.duration_options,
-        "color": item.color,
-        "scheduling_url": item.scheduling_url,
-        "secret": item.secret,
-        "admin_managed": item.admin_managed,
-        "position": _integer(item.position),
-        "locale": item.locale,
-        "internal_note": item.internal_note,
-        "description_plain": item.description_plain,
-        "description_html": item.description_html,
-        "profile_owner": item.profile.owner if item.profile else None,
-        "profile": _dump(item.profile),
-        "custom_questions": [_dump(q) for q in item.custom_questions],
-        "locations": item.locations,
-        "created_at": item.created_at,
-        "updated_at": item.updated_at,
-        "deleted_at": item.deleted_at,
-        "raw": _raw(item),
-    }
-
-
-def scheduled_event_rows(event: ScheduledEvent) -> dict[str, list[dict[str, Any]]]:
-    """Rows of a scheduled event: its ``scheduled_events`` row plus its memberships and guests."""
-    counter = event.invitees_counter
-    parent = {
-        "uri": event.uri,
-        "name": event.name,
-        "status": event.status,
-        "start_time": event.start_time,
-        "end_time": event.end_time,
-        "event_type": event.event_type,
-        "location_type": event.location.type if event.location else None,
-        "location": _dump(event.location),
-        "invitees_total": _integer(counter.total) if counter else None,
-        "invitees_active": _integer(counter.active) if counter else None,
-        "invitees_limit": _integer(counter.limit) if counter else None,
-        "meeting_notes_plain": event.meeting_notes_plain,
-        "meeting_notes_html": event.meeting_notes_html,
-        "canceled_at": event.cancellation.created_at if event.cancellation else None,
-        "cancellation": _dump(event.cancellation),
-        "calendar_event": _dump(event.calendar_event),
-        "created_at": event.created_at,
-        "updated_at": event.updated_at,
-        "raw": _raw(event),
-    }
-    memberships = [
-        {
-            "scheduled_event_uri": event.uri,
-            "position": i,
-            "user_uri": m.user,
-            "user_email": m.user_email,
-            "user_name": m.user_name,
-            "buffered_start_time": m.buffered_start_time,
-            "buffered_end_time": m.buffered_end_time,
-            "raw": _raw(m),
-        }
-        for i, m in enumerate(event.event_memberships)
-    ]
-    guests = [
-        {
-            "scheduled_event_uri": event.uri,
-            "position": i,
-            "email": g.email,
-            "created_at": g.created_at,
-            "updated_at": g.updated_at,
-            "raw": _raw(g),
-        }
-        for i, g in enumerate(event.event_guests)
-    ]
-    return {"scheduled_events": [parent], "event_memberships": memberships, "event_guests": guests}
-
-
-def invitee_rows(invitee: Invitee, *, scheduled_event_uri: str | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Rows of an invitee: its ``invitees`` row plus one ``invitee_answers`` row per answered question."""
-    event_uri = invitee.event or scheduled_event_uri
-    if event_uri is None:
-        nested = getattr(invitee, "scheduled_event", None)
-        event_uri = getattr(nested, "uri", None) or (nested.get("uri") if isinstance(nested, dict) else None)
-    no_show = invitee.no_show
-    parent = {
-        "uri": invitee.uri,
-        "scheduled_event_uri": event_uri,
-        "email": invitee.email,
-        "name": invitee.name,
-        "first_name": invitee.first_name,
-        "last_name": invitee.last_name,
-        "status": invitee.status,
-        "timezone": invitee.timezone,
-        "is_no_show": no_show is not None,
-        "no_show_created_at": no_show.created_at if no_show else None,
-        "no_show": _dump(no_show),
-        "rescheduled": invitee.rescheduled,
-        "old_invitee": invitee.old_invitee,
-        "new_invitee": invitee.new_invitee,
-        "canceled_at": invitee.cancellation.created_at if invitee.cancellation else None,
-        "cancellation": _dump(invitee.cancellation),
-        "tracking": _dump(invitee.tracking),
-        "payment": _dump(invitee.payment),
-        "reconfirmation": _dump(invitee.reconfirmation),
-        "text_reminder_number": invitee.text_reminder_number,
-        "routing_form_submission": invitee.routing_form_submission,
-        "scheduling_method": invitee.scheduling_method,
-        "invitee_scheduled_by": invitee.invitee_scheduled_by,
-        "cancel_url": invitee.cancel_url,
-        "reschedule_url": invitee.reschedule_url,
-        "created_at": invitee.created_at,
-        "updated_at": invitee.updated_at,
-        # A webhook payload embeds the whole scheduled event; it has its own table, so keep raw API-shaped.
-        "raw": _raw(invitee, drop=("scheduled_event",)),
-    }
-    answers = [
-        {
-            "invitee_uri": invitee.uri,
-            "position": i,
-            "scheduled_event_uri": event_uri,
-            "question": qa.question,
-            "answer": qa.answer,
-            "question_position": _integer(qa.position),
-            "raw": _raw(qa),
-        }
-        for i, qa in enumerate(invitee.questions_and_answers)
-    ]
-    return {"invitees": [parent], "invitee_answers": answers}
-
-
 # --- dialects ------------------------------------------------------------------------------------------------
 
 
@@ -503,7 +123,7 @@ class SqlDialect:
         ``executemany`` (one prepared single-row statement; SQLite in-process, psycopg 3's pipeline),
         ``unnest`` (one array parameter per column: ``INSERT … SELECT unnest(?::T[]), …``; DuckDB, whose
         binder is slow with thousands of scalar parameters) or ``copy`` (PostgreSQL's ``COPY … FROM STDIN``
-        through psycopg 3 or psycopg2, upserts merged from a temporary staging table).
+        through psycopg 3; upserts of existing rows merged from a temporary staging table).
     :param begin: Statement that opens a transaction explicitly, if the driver does not do it implicitly.
     """
 
@@ -527,14 +147,23 @@ def _sqlite_max_params() -> int:
     return 32000 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
 
 
-_BASE_TYPES = {T: "TEXT", I: "BIGINT", B: "BOOLEAN", TS: "TIMESTAMP", J: "TEXT"}
+T, I, N, B, TS, J = (  # noqa: E741
+    ColumnType.TEXT,
+    ColumnType.INTEGER,
+    ColumnType.NUMBER,
+    ColumnType.BOOLEAN,
+    ColumnType.TIMESTAMP,
+    ColumnType.JSON,
+)
+
+_BASE_TYPES = {T: "TEXT", I: "BIGINT", N: "DOUBLE PRECISION", B: "BOOLEAN", TS: "TIMESTAMP", J: "TEXT"}
 
 DIALECTS: dict[str, SqlDialect] = {
     "sqlite": SqlDialect(
         name="sqlite",
         placeholder="?",
         # JSON stays TEXT: a declared "JSON" type would get NUMERIC affinity and coerce numeric-looking text.
-        types={T: "TEXT", I: "INTEGER", B: "BOOLEAN", TS: "TIMESTAMP", J: "TEXT"},
+        types={T: "TEXT", I: "INTEGER", N: "REAL", B: "BOOLEAN", TS: "TIMESTAMP", J: "TEXT"},
         key_type="TEXT",
         on_conflict=sqlite3.sqlite_version_info >= (3, 24, 0),
         timestamps_as_text=True,
@@ -547,7 +176,7 @@ DIALECTS: dict[str, SqlDialect] = {
     "postgresql": SqlDialect(
         name="postgresql",
         placeholder="%s",
-        types={T: "TEXT", I: "BIGINT", B: "BOOLEAN", TS: "TIMESTAMPTZ", J: "JSONB"},
+        types={T: "TEXT", I: "BIGINT", N: "DOUBLE PRECISION", B: "BOOLEAN", TS: "TIMESTAMPTZ", J: "JSONB"},
         key_type="TEXT",
         on_conflict=True,
         json_cast="JSONB",
@@ -558,7 +187,7 @@ DIALECTS: dict[str, SqlDialect] = {
     "duckdb": SqlDialect(
         name="duckdb",
         placeholder="?",
-        types={T: "VARCHAR", I: "BIGINT", B: "BOOLEAN", TS: "TIMESTAMPTZ", J: "JSON"},
+        types={T: "VARCHAR", I: "BIGINT", N: "DOUBLE", B: "BOOLEAN", TS: "TIMESTAMPTZ", J: "JSON"},
         key_type="VARCHAR",
         on_conflict=True,
         max_params=30000,
@@ -641,21 +270,10 @@ class SyncState:
 
 def _as_datetime(value: Any) -> datetime | None:
     """Read a timestamp back from any driver (datetime, or ISO text from SQLite) as an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if not isinstance(value, datetime):
-        raise TypeError(f"expected a timestamp, got {type(value).__name__}")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    return None if value is None else parse_utc(value)
 
 
 # --- the writer ----------------------------------------------------------------------------------------------
-
-Row = dict[str, Any]
-RowsByTable = dict[str, list[Row]]
 
 
 class CalendlyTableWriter:
@@ -791,19 +409,127 @@ class CalendlyTableWriter:
     def create_table_sql(self, key: str) -> str:
         """Return this dialect's ``CREATE TABLE IF NOT EXISTS`` statement for table ``key``."""
         spec = TABLES[key]
-        cols = []
-        for col in spec.columns:
-            ddl_type = self.dialect.key_type if col.name in spec.primary_key and col.type is T else None
-            cols.append(f"{col.name} {ddl_type or self.dialect.types[col.type]}")
+        cols = [f"{col.name} {self.column_ddl_type(spec, col)}" for col in spec.columns]
         cols.append(f"PRIMARY KEY ({', '.join(spec.primary_key)})")
         return f"CREATE TABLE IF NOT EXISTS {self.table_name(key)} ({', '.join(cols)})"
 
-    def ensure_tables(self, keys: Iterable[str] | None = None) -> None:
-        """Create the given tables (default: all of them) and ``sync_state`` if they do not exist yet."""
-        wanted = list(dict.fromkeys([*(keys if keys is not None else TABLES), "sync_state"]))
+    def column_ddl_type(self, spec: TableSpec, col: Column) -> str:
+        """This dialect's DDL type of one column (text primary-key columns take the dialect's key type)."""
+        if col.name in spec.primary_key and col.type is T:
+            return self.dialect.key_type
+        return self.dialect.types[col.type]
+
+    def index_name(self, key: str, column: str) -> str:
+        return f"{self.table_prefix}{key}__{column}_idx"
+
+    def _reflect_columns(self, key: str) -> dict[str, str] | None:
+        """Column name → declared type of table ``key`` as the warehouse has it, or ``None`` if it is missing."""
+        name = f"{self.table_prefix}{key}"
+        ph = self.dialect.placeholder
+        if self.dialect.name == "sqlite":
+            schema = f"{self.schema}." if self.schema else ""
+            rows = self.execute(f"PRAGMA {schema}table_info({name})")
+            return {r[1]: str(r[2]) for r in rows} or None
+        if self.dialect.name in ("postgresql", "duckdb"):
+            where_schema = f"table_schema = {ph}" if self.schema else "table_schema = current_schema()"
+            params = [name, *([self.schema] if self.schema else [])]
+            rows = self.execute(
+                f"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = {ph} "
+                f"AND {where_schema}",
+                params,
+            )
+            return {r[0]: str(r[1]) for r in rows} or None
+        cursor = self._cursor()
+        try:  # any other DB-API dialect: column names only, from an empty result
+            cursor.execute(f"SELECT * FROM {self.table_name(key)} WHERE 1 = 0")
+        except Exception:
+            self.connection.rollback()
+            return None
+        finally:
+            self._release(cursor)
+        return {d[0].lower(): "" for d in cursor.description}
+
+    def plan_schema(self, keys: Iterable[str]) -> list[str]:
+        """The additive statements that bring tables ``keys`` up to the registry, after reflecting them.
+
+        :raises CalendlySchemaError: if an existing column has a type other than the registry's.
+        """
+        statements: list[str] = []
+        for key in keys:
+            spec = TABLES[key]
+            found = self._reflect_columns(key)
+            if found is None:
+                statements.append(self.create_table_sql(key))
+                missing = list(spec.columns)
+            else:
+                lowered = {k.lower(): v for k, v in found.items()}
+                missing = [c for c in spec.columns if c.name not in lowered]
+                for col in spec.columns:
+                    have = lowered.get(col.name)
+                    want = self.column_ddl_type(spec, col)
+                    if have and _canonical_type(have) != _canonical_type(want):
+                        raise CalendlySchemaError(self.table_name(key), col.name, have, want)
+                statements.extend(
+                    f"ALTER TABLE {self.table_name(key)} ADD COLUMN {c.name} {self.column_ddl_type(spec, c)}"
+                    for c in missing
+                )
+            statements.extend(
+                f"CREATE INDEX IF NOT EXISTS {self.index_name(key, c.name)} ON {self.table_name(key)} ({c.name})"
+                for c in spec.columns
+                if c.index
+            )
+        return statements
+
+    def _comment_sql(self, keys: Iterable[str]) -> list[str]:
+        if self.dialect.name not in ("postgresql", "duckdb"):
+            return []
+        return [
+            f"COMMENT ON COLUMN {self.table_name(key)}.{c.name} IS '{c.description.replace(chr(39), chr(39) * 2)}'"
+            for key in keys
+            for c in TABLES[key].columns
+            if c.description
+        ]
+
+    def ensure_tables(self, keys: Iterable[str] | None = None) -> list[str]:
+        """Bring the given tables (default: all) and the bookkeeping tables up to the registry, atomically.
+
+        Reflects each table and applies only additive changes — missing tables, missing (nullable) columns,
+        missing indexes — in one transaction, then records the registry's fingerprint in ``schema_versions``
+        (and, where the dialect has them, refreshes the column comments) when it changed.
+
+        :return: The schema-changing statements applied (empty when the warehouse was up to date).
+        :raises CalendlySchemaError: if a column exists with another type; nothing is changed then.
+        """
+        wanted = list(dict.fromkeys([*(keys if keys is not None else TABLES), *BOOKKEEPING_TABLES]))
+        fingerprint = schema_fingerprint()
         with self.transaction():
-            for key in wanted:
-                self.execute(self.create_table_sql(key))
+            statements = self.plan_schema(wanted)
+            changes = [s for s in statements if not s.startswith("CREATE INDEX IF NOT EXISTS")]
+            for sql in statements:
+                self.execute(sql)
+            ph = self.dialect.placeholder
+            recorded = self.execute(
+                f"SELECT 1 FROM {self.table_name('schema_versions')} WHERE fingerprint = {ph}", [fingerprint]
+            )
+            if changes or not recorded:
+                for sql in self._comment_sql(wanted):
+                    self.execute(sql)
+                if changes:
+                    log.info("Schema of %s brought up to %s: %s", self.table_prefix, fingerprint, "; ".join(changes))
+                if not recorded:
+                    self._insert_rows(
+                        "schema_versions",
+                        [
+                            {
+                                "fingerprint": fingerprint,
+                                "package_version": _package_version(),
+                                "changes": changes,
+                                "applied_at": datetime.now(timezone.utc),
+                            }
+                        ],
+                        upsert=False,
+                    )
+        return changes
 
     def count(self, key: str) -> int:
         """Return the number of rows in table ``key``."""
@@ -812,27 +538,38 @@ class CalendlyTableWriter:
     # -- values --
 
     def _row_converter(self, spec: TableSpec) -> Callable[[Row, datetime], list[Any]]:
+        """Values of one row in column order, in the types this dialect binds (the SQLite/DuckDB hot loop).
+
+        One list comprehension per row; only the columns whose type needs converting are touched after it.
+        """
         d = self.dialect
-        converters: list[tuple[str, Callable[[Any], Any]]] = []
-        for col in spec.columns:
+        converters: list[tuple[int, Callable[[Any], Any]]] = []
+        for i, col in enumerate(spec.columns):
             if col.type is J:
-                converters.append((col.name, _json_text))
+                converters.append((i, _json_text))
             elif col.type is TS:
                 if d.timestamps_as_text:
-                    converters.append((col.name, _ts_text))
+                    converters.append((i, _ts_text))
                 elif d.naive_utc_timestamps:
-                    converters.append((col.name, _ts_naive))
+                    converters.append((i, _ts_naive))
                 else:
-                    converters.append((col.name, _ts_aware))
+                    converters.append((i, _ts_aware))
             elif col.type is B and d.booleans_as_int:
-                converters.append((col.name, _bool_int))
-            else:
-                converters.append((col.name, _identity))
+                converters.append((i, _bool_int))
+        names = spec.column_names
+        synced_at_index = names.index("_synced_at") if "_synced_at" in names else None
+        to_convert = tuple((i, fn) for i, fn in converters if i != synced_at_index)
+        synced_fn = next((fn for i, fn in converters if i == synced_at_index), _identity)
 
         def convert(row: Row, synced_at: datetime) -> list[Any]:
-            values = []
-            for name, fn in converters:
-                values.append(fn(synced_at if name == "_synced_at" else row.get(name)))
+            get = row.get
+            values = [get(name) for name in names]
+            for i, fn in to_convert:
+                value = values[i]
+                if value is not None:
+                    values[i] = fn(value)
+            if synced_at_index is not None:
+                values[synced_at_index] = synced_fn(synced_at)
             return values
 
         return convert
@@ -908,10 +645,13 @@ class CalendlyTableWriter:
 
     @cached_property
     def _bulk(self) -> str:
-        """The bulk strategy for this connection: ``COPY`` through psycopg 3 or psycopg2, else the dialect's."""
+        """The bulk strategy for this connection: ``COPY`` through psycopg 3, else the dialect's.
+
+        A PostgreSQL connection of another driver (psycopg2) takes the prepared ``executemany`` path.
+        """
         if self.dialect.bulk == "copy":
             module = type(self.connection).__module__.partition(".")[0]
-            return "copy" if module in ("psycopg", "psycopg2") else "values"
+            return "copy" if module == "psycopg" else "executemany"
         return self.dialect.bulk
 
     def _unnest_sql(self, key: str, *, upsert: bool) -> str:
@@ -933,9 +673,9 @@ class CalendlyTableWriter:
     def _write_rows_copy(self, rows_by_table: Mapping[str, Sequence[Row]]) -> dict[str, UpsertCounts]:
         """:meth:`write_rows` on PostgreSQL: ``COPY`` and one merge statement per table, no per-row SQL.
 
-        Per parent table: ``COPY`` the (de-duplicated) rows into a temporary staging table (``LIKE`` the
-        target, ``ON COMMIT DROP``), count which of them exist already, merge them with one
-        ``INSERT … SELECT … ON CONFLICT (pk) DO UPDATE``, then delete the children of those parents and
+        Per parent table: count which of the (de-duplicated) rows exist already; if none does, ``COPY`` them
+        straight into the table, else into a temporary staging table (``LIKE`` the target, ``ON COMMIT DROP``)
+        merged with one ``INSERT … SELECT … ON CONFLICT (pk) DO UPDATE``; then delete the children of those parents and
         ``COPY`` their new children straight into the child table. All in the caller's transaction, so a
         failure anywhere leaves nothing of the chunk behind (the staging table included).
         """
@@ -950,15 +690,18 @@ class CalendlyTableWriter:
                 latest = {row["uri"]: row for row in rows}
                 target = self.table_name(key)
                 columns = ", ".join(spec.column_names)
-                stage = self._staging_table(cursor, key)
-                self._copy(cursor, key, stage, latest.values(), synced_at)
-                # ANY(ARRAY(subquery)): an index probe per staged key whatever the planner thinks of the stage.
-                in_stage = f"= ANY(ARRAY(SELECT uri FROM {stage}))"
-                cursor.execute(f"SELECT COUNT(*) FROM {target} WHERE uri {in_stage}")
+                uris = list(latest)
+                cursor.execute(f"SELECT COUNT(*) FROM {target} WHERE uri = ANY(%s)", [uris])
                 existing = int(cursor.fetchone()[0])
-                cursor.execute(
-                    f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage}{self._on_conflict_clause(spec)}"
-                )
+                if existing:
+                    stage = self._staging_table(cursor, key)
+                    self._copy(cursor, key, stage, latest.values(), synced_at)
+                    cursor.execute(
+                        f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage}"
+                        f"{self._on_conflict_clause(spec)}"
+                    )
+                else:  # all new (a first load): COPY straight into the table, no staging and no merge
+                    self._copy(cursor, key, target, latest.values(), synced_at)
                 n = len(latest)
                 counts[key] = UpsertCounts(rows=n, inserted=n - existing, updated=existing)
                 for child in CHILD_TABLES.get(key, ()):
@@ -970,7 +713,7 @@ class CalendlyTableWriter:
                         for r in rows_by_table.get(child, ())
                         if r[link] in latest
                     }
-                    cursor.execute(f"DELETE FROM {self.table_name(child)} WHERE {link} {in_stage}")
+                    cursor.execute(f"DELETE FROM {self.table_name(child)} WHERE {link} = ANY(%s)", [uris])
                     before = max(0, cursor.rowcount)
                     if unique:
                         self._copy(cursor, child, self.table_name(child), unique.values(), synced_at)
@@ -1147,6 +890,40 @@ class CalendlyTableWriter:
             self._insert_rows("sync_state", [row], upsert=self.dialect.on_conflict)
 
 
+#: Spellings of the same type across dialects and reflection (information_schema, PRAGMA table_info).
+_TYPE_ALIASES = {
+    "varchar": "text",
+    "character varying": "text",
+    "varchar(512)": "text",
+    "string": "text",
+    "int8": "integer",
+    "bigint": "integer",
+    "int": "integer",
+    "int4": "integer",
+    "bool": "boolean",
+    "timestamp with time zone": "timestamptz",
+    "timestamp without time zone": "timestamp",
+    "double": "double",
+    "double precision": "double",
+    "float8": "double",
+    "real": "double",
+}
+
+
+def _canonical_type(name: str) -> str:
+    lowered = " ".join(name.lower().split())
+    return _TYPE_ALIASES.get(lowered, lowered)
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("airflow-provider-calendly")
+    except PackageNotFoundError:  # running from a source tree
+        return "unknown"
+
+
 def _merge(into: RowsByTable, rows: Mapping[str, list[Row]]) -> None:
     for key, items in rows.items():
         into.setdefault(key, []).extend(items)
@@ -1191,7 +968,7 @@ def _copy_converter(spec: TableSpec) -> Callable[[Row, datetime], list[Any]]:
 
 
 #: PostgreSQL type of each logical column type, for psycopg 3's binary ``COPY`` (``Copy.set_types``).
-_COPY_BINARY_TYPES = {T: "text", I: "int8", B: "bool", TS: "timestamptz", J: "jsonb"}
+_COPY_BINARY_TYPES = {T: "text", I: "int8", N: "float8", B: "bool", TS: "timestamptz", J: "jsonb"}
 
 
 def _json_already_text(value: str) -> str:
@@ -1199,46 +976,19 @@ def _json_already_text(value: str) -> str:
 
 
 def _copy_into(cursor: Any, table: str, columns: str, types: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """``COPY table (columns) FROM STDIN`` the given rows, through psycopg 3 (``cursor.copy``) or psycopg2.
+    """``COPY table (columns) FROM STDIN`` the given rows in binary format through psycopg 3's ``cursor.copy``.
 
-    psycopg 3 sends binary ``COPY`` (formatted in C; the server parses no timestamps and no escapes, about
-    a third less server time than text); JSON values arrive as text already, so its ``jsonb`` dumper is told
-    not to encode them again. psycopg2 sends ``COPY``'s text format, built here.
+    Formatted by the driver (in C): the server parses no timestamps and no escapes. JSON values arrive as
+    text already, so the ``jsonb`` dumper is told not to encode them again.
     """
-    if hasattr(cursor, "copy"):
-        from psycopg.types.json import set_json_dumps
+    from psycopg.types.json import set_json_dumps
 
-        set_json_dumps(_json_already_text, context=cursor)
-        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(types)
-            write_row = copy.write_row
-            for values in rows:
-                write_row(values)
-    else:
-        buffer = io.StringIO()
-        buffer.writelines(_copy_text_line(values) for values in rows)
-        buffer.seek(0)
-        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text_value(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value).translate(_COPY_ESCAPES)
-
-
-def _copy_text_line(values: Sequence[Any]) -> str:
-    """One line of ``COPY``'s text format: tab-separated, ``\\N`` for NULL, backslash escapes."""
-    return "\t".join([_copy_text_value(v) for v in values]) + "\n"
+    set_json_dumps(_json_already_text, context=cursor)
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        write_row = copy.write_row
+        for values in rows:
+            write_row(values)
 
 
 def _json_dumps(value: Any) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
+from airflow_provider_calendly.timestamps import parse_utc
 from airflow_provider_calendly.webhooks.inbox import DEFAULT_INBOX_CONN_ID, Delivery, WebhookInbox
 
 if TYPE_CHECKING:
@@ -26,16 +27,12 @@ def parse_received_after(value: str | float | datetime | None) -> float | None:
         raise CalendlyConfigError("received_after must be a timestamp, not a boolean")
     if isinstance(value, (int, float)):
         return float(value)
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise CalendlyConfigError(f"received_after is not an ISO 8601 timestamp: {value!r}") from None
-    if not isinstance(value, datetime):
-        raise CalendlyConfigError(f"received_after must be a timestamp, got {type(value).__name__}")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.timestamp()
+    try:
+        return parse_utc(value).timestamp()
+    except ValueError:
+        raise CalendlyConfigError(f"received_after is not an ISO 8601 timestamp: {value!r}") from None
+    except TypeError:
+        raise CalendlyConfigError(f"received_after must be a timestamp, got {type(value).__name__}") from None
 
 
 class CalendlyWebhookTrigger(BaseEventTrigger):

@@ -182,7 +182,7 @@ def inbox_url_for_connection(conn: Connection | None) -> str | URL:
         return "sqlite://" if conn.host == ":memory:" else f"sqlite:///{conn.host}"
     if conn_type in {"postgres", "postgresql"}:
         return URL.create(
-            "postgresql+psycopg2",
+            "postgresql+psycopg",
             username=conn.login or None,
             password=conn.password or None,
             host=conn.host or None,

@@ -5,18 +5,20 @@ invitee, its answers and its scheduled event into the same ``calendly_*`` tables
 :class:`~airflow_provider_calendly.transfers.calendly_to_sql.CalendlyToSqlOperator` fills, so the nightly sync
 and the webhooks converge on the same rows. Deliveries may arrive out of order (Calendly retries): an invitee
 row whose ``updated_at`` is newer than the delivery's is left alone. ``routing_form_submission.created`` is
-stored in ``<prefix>routing_form_submissions`` (``uri`` primary key, plus the whole submission as ``raw``).
+upserted into ``<prefix>routing_form_submissions``; every table is declared in
+:mod:`~airflow_provider_calendly.transfers.tables`.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 from airflow_provider_calendly.models import InviteePayload, RoutingFormSubmission
-from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
+from airflow_provider_calendly.timestamps import parse_utc
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+from airflow_provider_calendly.transfers.tables import WEBHOOK_TABLES, build_rows
 
 __all__ = ["land_delivery"]
 
@@ -24,14 +26,10 @@ _INVITEE_EVENTS = ("invitee.", "invitee_no_show.")
 
 
 def _as_utc(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if not isinstance(value, datetime):
+    try:
+        return parse_utc(value)
+    except (TypeError, ValueError):  # an unreadable stored value never blocks a newer delivery
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _land_invitee(writer: CalendlyTableWriter, payload: dict[str, Any]) -> dict[str, Any]:
@@ -50,31 +48,10 @@ def _land_invitee(writer: CalendlyTableWriter, payload: dict[str, Any]) -> dict[
     return {"table": table, "uri": invitee.uri, "written": True, "status": invitee.status}
 
 
-def _land_submission(writer: CalendlyTableWriter, payload: dict[str, Any], table_prefix: str) -> dict[str, Any]:
+def _land_submission(writer: CalendlyTableWriter, payload: dict[str, Any]) -> dict[str, Any]:
     submission = RoutingFormSubmission.model_validate(payload)
-    table = f"{writer.schema + '.' if writer.schema else ''}{table_prefix}routing_form_submissions"
-    p = writer.dialect.placeholder
-    key = writer.dialect.key_type
-    columns = ("uri", "routing_form", "submitter", "submitter_type", "result_type", "result_value", "created_at", "raw")
-    values = [
-        submission.uri,
-        submission.routing_form,
-        submission.submitter,
-        submission.submitter_type,
-        submission.result.type if submission.result else None,
-        json.dumps(submission.result.value) if submission.result else None,
-        submission.created_at.isoformat() if submission.created_at else None,
-        json.dumps(submission.model_dump(mode="json")),
-    ]
-    with writer.transaction():
-        writer.execute(
-            f"CREATE TABLE IF NOT EXISTS {table} (uri {key} PRIMARY KEY, "
-            + ", ".join(f"{c} TEXT" for c in columns[1:])
-            + ")"
-        )
-        writer.execute(f"DELETE FROM {table} WHERE uri = {p}", [submission.uri])
-        writer.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([p] * len(columns))})", values)
-    return {"table": table, "uri": submission.uri, "written": True}
+    writer.write_rows(build_rows("routing_form_submissions", submission))
+    return {"table": writer.table_name("routing_form_submissions"), "uri": submission.uri, "written": True}
 
 
 def land_delivery(delivery: dict[str, Any], sql_conn_id: str, *, table_prefix: str = "calendly_") -> dict[str, Any]:
@@ -91,12 +68,11 @@ def land_delivery(delivery: dict[str, Any], sql_conn_id: str, *, table_prefix: s
         raise ValueError("the delivery has no payload object")
     with CalendlyTableWriter(resolve_dbapi_hook(sql_conn_id), table_prefix) as writer:
         if event.startswith(_INVITEE_EVENTS):
-            writer.ensure_tables(
-                ["scheduled_events", "event_memberships", "event_guests", "invitees", "invitee_answers"]
-            )
+            writer.ensure_tables(WEBHOOK_TABLES["invitee"])
             result = _land_invitee(writer, payload)
         elif event == "routing_form_submission.created":
-            result = _land_submission(writer, payload, table_prefix)
+            writer.ensure_tables(WEBHOOK_TABLES["routing_form_submission"])
+            result = _land_submission(writer, payload)
         else:
             return {"event": event, "written": False, "reason": "event not landed"}
     return {"event": event, **result}

@@ -332,21 +332,22 @@ def test_readme_says_which_components_take_a_calendly_connection() -> None:
 
 
 def test_readme_schema_matches_the_tables_the_transfer_writes() -> None:
-    from airflow_provider_calendly.transfers.sql_writer import TABLES
+    from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, render_readme
 
     text = README.read_text()
+    assert render_readme(text) == text, (
+        "README schema table is stale: python -m airflow_provider_calendly.transfers.tables"
+    )
     for key, spec in TABLES.items():
         row = _readme_row(f"calendly_{key}")
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert cells[1] == ", ".join(f"`{c}`" for c in spec.primary_key), f"primary key of {key}"
         shown = re.findall(r"`(\w+)`", cells[3])
         expected = [c for c in spec.column_names if c not in spec.primary_key and c not in ("raw", "_synced_at")]
-        assert shown == expected, f"README columns of calendly_{key} differ from sql_writer.TABLES"
+        assert shown == expected, f"README columns of calendly_{key} differ from tables.TABLES"
         has_raw = {"raw", "_synced_at"} <= set(spec.column_names)
-        assert has_raw == (key != "sync_state"), f"README says every table but sync_state has raw/_synced_at ({key})"
-    assert (
-        "Every table but `sync_state`\nalso has `raw`" in text or "Every table but `sync_state` also has `raw`" in text
-    )
+        assert has_raw == (key not in BOOKKEEPING_TABLES), f"README says which tables have raw/_synced_at ({key})"
+    assert " and ".join(f"`{k}`" for k in BOOKKEEPING_TABLES) + " also has `raw`" in " ".join(text.split())
 
 
 def test_readme_connection_form_matches_get_provider_info() -> None:

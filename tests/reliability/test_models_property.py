@@ -30,12 +30,8 @@ from airflow_provider_calendly.models import (
     WebhookSubscription,
 )
 from airflow_provider_calendly.testing import build_dataset
-from airflow_provider_calendly.transfers.sql_writer import (
-    CalendlyTableWriter,
-    event_type_row,
-    invitee_rows,
-    scheduled_event_rows,
-)
+from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+from airflow_provider_calendly.transfers.tables import event_type_row, invitee_rows, scheduled_event_rows
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 BASE = "https://api.calendly.com"

@@ -10,8 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
-from airflow_provider_calendly.transfers.sql_writer import TABLES, CalendlyTableWriter, ColumnType
+from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
+from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+from airflow_provider_calendly.transfers.tables import TABLES, ColumnType
 
 WAREHOUSES = ("sqlite", "duckdb", "postgres")
 DATA_TABLES = ("event_types", "scheduled_events", "event_memberships", "event_guests", "invitees", "invitee_answers")

@@ -12,14 +12,13 @@ import pytest
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
 from airflow_provider_calendly.transfers.sql_writer import (
-    TABLES,
     CalendlyTableWriter,
     SyncState,
     UpsertCounts,
     detect_dialect,
-    invitee_rows,
     validate_identifier,
 )
+from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, invitee_rows
 from tests.transfers.helpers import Warehouse, counts, drop_tables, dump_all, dump_table, unique_prefix
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -171,7 +170,7 @@ def test_many_rows_span_several_statements(writer: CalendlyTableWriter, invitee:
 def test_generic_dialect_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, invitee: Invitee) -> None:
     """Any other DbApiHook dialect: portable types and delete-then-insert upserts (exercised on SQLite)."""
     monkeypatch.setenv("AIRFLOW_CONN_GENERIC_WH", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "g.db")}))
-    from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
+    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 
     with CalendlyTableWriter(resolve_dbapi_hook("generic_wh"), "g_", dialect="generic") as writer:
         assert "VARCHAR(512)" in writer.create_table_sql("invitees")
@@ -196,7 +195,7 @@ def test_every_table_has_raw_and_synced_at() -> None:
     for key, spec in TABLES.items():
         names = spec.column_names
         assert set(spec.primary_key) <= set(names)
-        if key != "sync_state":
+        if key not in BOOKKEEPING_TABLES:
             assert "raw" in names and "_synced_at" in names
 
 
@@ -231,9 +230,13 @@ def test_every_bulk_strategy_upserts_the_same_rows(
 
 @pytest.fixture(params=["psycopg", "psycopg2"])
 def pg_writers(request: pytest.FixtureRequest, postgres_uri: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A COPY writer (through psycopg 3 or psycopg2) and a generic-path reference writer, in tables of their own."""
+    """A fast-path writer and a generic-path reference writer, in tables of their own.
+
+    psycopg 3 (the ``postgres`` extra's driver) takes ``COPY``; a psycopg2 connection the prepared
+    ``executemany`` path: both must land exactly what the generic path lands.
+    """
     monkeypatch.setenv("AIRFLOW_CONN_CALENDLY_PG", postgres_uri)
-    from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
+    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 
     copy = CalendlyTableWriter(resolve_dbapi_hook("calendly_pg"), unique_prefix())
     # Which driver PostgresHook hands out depends on the postgres provider's version: connect with each.
@@ -241,7 +244,7 @@ def pg_writers(request: pytest.FixtureRequest, postgres_uri: str, monkeypatch: p
     copy._conn = driver.connect(postgres_uri)
     reference = CalendlyTableWriter(resolve_dbapi_hook("calendly_pg"), unique_prefix())
     reference.__dict__["_bulk"] = "values"
-    assert copy._bulk == "copy"
+    assert copy._bulk == ("copy" if request.param == "psycopg" else "executemany")
     assert type(copy.connection).__module__.partition(".")[0] == request.param
     for writer in (copy, reference):
         writer.ensure_tables()
@@ -393,7 +396,7 @@ def test_copy_writes_in_one_transaction_with_the_caller(
 def test_statement_cache_keeps_only_recurring_shapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Partial batches of every size must not pile up statements for the writer's lifetime."""
     monkeypatch.setenv("AIRFLOW_CONN_CACHE_WH", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "c.db")}))
-    from airflow_provider_calendly.transfers.calendly_to_sql import resolve_dbapi_hook
+    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 
     with CalendlyTableWriter(resolve_dbapi_hook("cache_wh"), "c_") as writer:
         writer.__dict__["_bulk"] = "values"

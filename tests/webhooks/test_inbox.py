@@ -105,13 +105,13 @@ def test_inbox_urls_from_connections(tmp_path: Path) -> None:
     assert inbox_url_for_connection(sqlite) == f"sqlite:///{tmp_path / 'x.db'}"
     pg = Connection(conn_id="b", conn_type="postgres", host="db", login="u", password="pw", schema="s", port=5432)
     url = inbox_url_for_connection(pg)
-    assert "pw" not in repr(url) and str(url).startswith("postgresql+psycopg2://u:")
+    assert "pw" not in repr(url) and str(url).startswith("postgresql+psycopg://u:")
     assert str(inbox_url_for_connection(None)).endswith("calendly_webhook_inbox.db")
 
 
 @pytest.mark.integration
 def test_postgres_inbox(postgres_uri: str) -> None:
-    box = WebhookInbox(postgres_uri.replace("postgresql://", "postgresql+psycopg2://"), table_prefix="wh_test_")
+    box = WebhookInbox(postgres_uri.replace("postgresql://", "postgresql+psycopg://"), table_prefix="wh_test_")
     box.create_tables()
     with box.engine.begin() as conn:
         conn.exec_driver_sql("TRUNCATE wh_test_deliveries, wh_test_consumers")

@@ -1,0 +1,46 @@
+"""Calendly's error shape and the listener type: the leaf module the emulator and its webhooks both import.
+
+Keeping these here (rather than in :mod:`~airflow_provider_calendly.testing.emulator`) lets
+:mod:`~airflow_provider_calendly.testing.webhooks` raise API errors without importing the emulator that
+imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["ERROR_TITLES", "ApiError", "Listener", "invalid_parameter"]
+
+Listener = Callable[[str, dict[str, Any]], None]
+
+ERROR_TITLES = {
+    400: ("Invalid Argument", "The supplied parameters are invalid."),
+    401: ("Unauthenticated", "The access token is invalid"),
+    403: ("Permission Denied", "You do not have permission to access this resource."),
+    404: ("Resource Not Found", "The server could not find the requested resource."),
+    422: ("Invalid Argument", "The supplied parameters are invalid."),
+    429: ("Too Many Requests", "You have exceeded the rate limit. Please try again later."),
+    500: ("Internal Server Error", "The server encountered an unexpected condition."),
+    502: ("Bad Gateway", "The upstream server returned an invalid response."),
+    503: ("Service Unavailable", "The server is temporarily unavailable."),
+    504: ("Gateway Timeout", "The upstream server timed out."),
+}
+
+
+class ApiError(Exception):
+    """An error response in Calendly's shape."""
+
+    def __init__(self, status: int, message: str | None = None, details: list[dict[str, str]] | None = None) -> None:
+        title, default = ERROR_TITLES.get(status, ("Error", "Error"))
+        super().__init__(message or default)
+        self.status = status
+        self.headers: dict[str, str] = {}
+        self.body: dict[str, Any] = {"title": title, "message": message or default}
+        if details:
+            self.body["details"] = details
+
+
+def invalid_parameter(parameter: str, message: str) -> ApiError:
+    """A 400 naming the parameter that is invalid, as Calendly reports it."""
+    return ApiError(400, details=[{"parameter": parameter, "message": message}])

@@ -1,0 +1,489 @@
+"""The sync engine behind CalendlyToSqlOperator: its validated config, the incremental scheme and the fan-out.
+
+:class:`CalendlySqlSync` streams Calendly's pages through
+:class:`~airflow_provider_calendly.transfers.sql_writer.CalendlyTableWriter` in bounded, individually committed
+chunks; :class:`SyncConfig` is its one frozen, validated set of arguments.
+
+Incremental sync
+----------------
+Calendly cannot list scheduled events "updated since"; it filters only by ``start_time``. The incremental
+scheme therefore re-reads a window of *start times*:
+
+* Every pass over scheduled events and invitees records the time it started. When the whole pass is
+  committed, that time becomes the table's **watermark** in ``<prefix>sync_state`` (one row per table and
+  scope). The watermark never moves before the data it covers is committed.
+* The next incremental pass lists events with ``start_time >= watermark - lookback``, sorted by start time,
+  and upserts them together with all of their invitees.
+
+Why that catches every change made since the previous pass started (at ``W``):
+
+* a **new booking** (or the new half of a reschedule) is for a meeting that starts after it was booked,
+  so after ``W``;
+* a **cancellation** is of a meeting that has not started yet, so again one starting after ``W``;
+* a **no-show** is marked after the meeting; it is picked up if it is marked within ``lookback`` of the
+  meeting's start (``lookback`` defaults to 30 days). Anything later — or any other edit of a meeting more
+  than ``lookback`` in the past — is caught by an occasional ``mode="full"`` run (e.g. weekly).
+
+Event types are few and have no time filter: they are re-read in full on every run.
+
+Crashes and retries
+-------------------
+Each chunk (scheduled events, their hosts and guests, their invitees and answers, and the pass's progress
+marker ``resume_from``) is committed in one transaction, and every write is an upsert by primary key, so a
+rerun never duplicates a row. An unfinished pass is resumed from its last committed chunk, and the watermark
+it finally sets is the time the *first* attempt started, so a crash loses nothing either.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from airflow_provider_calendly.exceptions import CalendlyConfigError
+from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE, CalendlyHook
+from airflow_provider_calendly.models import Invitee, ScheduledEvent
+from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter, SyncState, UpsertCounts
+from airflow_provider_calendly.transfers.tables import (
+    RESOURCE_TABLES,
+    RowsByTable,
+    event_type_row,
+    invitee_rows,
+    scheduled_event_rows,
+)
+
+__all__ = [
+    "DEFAULT_LOOKBACK",
+    "MODES",
+    "RESOURCES",
+    "CalendlySqlSync",
+    "SyncConfig",
+    "tables_for_resources",
+    "validate_mode",
+    "validate_resources",
+]
+
+RESOURCES: tuple[str, ...] = ("event_types", "scheduled_events", "invitees")
+MODES: tuple[str, ...] = ("incremental", "full")
+DEFAULT_LOOKBACK = timedelta(days=30)
+#: How far ahead bookings are assumed to reach when estimating a pass's ETA (Calendly's default window).
+BOOKING_HORIZON = timedelta(days=60)
+#: Step back from a pass's committed progress when resuming, so events sharing that start time are re-read.
+RESUME_OVERLAP = timedelta(seconds=1)
+
+log = logging.getLogger(__name__)
+
+
+# --- argument checks shared by the operator and the sync ------------------------------------------------------
+
+
+def validate_resources(resources: Iterable[str]) -> tuple[str, ...]:
+    """Return ``resources`` in canonical order, refusing unknown names and an empty selection."""
+    if isinstance(resources, str):
+        resources = [resources]
+    chosen = list(dict.fromkeys(resources))
+    unknown = [r for r in chosen if r not in RESOURCES]
+    if unknown:
+        raise CalendlyConfigError(f"unknown resource(s) {unknown}; choose from {list(RESOURCES)}")
+    if not chosen:
+        raise CalendlyConfigError(f"resources is empty; choose from {list(RESOURCES)}")
+    return tuple(r for r in RESOURCES if r in chosen)
+
+
+def validate_mode(mode: str) -> str:
+    """Return ``mode`` if it is ``incremental`` or ``full``."""
+    if mode not in MODES:
+        raise CalendlyConfigError(f"mode must be one of {list(MODES)}, got {mode!r}")
+    return mode
+
+
+def tables_for_resources(resources: Iterable[str]) -> tuple[str, ...]:
+    """Return the table keys written for ``resources`` (children included), e.g. ``invitee_answers``."""
+    return tuple(t for r in validate_resources(resources) for t in RESOURCE_TABLES[r])
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """Every argument of a sync, validated once, here: constructing one with a bad value raises.
+
+    :param resources: Which of ``event_types``, ``scheduled_events``, ``invitees`` to sync (canonical order).
+    :param organization: Organization UUID or URI to sync; default: the token owner's organization.
+    :param user: User UUID or URI to sync instead of (or within) an organization.
+    :param mode: ``incremental`` (re-read a start-time window, see the module docs) or ``full``.
+    :param lookback: How far before the watermark an incremental pass starts reading.
+    :param chunk_size: Scheduled events per committed chunk (their invitees go in the same chunk).
+    :param page_size: Items per API page (1-100).
+    :param max_concurrency: Invitee listings in flight at once; the hook's rate limiter still caps the rate.
+    :param log_every_pages: Log progress every this many pages of scheduled events.
+    """
+
+    resources: tuple[str, ...] = RESOURCES
+    organization: str | None = None
+    user: str | None = None
+    mode: str = "incremental"
+    lookback: timedelta = DEFAULT_LOOKBACK
+    chunk_size: int = 500
+    page_size: int = MAX_PAGE_SIZE
+    max_concurrency: int = 4
+    log_every_pages: int = 5
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resources", validate_resources(self.resources))
+        validate_mode(self.mode)
+        if not isinstance(self.lookback, timedelta) or self.lookback < timedelta(0):
+            raise CalendlyConfigError(f"lookback must be a non-negative timedelta, got {self.lookback!r}")
+        for name in ("chunk_size", "max_concurrency", "log_every_pages"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise CalendlyConfigError("chunk_size, max_concurrency and log_every_pages must be at least 1")
+        page_size = self.page_size
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise CalendlyConfigError(f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat() if value is not None else None
+
+
+def _format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    return str(timedelta(seconds=round(max(0.0, seconds))))
+
+
+# --- the sync engine ------------------------------------------------------------------------------------------
+
+
+class _TableStats:
+    def __init__(self) -> None:
+        self.counts = UpsertCounts()
+        self.api_calls = 0
+        self.seconds = 0.0
+
+
+class CalendlySqlSync:
+    """Copy Calendly resources into warehouse tables, streaming in committed chunks (the operator's engine).
+
+    :param hook: The Calendly hook (shared by the fan-out threads; its rate limiter paces them all).
+    :param writer: The table writer of the target warehouse.
+    :param config: The validated arguments; or pass them as keywords (``mode="full"``, …), the fields of
+        :class:`SyncConfig`.
+    :param clock: Returns the current UTC time (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        hook: CalendlyHook,
+        writer: CalendlyTableWriter,
+        config: SyncConfig | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        **arguments: Any,
+    ) -> None:
+        if config is not None and arguments:
+            raise CalendlyConfigError(f"pass either config or arguments, not both: {sorted(arguments)}")
+        if config is None:
+            if "resources" in arguments and not isinstance(arguments["resources"], str):
+                arguments["resources"] = tuple(arguments["resources"])
+            try:
+                config = SyncConfig(**arguments)
+            except TypeError as exc:
+                raise CalendlyConfigError(f"unknown sync argument: {exc}") from None
+        self.config = config
+        self.hook = hook
+        self.writer = writer
+        self.resources = config.resources
+        self.organization = config.organization
+        self.user = config.user
+        self.mode = config.mode
+        self.lookback = config.lookback
+        self.chunk_size = config.chunk_size
+        self.page_size = config.page_size
+        self.max_concurrency = config.max_concurrency
+        self.log_every_pages = config.log_every_pages
+        self.clock = clock
+        self.stats: dict[str, _TableStats] = {t: _TableStats() for t in tables_for_resources(self.resources)}
+        self._lock = threading.Lock()
+
+    # -- entry point --
+
+    def run(self) -> dict[str, Any]:
+        """Sync every selected resource and return the JSON-safe summary (row counts, calls, time, window)."""
+        started = time.monotonic()
+        calls_before = self.hook.call_count
+        scope = self.scope()  # a hostile organization/user URI is refused here, before any table is created
+        self.writer.ensure_tables(self.stats)
+        summary: dict[str, Any] = {"mode": self.mode, "scope": scope}
+        if "event_types" in self.resources:
+            self._sync_event_types()
+        if "scheduled_events" in self.resources or "invitees" in self.resources:
+            summary.update(self._sync_events(scope))
+        summary["api_calls"] = self.hook.call_count - calls_before
+        summary["seconds"] = round(time.monotonic() - started, 3)
+        summary["tables"] = {
+            key: {
+                "table": self.writer.table_name(key),
+                **stats.counts.as_dict(),
+                "api_calls": stats.api_calls,
+                "seconds": round(stats.seconds, 3),
+            }
+            for key, stats in self.stats.items()
+        }
+        for key, stats in self.stats.items():
+            log.info(
+                "Table %s: %d rows (%d inserted, %d updated, %d deleted), %d API calls, %.1f s",
+                self.writer.table_name(key),
+                stats.counts.rows,
+                stats.counts.inserted,
+                stats.counts.updated,
+                stats.counts.deleted,
+                stats.api_calls,
+                stats.seconds,
+            )
+        log.info(
+            "Calendly sync (%s) done: %d API calls in %.1f s",
+            summary.get("effective_mode", self.mode),
+            summary["api_calls"],
+            summary["seconds"],
+        )
+        return summary
+
+    def scope(self) -> str:
+        """Return what this sync covers (organization and/or user URI), the key of its ``sync_state`` rows."""
+        parts = []
+        if self.organization is not None:
+            parts.append(self.hook.resource_uri("organizations", self.organization))
+        if self.user is not None:
+            parts.append(self.hook.resource_uri("users", self.user))
+        if not parts:
+            current = self.hook.get_current_user().current_organization
+            if not current:
+                raise CalendlyConfigError("the token's user has no current_organization; pass user or organization")
+            parts.append(current)
+        return " ".join(parts)
+
+    def _record(self, counts: dict[str, UpsertCounts]) -> None:
+        for key, value in counts.items():
+            if key in self.stats:
+                self.stats[key].counts.add(value)
+
+    # -- event types: re-read in full, they have no time filter --
+
+    def _sync_event_types(self) -> None:
+        stats = self.stats["event_types"]
+        started = time.monotonic()
+        pages = self.hook.list_event_types(user=self.user, organization=self.organization, page_size=self.page_size)
+        buffer: list[dict[str, Any]] = []
+        for page in pages.pages():
+            stats.api_calls += 1
+            buffer.extend(event_type_row(item) for item in page.collection)
+            if len(buffer) >= self.chunk_size:
+                self._record(self.writer.write_rows({"event_types": buffer}))
+                buffer = []
+        if buffer:
+            self._record(self.writer.write_rows({"event_types": buffer}))
+        stats.seconds = time.monotonic() - started
+
+    # -- scheduled events and invitees: a start-time window, in committed chunks --
+
+    def _sync_events(self, scope: str) -> dict[str, Any]:
+        tables: list[str] = [t for t in ("scheduled_events", "invitees") if t in self.resources]
+        started = time.monotonic()
+        now = self.clock()
+        states = {t: self.writer.get_sync_state(t, scope) for t in tables}
+        pass_started, window_start, effective_mode, resumed = self._plan_pass(states, now)
+        base = {t: states[t] or SyncState(table_name=t, scope=scope) for t in tables}
+        with self.writer.transaction():
+            for state in base.values():
+                state.pass_started_at = pass_started
+                state.pass_mode = effective_mode
+                state.resume_from = window_start
+                self.writer.put_sync_state(state)
+        log.info(
+            "Syncing scheduled events%s (%s%s) from %s",
+            " and invitees" if "invitees" in tables else "",
+            effective_mode,
+            ", resuming an unfinished pass" if resumed else "",
+            _iso(window_start) or "the beginning",
+        )
+        listing = self.hook.list_scheduled_events(
+            user=self.user,
+            organization=self.organization,
+            min_start_time=window_start,
+            sort="start_time:asc",
+            page_size=self.page_size,
+        )
+        progress = _Progress(self, window_start, started)
+        buffer: RowsByTable = {}
+        buffered_events = 0
+        pages = 0
+        last_start: datetime | None = None
+
+        def page_done(number: int, events: Sequence[ScheduledEvent], listings: Sequence[Future[list[Invitee]]]) -> None:
+            nonlocal buffer, buffered_events, last_start
+            for event in events:
+                _extend(buffer, scheduled_event_rows(event))
+            for listing_done in listings:
+                for invitee in listing_done.result():
+                    _extend(buffer, invitee_rows(invitee))
+            buffered_events += len(events)
+            if events and events[-1].start_time is not None:
+                last_start = events[-1].start_time
+            if buffered_events >= self.chunk_size:
+                self._flush(buffer, base, last_start)
+                buffer, buffered_events = {}, 0
+            progress.page_done(number, events)
+
+        # At most ``workers`` invitee listings in flight (never more than the rate limit's burst), plus this
+        # thread fetching the next page of events: that page is fetched, and its listings queued, while this
+        # page's listings run, so the workers never drain at a page boundary. Rows are still written page by
+        # page, in order, with at most two pages held.
+        workers = max(1, min(self.max_concurrency, self.hook.rate_limit))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="calendly-invitees")
+        pending: tuple[int, Sequence[ScheduledEvent], list[Future[list[Invitee]]]] | None = None
+        try:
+            for page in listing.pages():
+                pages += 1
+                self.stats.get("scheduled_events", _TableStats()).api_calls += 1
+                events = page.collection
+                listings = [pool.submit(self._list_invitees, e) for e in events] if "invitees" in tables else []
+                if pending is not None:
+                    page_done(*pending)
+                pending = (pages, events, listings)
+            if pending is not None:
+                page_done(*pending)
+                pending = None
+            if buffered_events:
+                self._flush(buffer, base, last_start)
+        finally:
+            # On an error, do not start the listings still queued: they would be calls for nothing.
+            pool.shutdown(wait=True, cancel_futures=True)
+        with self.writer.transaction():
+            for state in base.values():
+                state.watermark = pass_started
+                state.pass_started_at = None
+                state.pass_mode = None
+                state.resume_from = None
+                state.last_success_at = self.clock()
+                self.writer.put_sync_state(state)
+        elapsed = time.monotonic() - started
+        for key in ("scheduled_events", "event_memberships", "event_guests", "invitees", "invitee_answers"):
+            if key in self.stats:
+                self.stats[key].seconds = elapsed
+        return {
+            "effective_mode": effective_mode,
+            "resumed": resumed,
+            "window_start": _iso(window_start),
+            "watermark": _iso(pass_started),
+            "scheduled_event_pages": pages,
+        }
+
+    def _plan_pass(
+        self, states: dict[str, SyncState | None], now: datetime
+    ) -> tuple[datetime, datetime | None, str, bool]:
+        """Decide where this pass starts: resume an unfinished one, read everything, or read the window."""
+        values = list(states.values())
+        unfinished = [s for s in values if s is not None and s.pass_started_at is not None]
+        if unfinished and len(unfinished) == len(values):
+            first = unfinished[0]
+            same_pass = all(s.pass_started_at == first.pass_started_at for s in unfinished)
+            # A full run may only resume a full pass; an incremental run may resume either.
+            if same_pass and (self.mode == "incremental" or all(s.pass_mode == "full" for s in unfinished)):  # noqa: S105
+                resume_points = [s.resume_from for s in unfinished]
+                start = None if any(p is None for p in resume_points) else min(p for p in resume_points if p)
+                if start is not None:
+                    start -= RESUME_OVERLAP
+                return first.pass_started_at or now, start, first.pass_mode or self.mode, True
+        watermarks = [s.watermark if s is not None else None for s in values]
+        if self.mode == "full" or any(w is None for w in watermarks):
+            return now, None, "full", False
+        return now, min(w for w in watermarks if w is not None) - self.lookback, "incremental", False
+
+    def _list_invitees(self, event: ScheduledEvent) -> list[Invitee]:
+        counter = event.invitees_counter
+        if counter is not None and counter.total == 0:
+            return []  # Calendly's total counts canceled invitees too: zero means there is nothing to list
+        listing = self.hook.list_event_invitees(event.uri, page_size=self.page_size)
+        items = list(listing)
+        with self._lock:
+            self.stats["invitees"].api_calls += listing.pages_fetched
+        return items
+
+    def _flush(self, buffer: RowsByTable, states: dict[str, SyncState], last_start: datetime | None) -> None:
+        """Commit one chunk together with the pass's progress, so a crash resumes right after it."""
+        rows = {key: value for key, value in buffer.items() if key in self.stats}
+        with self.writer.transaction():
+            self._record(self.writer.write_rows(rows))
+            if last_start is not None:
+                for state in states.values():
+                    state.resume_from = last_start
+                    self.writer.put_sync_state(state)
+
+
+def _extend(into: RowsByTable, rows: dict[str, list[dict[str, Any]]]) -> None:
+    for key, items in rows.items():
+        into.setdefault(key, []).extend(items)
+
+
+class _Progress:
+    """Log counts, rate and an ETA every few pages, from how far through the start-time window the pass is.
+
+    Calendly gives no total, and asking for the window's last event would cost a call a careful script would
+    not make, so the window's end is estimated as :data:`BOOKING_HORIZON` from now (how far ahead Calendly
+    lets invitees book by default); the estimate only shapes the log line, never what is read.
+    """
+
+    def __init__(self, sync: CalendlySqlSync, window_start: datetime | None, started: float) -> None:
+        self.sync = sync
+        self.window_start = window_start
+        self.started = started
+        self.events = 0
+        self.first_start: datetime | None = None
+        self.last_start: datetime | None = None
+        self.window_end = datetime.now(timezone.utc) + BOOKING_HORIZON
+
+    def page_done(self, pages: int, events: Sequence[ScheduledEvent]) -> None:
+        self.events += len(events)
+        if self.first_start is None and events:
+            self.first_start = events[0].start_time
+        if events and events[-1].start_time is not None:
+            self.last_start = events[-1].start_time
+        if pages % self.sync.log_every_pages:
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        stats = self.sync.stats
+        invitees = stats["invitees"].counts.rows if "invitees" in stats else 0
+        eta: float | None = None
+        done = "?"
+        end = max(self.window_end, self.last_start) if self.last_start is not None else self.window_end
+        start = self.window_start or self.first_start
+        if start is not None and self.last_start is not None:
+            span = (end - start).total_seconds()
+            if span > 0:
+                fraction = min(1.0, max(1e-6, (self.last_start - start).total_seconds() / span))
+                done = f"{fraction * 100:.0f}%"
+                eta = elapsed * (1 - fraction) / fraction
+        log.info(
+            "Progress: %d pages, %d scheduled events, %d invitees committed, %d API calls, %.1f events/s, "
+            "window %s done (assuming bookings up to %d days ahead), ETA %s",
+            pages,
+            self.events,
+            invitees,
+            self.sync.hook.call_count,
+            self.events / elapsed,
+            done,
+            BOOKING_HORIZON.days,
+            _format_eta(eta),
+        )
+
+
+# --- the operator ----------------------------------------------------------------------------------------------

@@ -1,0 +1,585 @@
+"""The warehouse tables, declared once: every column's name, type, meaning and how it is taken from the model.
+
+Everything else is derived from :data:`TABLES`: the DDL and the additive schema evolution
+(:class:`~airflow_provider_calendly.transfers.sql_writer.CalendlyTableWriter`), the indexes on link columns,
+the column comments, the rows built from models (:func:`build_rows`), the SQLAlchemy ``Table`` objects
+(:func:`sqlalchemy_metadata`), the README's schema table (:func:`readme_schema_table`) and the docs tests.
+
+Adding a column is one :class:`Column` in its table's tuple (it is nullable, so existing warehouses get it by
+``ALTER TABLE … ADD COLUMN`` on their next run). Adding a table is one :class:`TableSpec`: a top-level table
+names its ``model`` and ``resource``; a child table (one row per element of a list on its parent) names its
+``parent``, the ``parent_column`` linking back to it, and ``items``, the list it flattens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+
+from airflow_provider_calendly.models import EventType, Invitee, RoutingFormSubmission, ScheduledEvent
+
+__all__ = [
+    "CHILD_TABLES",
+    "RESOURCE_TABLES",
+    "TABLES",
+    "Column",
+    "ColumnType",
+    "Row",
+    "RowContext",
+    "RowsByTable",
+    "TableSpec",
+    "build_rows",
+    "event_type_row",
+    "invitee_rows",
+    "readme_schema_table",
+    "scheduled_event_rows",
+    "schema_fingerprint",
+    "sqlalchemy_metadata",
+]
+
+Row = dict[str, Any]
+RowsByTable = dict[str, list[Row]]
+
+
+class ColumnType(str, Enum):
+    """Logical column types; each dialect maps them to its own (see ``sql_writer.DIALECTS``)."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    #: A JSON ``number`` that may be non-integral (stored as a double).
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    TIMESTAMP = "timestamp"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What a column's ``source`` may need besides the item: its parent's row and its list position.
+
+    :param parent_row: The parent table's row of a child item (``None`` for a top-level item).
+    :param position: Index of a child item in its parent's list (0 for a top-level item).
+    :param scheduled_event_uri: Scheduled event of an invitee that does not name it itself.
+    """
+
+    parent_row: Row | None = None
+    position: int = 0
+    scheduled_event_uri: str | None = None
+
+
+Source = Callable[[Any, RowContext], Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: name, logical type, meaning (the column comment) and how its value is taken.
+
+    :param source: ``source(item, context)`` returns the value; default: the model attribute of the same name.
+    :param index: Create an index on this column (link columns analysts join on).
+    """
+
+    name: str
+    type: ColumnType
+    description: str = ""
+    source: Source | None = None
+    index: bool = False
+
+    def value(self, item: Any, context: RowContext) -> Any:
+        value = self.source(item, context) if self.source is not None else getattr(item, self.name)
+        if self.type is ColumnType.INTEGER and isinstance(value, float):
+            # Calendly's JSON ``number`` may carry a fraction (22.5): an INTEGER column gets it rounded, raw keeps it.
+            return round(value)
+        return value
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table: name (after the prefix), columns, primary key, and where its rows come from.
+
+    :param key: Table name without the prefix; also its key in :data:`TABLES`.
+    :param one_row_per: What one row stands for (the README's "one row per").
+    :param model: Model of a top-level table's items (``None`` for bookkeeping tables such as ``sync_state``).
+    :param resource: Operator resource name that writes this top-level table and its children.
+    :param parent: Key of a child table's parent table.
+    :param parent_column: Column of a child table holding its parent's ``uri``; children of a written parent
+        are replaced.
+    :param items: A child table's list on the parent model (one row per element).
+    """
+
+    key: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    description: str
+    one_row_per: str
+    model: type[BaseModel] | None = None
+    resource: str | None = None
+    parent: str | None = None
+    parent_column: str | None = None
+    items: Callable[[Any], Sequence[Any]] | None = None
+    _columns_by_name: Mapping[str, Column] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_columns_by_name", {c.name: c for c in self.columns})
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        return self._columns_by_name[name]
+
+    def row(self, item: Any, context: RowContext) -> Row:
+        """The row of ``item`` (without ``_synced_at``, which the writer sets)."""
+        return {c.name: c.value(item, context) for c in self.columns if c.name != "_synced_at"}
+
+
+T, I, B, TS, J = ColumnType.TEXT, ColumnType.INTEGER, ColumnType.BOOLEAN, ColumnType.TIMESTAMP, ColumnType.JSON  # noqa: E741
+
+
+def _dump(model: BaseModel | None) -> Any:
+    return model.model_dump(mode="json", exclude_unset=True) if model is not None else None
+
+
+def _attr(path: str) -> Source:
+    """Source of a nested attribute (``"profile.owner"``), ``None`` when any step is ``None``."""
+    steps = path.split(".")
+
+    def get(item: Any, _: RowContext) -> Any:
+        for step in steps:
+            if item is None:
+                return None
+            item = getattr(item, step)
+        return item
+
+    return get
+
+
+def _json(name: str) -> Source:
+    """Source of a nested model (or list of models) as JSON-ready data."""
+
+    def get(item: Any, _: RowContext) -> Any:
+        value = getattr(item, name)
+        if isinstance(value, list):
+            return [_dump(v) if isinstance(v, BaseModel) else v for v in value]
+        return _dump(value) if isinstance(value, BaseModel) else value
+
+    return get
+
+
+def _position(_: Any, context: RowContext) -> int:
+    return context.position
+
+
+def _parent(column: str) -> Source:
+    def get(_: Any, context: RowContext) -> Any:
+        return context.parent_row[column] if context.parent_row is not None else None
+
+    return get
+
+
+def _raw(*drop: str) -> Column:
+    def get(item: Any, _: RowContext) -> Any:
+        data = item.model_dump(mode="json", exclude_unset=True)
+        for key in drop:
+            data.pop(key, None)
+        return data
+
+    return Column("raw", J, "the whole object as Calendly returned it", get)
+
+
+_SYNCED = Column("_synced_at", TS, "when this row was last written by a sync", lambda _i, _c: None)
+
+
+def _invitee_event_uri(invitee: Any, context: RowContext) -> str | None:
+    # API invitees name their event in ``event``; webhook payloads embed it as ``scheduled_event``.
+    uri = invitee.event or context.scheduled_event_uri
+    if uri is None:
+        nested = getattr(invitee, "scheduled_event", None)
+        uri = getattr(nested, "uri", None) or (nested.get("uri") if isinstance(nested, dict) else None)
+    return uri
+
+
+def resource_table(
+    key: str,
+    columns: Sequence[Column],
+    *,
+    model: type[BaseModel],
+    description: str,
+    one_row_per: str,
+    resource: str | None = None,
+    raw_drop: Sequence[str] = (),
+) -> TableSpec:
+    """A top-level table of API objects: ``uri`` (the first column) is the key; ``raw`` and ``_synced_at`` are added.
+
+    :param resource: The operator resource that syncs it (``None``: landed some other way, e.g. by webhooks).
+    :param raw_drop: Keys left out of ``raw`` (e.g. an embedded object that has its own table).
+    """
+    if not columns or columns[0].name != "uri":
+        raise ValueError(f"table {key}: a resource table's first column is its uri")
+    return TableSpec(
+        key,
+        (*columns, _raw(*raw_drop), _SYNCED),
+        ("uri",),
+        description,
+        one_row_per,
+        model=model,
+        resource=resource,
+    )
+
+
+def child_table(
+    key: str,
+    columns: Sequence[Column],
+    *,
+    parent: str,
+    link: str,
+    items: str,
+    description: str,
+    one_row_per: str,
+) -> TableSpec:
+    """One row per element of the list ``items`` on each ``parent`` row, replaced whenever the parent is written.
+
+    The key is (``link``, ``position``): ``link`` holds the parent's ``uri`` and ``position`` the element's index;
+    both are prepended to ``columns``, and ``raw`` and ``_synced_at`` appended.
+    """
+    return TableSpec(
+        key,
+        (
+            Column(link, T, f"uri of the {parent} row", _parent("uri")),
+            Column("position", I, f"index in the parent's {items} list", _position),
+            *columns,
+            _raw(),
+            _SYNCED,
+        ),
+        (link, "position"),
+        description,
+        one_row_per,
+        parent=parent,
+        parent_column=link,
+        items=operator.attrgetter(items),
+    )
+
+
+_SPECS: tuple[TableSpec, ...] = (
+    resource_table(
+        "event_types",
+        (
+            Column("uri", T, "event type URI"),
+            Column("name", T, "event type name"),
+            Column("slug", T, "URL slug of the booking page"),
+            Column("active", B, "bookable"),
+            Column("kind", T, "solo or group"),
+            Column("type", T, "StandardEventType or AdhocEventType"),
+            Column("pooling_type", T, "round_robin, collective, … or null"),
+            Column("booking_method", T, "instant or poll"),
+            Column("duration", I, "minutes"),
+            Column("duration_options", J, "durations the invitee may choose, in minutes"),
+            Column("color", T, "hex color on the booking page"),
+            Column("scheduling_url", T, "booking page URL"),
+            Column("secret", B, "hidden from the owner's landing page"),
+            Column("admin_managed", B, "managed by an organization admin"),
+            Column("position", I, "position on the landing page"),
+            Column("locale", T, "language of the booking page"),
+            Column("internal_note", T, "note for the hosts"),
+            Column("description_plain", T, "description as text"),
+            Column("description_html", T, "description as HTML"),
+            Column("profile_owner", T, "URI of the owning user or team", _attr("profile.owner"), index=True),
+            Column("profile", J, "owner profile", _json("profile")),
+            Column("custom_questions", J, "booking questions", _json("custom_questions")),
+            Column("locations", J, "configured meeting locations"),
+            Column("created_at", TS, "when Calendly created it"),
+            Column("updated_at", TS, "when Calendly last changed it"),
+            Column("deleted_at", TS, "when it was deleted (null while it exists)"),
+        ),
+        model=EventType,
+        description="event types of the organization or user",
+        one_row_per="event type",
+        resource="event_types",
+    ),
+    resource_table(
+        "scheduled_events",
+        (
+            Column("uri", T, "scheduled event URI"),
+            Column("name", T, "event name"),
+            Column("status", T, "active or canceled"),
+            Column("start_time", TS, "meeting start"),
+            Column("end_time", TS, "meeting end"),
+            Column("event_type", T, "event type URI", index=True),
+            Column("location_type", T, "kind of location", _attr("location.type")),
+            Column("location", J, "meeting location", _json("location")),
+            Column("invitees_total", I, "invitees ever booked", _attr("invitees_counter.total")),
+            Column("invitees_active", I, "invitees not canceled", _attr("invitees_counter.active")),
+            Column("invitees_limit", I, "most invitees allowed", _attr("invitees_counter.limit")),
+            Column("meeting_notes_plain", T, "meeting notes as text"),
+            Column("meeting_notes_html", T, "meeting notes as HTML"),
+            Column("canceled_at", TS, "when it was canceled", _attr("cancellation.created_at")),
+            Column("cancellation", J, "who canceled and why", _json("cancellation")),
+            Column("calendar_event", J, "the host's calendar entry", _json("calendar_event")),
+            Column("created_at", TS, "when it was booked"),
+            Column("updated_at", TS, "when Calendly last changed it"),
+        ),
+        model=ScheduledEvent,
+        description="scheduled events (meetings)",
+        one_row_per="scheduled event (meeting)",
+        resource="scheduled_events",
+    ),
+    child_table(
+        "event_memberships",
+        (
+            Column("user_uri", T, "host user URI", _attr("user"), index=True),
+            Column("user_email", T, "host email"),
+            Column("user_name", T, "host name"),
+            Column("buffered_start_time", TS, "start including the host's buffer"),
+            Column("buffered_end_time", TS, "end including the host's buffer"),
+        ),
+        parent="scheduled_events",
+        link="scheduled_event_uri",
+        items="event_memberships",
+        description="hosts of each scheduled event",
+        one_row_per="host of a meeting",
+    ),
+    child_table(
+        "event_guests",
+        (
+            Column("email", T, "guest email"),
+            Column("created_at", TS, "when the guest was added"),
+            Column("updated_at", TS, "when the guest last changed"),
+        ),
+        parent="scheduled_events",
+        link="scheduled_event_uri",
+        items="event_guests",
+        description="guests added to each scheduled event",
+        one_row_per="guest added to a meeting",
+    ),
+    resource_table(
+        "invitees",
+        (
+            Column("uri", T, "invitee URI"),
+            Column("scheduled_event_uri", T, "scheduled event URI", _invitee_event_uri, index=True),
+            Column("email", T, "invitee email"),
+            Column("name", T, "invitee name"),
+            Column("first_name", T, "first name, if asked separately"),
+            Column("last_name", T, "last name, if asked separately"),
+            Column("status", T, "active or canceled"),
+            Column("timezone", T, "invitee's time zone"),
+            Column("is_no_show", B, "marked as a no-show", lambda inv, _c: inv.no_show is not None),
+            Column("no_show_created_at", TS, "when marked as a no-show", _attr("no_show.created_at")),
+            Column("no_show", J, "the no-show mark", _json("no_show")),
+            Column("rescheduled", B, "canceled by rescheduling"),
+            Column("old_invitee", T, "invitee URI this one rescheduled"),
+            Column("new_invitee", T, "invitee URI that rescheduled this one"),
+            Column("canceled_at", TS, "when it was canceled", _attr("cancellation.created_at")),
+            Column("cancellation", J, "who canceled and why", _json("cancellation")),
+            Column("tracking", J, "UTM parameters", _json("tracking")),
+            Column("payment", J, "payment collected", _json("payment")),
+            Column("reconfirmation", J, "reconfirmation request", _json("reconfirmation")),
+            Column("text_reminder_number", T, "phone number for text reminders"),
+            Column("routing_form_submission", T, "routing form submission URI"),
+            Column("scheduling_method", T, "how it was booked (e.g. instant_book)"),
+            Column("invitee_scheduled_by", T, "user URI who booked on the invitee's behalf"),
+            Column("cancel_url", T, "link to cancel"),
+            Column("reschedule_url", T, "link to reschedule"),
+            Column("created_at", TS, "when it was booked"),
+            Column("updated_at", TS, "when Calendly last changed it"),
+        ),
+        model=Invitee,
+        description="invitees of each scheduled event",
+        one_row_per="invitee",
+        resource="invitees",
+        # A webhook payload embeds the whole scheduled event; it has its own table, so raw stays API-shaped.
+        raw_drop=("scheduled_event",),
+    ),
+    child_table(
+        "invitee_answers",
+        (
+            Column("scheduled_event_uri", T, "scheduled event URI", _parent("scheduled_event_uri"), index=True),
+            Column("question", T, "question text"),
+            Column("answer", T, "invitee's answer"),
+            Column("question_position", I, "Calendly's own position of the question", _attr("position")),
+        ),
+        parent="invitees",
+        link="invitee_uri",
+        items="questions_and_answers",
+        description="answers to booking questions (questions_and_answers)",
+        one_row_per="answer to a booking question",
+    ),
+    resource_table(
+        "routing_form_submissions",
+        (
+            Column("uri", T, "routing form submission URI"),
+            Column("routing_form", T, "routing form URI", index=True),
+            Column("submitter", T, "invitee URI of the submitter (null when nobody booked)"),
+            Column("submitter_type", T, "Invitee or null"),
+            Column("result_type", T, "event_type, custom_message or external_url", _attr("result.type")),
+            Column("result_value", J, "where the submitter was routed", _attr("result.value")),
+            Column("created_at", TS, "when it was submitted"),
+            Column("updated_at", TS, "when Calendly last changed it"),
+        ),
+        model=RoutingFormSubmission,
+        description="routing form submissions (landed from routing_form_submission.created webhooks)",
+        one_row_per="routing form submission",
+    ),
+    TableSpec(
+        "sync_state",
+        (
+            Column("table_name", T, "table key, e.g. scheduled_events"),
+            Column("scope", T, "organization or user URI the sync covers"),
+            Column("watermark", TS, "start of the last complete pass; the next window starts here - lookback"),
+            Column("pass_started_at", TS, "start of an unfinished pass (null when none)"),
+            Column("pass_mode", T, "full or incremental"),
+            Column("resume_from", TS, "start_time up to which the unfinished pass is committed"),
+            Column("last_success_at", TS, "end of the last successful pass"),
+            Column("updated_at", TS, "when this row was last written"),
+        ),
+        ("table_name", "scope"),
+        "incremental sync state (watermarks)",
+        "synced table and scope (organization/user URI)",
+    ),
+    TableSpec(
+        "schema_versions",
+        (
+            Column("fingerprint", T, "hash of the table registry this schema was brought up to"),
+            Column("package_version", T, "airflow-provider-calendly version that applied it"),
+            Column("changes", J, "the additive changes applied (empty when only recorded)"),
+            Column("applied_at", TS, "when it was applied"),
+        ),
+        ("fingerprint",),
+        "schema versions applied to this warehouse",
+        "schema version applied",
+    ),
+)
+
+#: Every table, by key (name without the prefix).
+TABLES: dict[str, TableSpec] = {spec.key: spec for spec in _SPECS}
+#: Child tables of each parent table.
+CHILD_TABLES: dict[str, tuple[str, ...]] = {
+    key: tuple(child.key for child in _SPECS if child.parent == key)
+    for key in TABLES
+    if any(child.parent == key for child in _SPECS)
+}
+#: Tables written for each resource name the operator accepts (the parent first, then its children).
+RESOURCE_TABLES: dict[str, tuple[str, ...]] = {
+    spec.resource: (spec.key, *CHILD_TABLES.get(spec.key, ())) for spec in _SPECS if spec.resource is not None
+}
+#: Tables every sync keeps, whatever its resources.
+BOOKKEEPING_TABLES: tuple[str, ...] = tuple(s.key for s in _SPECS if s.model is None and s.parent is None)
+#: Tables of each webhook event family that lands deliveries (the parent first, then its children).
+WEBHOOK_TABLES: dict[str, tuple[str, ...]] = {
+    "invitee": (*RESOURCE_TABLES["scheduled_events"], *RESOURCE_TABLES["invitees"]),
+    "routing_form_submission": ("routing_form_submissions",),
+}
+
+
+# --- rows ----------------------------------------------------------------------------------------------------
+
+
+def build_rows(key: str, item: Any, *, scheduled_event_uri: str | None = None) -> RowsByTable:
+    """Rows of one top-level item: its own row in table ``key`` plus the rows of its child tables."""
+    spec = TABLES[key]
+    parent = spec.row(item, RowContext(scheduled_event_uri=scheduled_event_uri))
+    rows: RowsByTable = {key: [parent]}
+    for child_key in CHILD_TABLES.get(key, ()):
+        child = TABLES[child_key]
+        assert child.items is not None
+        rows[child_key] = [
+            child.row(element, RowContext(parent_row=parent, position=i)) for i, element in enumerate(child.items(item))
+        ]
+    return rows
+
+
+def event_type_row(item: EventType) -> Row:
+    """The ``event_types`` row of an event type (without ``_synced_at``)."""
+    return build_rows("event_types", item)["event_types"][0]
+
+
+def scheduled_event_rows(event: ScheduledEvent) -> RowsByTable:
+    """Rows of a scheduled event: its ``scheduled_events`` row plus its memberships and guests."""
+    return build_rows("scheduled_events", event)
+
+
+def invitee_rows(invitee: Invitee, *, scheduled_event_uri: str | None = None) -> RowsByTable:
+    """Rows of an invitee: its ``invitees`` row plus one ``invitee_answers`` row per answered question."""
+    return build_rows("invitees", invitee, scheduled_event_uri=scheduled_event_uri)
+
+
+# --- derived views -------------------------------------------------------------------------------------------
+
+
+def schema_fingerprint(tables: Iterable[TableSpec] | None = None) -> str:
+    """A short hash of every table's columns, types, keys and indexes: the schema version recorded in the warehouse."""
+    shape = [
+        [spec.key, [[c.name, c.type.value, c.index] for c in spec.columns], list(spec.primary_key)]
+        for spec in (tables if tables is not None else TABLES.values())
+    ]
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+
+def readme_schema_table(prefix: str = "calendly_") -> str:
+    """The README's Markdown table of the warehouse tables (checked by the docs tests)."""
+    lines = ["| table | primary key | one row per | other columns |", "|---|---|---|---|"]
+    for spec in TABLES.values():
+        others = [c for c in spec.column_names if c not in spec.primary_key and c not in ("raw", "_synced_at")]
+        lines.append(
+            f"| `{prefix}{spec.key}` | {', '.join(f'`{c}`' for c in spec.primary_key)} | {spec.one_row_per} | "
+            f"{', '.join(f'`{c}`' for c in others)} |"
+        )
+    return "\n".join(lines)
+
+
+def sqlalchemy_metadata(prefix: str = "calendly_", schema: str | None = None) -> Any:
+    """SQLAlchemy Core ``Table`` objects of every table (for analysts' queries and reflection-based tools)."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import postgresql
+
+    types: dict[ColumnType, Any] = {
+        T: sa.Text(),
+        I: sa.BigInteger(),
+        ColumnType.NUMBER: sa.Double(),
+        B: sa.Boolean(),
+        TS: sa.DateTime(timezone=True),
+        J: sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+    }
+    metadata = sa.MetaData(schema=schema)
+    for spec in TABLES.values():
+        sa.Table(
+            f"{prefix}{spec.key}",
+            metadata,
+            *(
+                sa.Column(c.name, types[c.type], primary_key=c.name in spec.primary_key, comment=c.description or None)
+                for c in spec.columns
+            ),
+            *(sa.Index(f"{prefix}{spec.key}__{c.name}_idx", c.name) for c in spec.columns if c.index),
+            comment=spec.description,
+        )
+    return metadata
+
+
+README_MARKERS = ("<!-- schema-table:", "<!-- /schema-table -->")
+
+
+def render_readme(text: str) -> str:
+    """``text`` (the README) with the generated schema table between its markers replaced by the current one."""
+    start, end = README_MARKERS
+    head, sep, rest = text.partition(start)
+    if not sep:
+        raise ValueError("README has no schema-table marker")
+    marker_line, _, rest = rest.partition("\n")
+    _, sep, tail = rest.partition(end)
+    if not sep:
+        raise ValueError("README's schema table has no end marker")
+    return f"{head}{start}{marker_line}\n{readme_schema_table()}\n{end}{tail}"
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's command: regenerate the README's schema table
+    import sys
+    from pathlib import Path
+
+    readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    readme.write_text(render_readme(readme.read_text()))
