@@ -44,9 +44,13 @@ class CalendlyWebhookTrigger(BaseEventTrigger):
 
     Without ``consumer`` the trigger is stateless: every instance scans from the same starting point, so a
     deferred task (which takes the first event) resumes on the same delivery after a triggerer restart. With
-    ``consumer`` (for ``AssetWatcher``) the position is kept in the inbox database and moved atomically before
-    each event is handed out, so a restarted trigger continues after the last delivery it handed out: no
-    delivery is handed out twice, even by two triggerers running the same trigger.
+    ``consumer`` (for ``AssetWatcher``) the position is kept in the inbox database and moved (compare-and-set)
+    only *after* the triggerer has taken the event, so a restarted trigger continues after the last delivery it
+    handed off: a kill can never skip a delivery (at least once). A kill between the hand-off and the move, or
+    a second triggerer briefly running the same trigger during a fail-over, can hand a delivery out again, so
+    the consuming task claims the deliveries of its ``triggering_asset_events`` with
+    :meth:`~airflow_provider_calendly.webhooks.inbox.WebhookInbox.claim` and acts only on the ones it claimed:
+    each delivery is acted on once.
 
     :param inbox_conn_id: Connection of the inbox database (default SQLite file if undefined).
     :param events: Event names to match (e.g. ``["invitee.created"]``); ``None`` matches every event.
@@ -146,12 +150,15 @@ class CalendlyWebhookTrigger(BaseEventTrigger):
                 await asyncio.sleep(self.poll_interval)
                 continue
             for delivery in deliveries:
+                self.log.info("Calendly %s delivery #%d matched", delivery.event, delivery.id)
+                # Hand the event out first: the triggerer resumes this generator only once it has queued the
+                # event, so the position moves after the hand-off. A kill in between replays the delivery
+                # (at least once); consumers drop the replay with WebhookInbox.claim (see the class docs).
+                yield TriggerEvent(delivery.as_event())  # type: ignore[no-untyped-call]
                 if consumer:
                     moved = await asyncio.to_thread(inbox.advance_position, consumer, position, delivery.id)
-                    if not moved:  # another instance handed some out: continue from where it got to
+                    if not moved:  # another instance moved it: continue from where it got to
                         position = await asyncio.to_thread(inbox.open_position, consumer)
                         self.log.info("Consumer %r was advanced elsewhere; resuming after #%d", consumer, position)
                         break
                 position = delivery.id
-                self.log.info("Calendly %s delivery #%d matched", delivery.event, delivery.id)
-                yield TriggerEvent(delivery.as_event())  # type: ignore[no-untyped-call]

@@ -14,7 +14,9 @@ Tables (``<prefix>`` defaults to ``calendly_webhook_``):
   ``event_type`` (the scheduled event's event type URI, when the payload has one), ``organization`` (as
   tagged by the receiver), ``received_at`` (Unix seconds) and ``body`` (the envelope JSON as received);
 * ``<prefix>consumers`` — the position (last ``id`` handed out) of each named consumer, so a restarted
-  :class:`~airflow_provider_calendly.triggers.calendly.CalendlyWebhookTrigger` resumes where it stopped.
+  :class:`~airflow_provider_calendly.triggers.calendly.CalendlyWebhookTrigger` resumes where it stopped;
+* ``<prefix>claims`` — which deliveries each consuming task has acted on (:meth:`WebhookInbox.claim`), so
+  a delivery replayed after a triggerer restart is acted on once.
 
 The database is reached through an Airflow connection (SQLite or PostgreSQL; any other SQLAlchemy URL via the
 connection's URI). Without a connection named ``calendly_webhook_inbox`` the inbox is the SQLite file
@@ -289,6 +291,13 @@ class WebhookInbox:
             sa.Column("last_id", sa.BigInteger(), nullable=False),
             sa.Column("updated_at", sa.Float(), nullable=False),
         )
+        self.claims = sa.Table(
+            f"{table_prefix}claims",
+            metadata,
+            sa.Column("consumer", sa.String(255), primary_key=True),
+            sa.Column("delivery_id", sa.String(64), primary_key=True),
+            sa.Column("claimed_at", sa.Float(), nullable=False, index=True),
+        )
         self._metadata = metadata
 
     def __repr__(self) -> str:
@@ -381,11 +390,12 @@ class WebhookInbox:
                 log.warning("Purging old Calendly webhook deliveries failed", exc_info=True)
 
     def purge(self, *, now: float | None = None) -> int:
-        """Delete deliveries older than the retention; return how many were deleted."""
+        """Delete deliveries (and claims) older than the retention; return how many deliveries were deleted."""
         self.create_tables()
         cutoff = (self._clock() if now is None else now) - self.retention
         with self.engine.begin() as conn:
             deleted = conn.execute(sa.delete(self.deliveries).where(self.deliveries.c.received_at < cutoff)).rowcount
+            conn.execute(sa.delete(self.claims).where(self.claims.c.claimed_at < cutoff))
         if deleted:
             log.info("Purged %d Calendly webhook deliveries older than %.0f s", deleted, self.retention)
         return int(deleted or 0)
@@ -482,6 +492,41 @@ class WebhookInbox:
                 .values(last_id=new, updated_at=self._clock())
             )
         return bool(result.rowcount == 1)
+
+    # -- consumer claims: act on each delivery once, whatever a trigger replays --
+
+    def claim(self, consumer: str, delivery_ids: Iterable[str]) -> list[str]:
+        """Claim deliveries for ``consumer``; return those claimed now (not by an earlier call), in input order.
+
+        One transaction: concurrent claimers of the same delivery cannot both get it. A consuming task calls
+        this with the ``delivery_id`` of each triggering event and acts only on what it gets back, so a
+        delivery a restarted trigger replays is acted on once.
+        """
+        self.create_tables()
+        wanted = list(dict.fromkeys(delivery_ids))
+        if not wanted:
+            return []
+        table = self.claims
+        now = self._clock()
+        claimed: list[str] = []
+        with self.engine.begin() as conn:
+            for item in wanted:
+                row = {"consumer": consumer, "delivery_id": item, "claimed_at": now}
+                if self.dialect in {"sqlite", "postgresql"}:
+                    from sqlalchemy.dialects import postgresql, sqlite
+
+                    upsert = sqlite.insert(table) if self.dialect == "sqlite" else postgresql.insert(table)
+                    stmt = upsert.values(**row).on_conflict_do_nothing().returning(table.c.delivery_id)
+                    if conn.execute(stmt).scalar_one_or_none() is not None:
+                        claimed.append(item)
+                    continue
+                exists = conn.execute(
+                    sa.select(table.c.delivery_id).where(table.c.consumer == consumer, table.c.delivery_id == item)
+                ).first()
+                if exists is None:
+                    conn.execute(sa.insert(table).values(**row))
+                    claimed.append(item)
+        return claimed
 
 
 _DELIVERY_FIELDS = (

@@ -121,6 +121,11 @@ def test_booking_becomes_an_asset_event_that_the_dag_lands(
     with sqlite3.connect(tmp_path / "wh.db") as db:
         assert db.execute("SELECT email FROM calendly_invitees").fetchall() == [("asset@example.com",)]
 
-    # 6. A triggerer restart: a new instance from the same row continues after the delivery it handed out.
+    # 6. A triggerer killed before it resumed the trigger: the new instance hands the delivery out again, and
+    # the consuming task's claim drops the replay (acted on once).
     restarted = import_string(classpath)(**kwargs)
-    assert inbox.get_position(restarted.consumer) == event.payload["id"]
+    assert inbox.get_position(restarted.consumer) == 0
+    replay = asyncio.run(_first_event(restarted))
+    assert replay.payload["delivery_id"] == event.payload["delivery_id"]
+    assert inbox.claim("calendly_booking_asset", [event.payload["delivery_id"]]) == [event.payload["delivery_id"]]
+    assert inbox.claim("calendly_booking_asset", [replay.payload["delivery_id"]]) == []
