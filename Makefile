@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps test lint typecheck pytest demo bench build compat clean
+.PHONY: install system-deps test lint typecheck pytest demo bench build compat clean distributed
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ demo: install
 # BENCH_ARGS=--million adds the 1,000,000-invitee sync (~6 min per warehouse); --quick is a smoke run.
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# Multi-process webhook test on the local PostgreSQL (a fresh database per run); writes its RESULTS.md section.
+# `make test` runs it too when CI=true.
+distributed: install
+	CALENDLY_DISTRIBUTED=1 CALENDLY_DISTRIBUTED_RESULTS=1 $(BIN)/pytest -q -s tests/distributed
 
 build: install
 	rm -rf dist

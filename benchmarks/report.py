@@ -113,8 +113,37 @@ def render(rows: Iterable[Row], plots: Iterable[Path] = (), *, seconds: float | 
     return "\n".join(lines)
 
 
+SECTION_MARK = "<!-- section: "
+
+
+def _sections(text: str) -> dict[str, str]:
+    """The named sections (``<!-- section: NAME -->`` to the next mark) other runs appended to RESULTS.md."""
+    found: dict[str, str] = {}
+    for chunk in text.split(SECTION_MARK)[1:]:
+        name, _, body = chunk.partition(" -->")
+        found[name.strip()] = body.strip("\n")
+    return found
+
+
+def _join(main: str, sections: dict[str, str]) -> str:
+    parts = [main.rstrip("\n")] + [f"{SECTION_MARK}{name} -->\n{body}" for name, body in sections.items()]
+    return "\n\n".join(parts) + "\n"
+
+
 def write(rows: Iterable[Row], plots: Iterable[Path] = (), *, seconds: float | None = None) -> Path:
-    RESULTS.write_text(render(rows, plots, seconds=seconds))
+    """Rewrite the benchmark table, keeping the named sections other runs wrote (:func:`write_section`)."""
+    old = RESULTS.read_text() if RESULTS.exists() else ""
+    RESULTS.write_text(_join(render(rows, plots, seconds=seconds), _sections(old)))
+    return RESULTS
+
+
+def write_section(name: str, body: str) -> Path:
+    """Replace (or append) one named section of RESULTS.md, leaving the table and other sections alone."""
+    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    main = old.split(SECTION_MARK, 1)[0]
+    sections = _sections(old)
+    sections[name] = body.strip("\n")
+    RESULTS.write_text(_join(main, sections))
     return RESULTS
 
 
