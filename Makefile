@@ -7,15 +7,21 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps test lint typecheck pytest demo bench build compat clean
+.PHONY: install lock compat-newest system-deps test lint typecheck pytest demo bench build compat clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs exactly the versions in uv.lock (frozen: the lock is never re-resolved here), the package editable.
+# --inexact keeps uv itself, which is not in the lock, in the venv.
+$(STAMP): pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.4"
-	$(UV) pip install --quiet --python $(BIN)/python -e ".[dev]"
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --frozen --inexact --extra dev --python $(BIN)/python
 	touch $(STAMP)
+
+# Refresh uv.lock to the newest versions pyproject.toml allows (then run `make test` and commit the lock).
+lock: install
+	$(UV) lock --upgrade
 
 lint: install
 	$(BIN)/ruff check .
@@ -48,6 +54,11 @@ build: install
 
 compat: install
 	bash scripts/compat.sh "3.2.*"
+
+# Report-only: the unit tests on the newest versions of every dependency (not the lock). Never fails the build;
+# a failure says what `make lock` would break.
+compat-newest: install
+	bash scripts/compat.sh newest || echo "compat-newest: FAILED on the newest versions (report only, build not failed)"
 
 clean:
 	rm -rf $(VENV) dist .demo .pytest_cache .mypy_cache .ruff_cache
