@@ -153,6 +153,8 @@ class CalendlySettings(BaseModel):
             raise CalendlyConfigError(f"Connection {conn_id!r}: 'extra' is not a JSON object") from None
         if not isinstance(extra, Mapping):
             raise CalendlyConfigError(f"Connection {conn_id!r}: 'extra' must be a JSON object")
+        # The UI stores a field left empty as "" (or null): absent, so the code's default applies.
+        extra = {k: v for k, v in extra.items() if not (v is None or (isinstance(v, str) and not v.strip()))}
         known = set(cls.model_fields) - {"token", "base_url"}
         unknown = sorted(set(extra) - known)
         if unknown:

@@ -65,3 +65,19 @@ def test_a_host_without_a_scheme_on_a_plain_http_server_fails_at_once_naming_the
     assert f"http://{host}:{port}" in text.split("not retried", 1)[1]
     assert not ok and "TLS handshake" in message
     assert emulator.token not in text
+
+
+def test_extra_fields_left_empty_in_the_ui_mean_the_code_defaults() -> None:
+    """The UI stores an empty extra field as "": the connection then behaves like one without the key."""
+    from airflow.models import Connection
+
+    from airflow_provider_calendly.hooks.calendly import CalendlySettings
+
+    blank = Connection(
+        conn_id="ui",
+        conn_type="calendly",
+        password="tok-12345",
+        extra=json.dumps({"rate_limit": "", "rate_limit_period": "", "timeout": " ", "max_retries": None}),
+    )
+    bare = Connection(conn_id="ui", conn_type="calendly", password="tok-12345")
+    assert CalendlySettings.from_connection(blank) == CalendlySettings.from_connection(bare)
