@@ -7,15 +7,25 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps test lint typecheck pytest demo bench build compat clean distributed
+.PHONY: install lock compat-newest system-deps test lint typecheck pytest demo bench build compat clean distributed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs exactly the versions pinned in requirements.lock (every dependency, pinned as constraints), the package
+# editable. The lock names versions only, never an index, so it installs from whatever index pip/uv is set up with.
+LOCK := requirements.lock
+
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.4"
-	$(UV) pip install --quiet --python $(BIN)/python -e ".[dev]"
+	$(UV) pip install --quiet --python $(BIN)/python --constraint $(LOCK) -e ".[dev]"
 	touch $(STAMP)
+
+# Refresh requirements.lock to the newest versions pyproject.toml allows (then run `make test` and commit the lock).
+lock:
+	test -x $(UV) || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet "uv>=0.4"; }
+	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.10 --upgrade \
+		--no-emit-index-url --no-emit-find-links --quiet -o $(LOCK)
 
 lint: install
 	$(BIN)/ruff check .
@@ -53,6 +63,11 @@ build: install
 
 compat: install
 	bash scripts/compat.sh "3.2.*"
+
+# Report-only: the unit tests on the newest versions of every dependency (not the lock). Never fails the build;
+# a failure says what `make lock` would break.
+compat-newest: install
+	bash scripts/compat.sh newest || echo "compat-newest: FAILED on the newest versions (report only, build not failed)"
 
 clean:
 	rm -rf $(VENV) dist .demo .pytest_cache .mypy_cache .ruff_cache

@@ -100,21 +100,24 @@ def get_provider_info() -> dict[str, Any]:
                 "conn-fields": {
                     "rate_limit": {
                         "label": "Rate limit (calls per window)",
-                        "description": "Calls allowed per window for this token; the hook never exceeds it.",
-                        "schema": {"type": ["integer", "null"], "default": 100, "minimum": 1},
+                        "description": "Calls allowed per window for this token; the hook never exceeds it. "
+                        "Empty: start at 100 per window, then follow Calendly's X-RateLimit-* headers.",
+                        "schema": {"type": ["integer", "null"], "minimum": 1},
                     },
                     "rate_limit_period": {
                         "label": "Rate limit window (seconds)",
-                        "schema": {"type": ["number", "null"], "default": 60, "exclusiveMinimum": 0},
+                        "description": "Empty: 60.",
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
                     },
                     "timeout": {
                         "label": "Request timeout (seconds)",
-                        "schema": {"type": ["number", "null"], "default": 30, "exclusiveMinimum": 0},
+                        "description": "Empty: 30.",
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
                     },
                     "max_retries": {
                         "label": "Max retries",
-                        "description": "Retries on 429, 5xx, timeouts and dropped connections.",
-                        "schema": {"type": ["integer", "null"], "default": 5, "minimum": 0},
+                        "description": "Retries on 429, 5xx, timeouts and dropped connections. Empty: 5.",
+                        "schema": {"type": ["integer", "null"], "minimum": 0},
                     },
                     "rate_limit_storage": {
                         "label": "Shared rate-limit storage (Redis URL)",
@@ -129,13 +132,14 @@ def get_provider_info() -> dict[str, Any]:
                     },
                 },
                 "ui-field-behaviour": {
-                    # The port stays visible: Airflow 3.3's Test button refuses a connection saved without a
-                    # port ("The host or port to test differs from the stored connection").
+                    # The port stays visible and asks to be filled in: the UI's Test button sends
+                    # ``Number(port)``, i.e. 0 for a connection saved without a port, and the API server then
+                    # refuses to test it ("The host or port to test differs from the stored connection").
                     "hidden-fields": ["schema", "login"],
                     "relabeling": {"password": "Personal Access Token", "host": "API base URL", "port": "API port"},
                     "placeholders": {
                         "host": DEFAULT_API_BASE_URL,
-                        "port": "443",
+                        "port": "443 (fill in: the Test button needs a port)",
                         "password": "Calendly Personal Access Token (or OAuth access token)",
                     },
                 },

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the unit tests against another Airflow release line in a throwaway venv (default: the lowest supported,
-# 3.2.*). Dependencies come from uv's cache when warm. Usage: scripts/compat.sh ["3.2.*"] [pytest args...]
+# 3.2.*; "newest": the newest versions of everything, ignoring requirements.lock). Dependencies come from uv's cache when
+# warm. Usage: scripts/compat.sh ["3.2.*"|newest] [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +20,13 @@ trap 'rm -rf "$VENV"' EXIT
 # it (today's resolution makes its in-process execution API fail to build its pydantic schemas). Resolve the old
 # line as of a date when it was current, the way its users installed it (and Airflow's constraints pin it).
 EXCLUDE_NEWER="${COMPAT_EXCLUDE_NEWER:-2026-06-15}"
-"$UV" pip install --quiet --exclude-newer "$EXCLUDE_NEWER" --python "$VENV/bin/python" -e ".[dev]" \
-    "apache-airflow==${AIRFLOW_SPEC}"
+if [ "$AIRFLOW_SPEC" = "newest" ]; then
+    # The newest release of everything pyproject.toml allows, ignoring requirements.lock: what `make lock` would pick.
+    "$UV" pip install --quiet --upgrade --python "$VENV/bin/python" -e ".[dev]"
+else
+    "$UV" pip install --quiet --exclude-newer "$EXCLUDE_NEWER" --python "$VENV/bin/python" -e ".[dev]" \
+        "apache-airflow==${AIRFLOW_SPEC}"
+fi
 "$VENV/bin/python" -c 'import airflow, sys; print(f"compat: Apache Airflow {airflow.__version__}, Python {sys.version.split()[0]}")'
 
 # Unit tests only: the browser, release, docs and compat tests exercise the install itself, not the code, and the

@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+# The emulator fixtures are opt-in (no pytest11 auto-load): a project asks for them, as this one does here.
+pytest_plugins = ["airflow_provider_calendly.testing.pytest_plugin"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO_ROOT / "example_dags"
 

@@ -94,6 +94,10 @@ def test_wheel_contents_and_metadata(dist: dict[str, Path]) -> None:
     assert f"{DIST_NAME}/py.typed" in names
     assert f"{DIST_NAME}/get_provider_info.py" in names
     assert not [n for n in names if n.startswith(("tests/", "example_dags/", "docs/"))]
+    # The example DAGs the guides copy ship inside the package (a pip user has no repository checkout).
+    shipped = {n.rsplit("/", 1)[-1] for n in names if n.startswith(f"{DIST_NAME}/example_dags/")}
+    assert shipped == {p.name for p in (REPO_ROOT / "example_dags").glob("*.py")}, shipped
+    assert "pytest11" not in entry_points, "the pytest plugin is opt-in: no auto-loading entry point"
     assert "[apache_airflow_provider]" in entry_points
     assert "provider_info = airflow_provider_calendly:get_provider_info" in entry_points
     assert metadata["Name"] == "airflow-provider-calendly"

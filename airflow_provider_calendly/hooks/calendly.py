@@ -153,6 +153,8 @@ class CalendlySettings(BaseModel):
             raise CalendlyConfigError(f"Connection {conn_id!r}: 'extra' is not a JSON object") from None
         if not isinstance(extra, Mapping):
             raise CalendlyConfigError(f"Connection {conn_id!r}: 'extra' must be a JSON object")
+        # The UI stores a field left empty as "" (or null): absent, so the code's default applies.
+        extra = {k: v for k, v in extra.items() if not (v is None or (isinstance(v, str) and not v.strip()))}
         known = set(cls.model_fields) - {"token", "base_url"}
         unknown = sorted(set(extra) - known)
         if unknown:
@@ -177,6 +179,20 @@ class CalendlySettings(BaseModel):
             raise CalendlyConfigError(
                 f"Connection {conn_id!r} is invalid: {problems}" + (f" [{key_hint}]" if key_hint else "")
             ) from None
+
+
+def _tls_failure(base_url: str, method: str, path: str) -> CalendlyConnectionError:
+    """The error for a failed TLS handshake, naming the URL tried and, for https, the plain-HTTP alternative."""
+    parts = urlsplit(base_url)
+    hint = ""
+    if parts.scheme == "https":
+        hint = (
+            f"; if this is a plain-HTTP server (a local one such as the emulator), set the connection's host to "
+            f"http://{parts.netloc} (a host without a scheme means https)"
+        )
+    return CalendlyConnectionError(
+        f"TLS handshake with {base_url}{path} failed (SSLError), not retried{hint}", method=method, path=path
+    )
 
 
 class BearerAuth(requests.auth.AuthBase):
@@ -567,6 +583,12 @@ class CalendlyHook(BaseHook):
                 timeout=self.settings.timeout,
                 allow_redirects=False,
             )
+        except requests.exceptions.SSLError:
+            limiter.release()
+            # A failed TLS handshake fails the same way every time: say where, and the likely fix, at once.
+            raise _RetryableFailure(
+                _Attempt(_tls_failure(self.settings.base_url, method, path), retryable=False)
+            ) from None
         except requests.RequestException as exc:
             limiter.release()
             kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"

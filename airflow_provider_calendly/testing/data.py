@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -254,6 +255,9 @@ def add_invitee(
     """Book one invitee onto a scheduled event (and count it)."""
     event_uuid = event["uri"].rsplit("/", 1)[-1]
     first, last = _FIRST[rng.randrange(len(_FIRST))], _LAST[rng.randrange(len(_LAST))]
+    if not name and email:
+        # A booking made with an email only is named after it, as a person reading the email would.
+        name = " ".join(w.capitalize() for w in re.split(r"[._+-]+", email.partition("@")[0]) if w) or None
     if name:
         first, _, last = name.partition(" ")
     created = min(now, datetime.fromisoformat(event["created_at"].replace("Z", "+00:00")))

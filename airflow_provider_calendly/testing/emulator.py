@@ -1162,15 +1162,22 @@ class CalendlyEmulator:
 
 def main(argv: list[str] | None = None) -> None:
     """Serve the emulator until interrupted."""
-    parser = argparse.ArgumentParser(description="Run a local Calendly API v2 emulator.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--token", default="test-token")
-    parser.add_argument("--rate-limit", type=int, default=None)
-    parser.add_argument("--rate-limit-period", type=float, default=60.0)
-    parser.add_argument("--latency", type=float, default=0.0)
-    parser.add_argument("--scheduled-events", type=int, default=300)
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_calendly.testing.emulator",
+        description="Serve a local Calendly API v2 with deterministic synthetic data until interrupted (Ctrl-C). "
+        "It prints the AIRFLOW_CONN_CALENDLY_DEFAULT line that points Airflow at it.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument("--port", type=int, default=8765, help="port to listen on (0: a free one)")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the synthetic data: same seed, same data")
+    parser.add_argument("--token", default="test-token", help="the only token the emulator accepts")
+    parser.add_argument(
+        "--rate-limit", type=int, default=None, help="calls per window before answering 429 (default: unlimited)"
+    )
+    parser.add_argument("--rate-limit-period", type=float, default=60.0, help="rate-limit window in seconds")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument("--scheduled-events", type=int, default=300, help="scheduled events in the organization")
     args = parser.parse_args(argv)
     emulator = CalendlyEmulator(
         seed=args.seed,

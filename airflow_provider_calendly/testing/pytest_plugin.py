@@ -1,4 +1,9 @@
-"""Pytest fixtures for testing DAGs against the Calendly emulator (registered as a ``pytest11`` plugin)."""
+"""Pytest fixtures for testing DAGs against the Calendly emulator (an opt-in plugin).
+
+Enable it with ``pytest -p airflow_provider_calendly.testing.pytest_plugin`` or, in your top-level
+``conftest.py``, ``pytest_plugins = ["airflow_provider_calendly.testing.pytest_plugin"]``. It is not loaded
+automatically: installing the provider does not change the fixtures of every pytest run on the machine.
+"""
 
 from __future__ import annotations
 

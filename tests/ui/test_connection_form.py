@@ -106,8 +106,9 @@ def test_form_shows_the_declared_labels_and_placeholders(ui_run: dict[str, Any])
     for name, field in connection_type["conn-fields"].items():
         shown = form[f"element_{name}"]
         assert shown["label"] == field["label"], name
-        if "default" in field["schema"]:
-            assert shown["value"] == str(field["schema"]["default"]), name
+        # Defaults live in the code: an empty field, never a value the form would write into ``extra``.
+        assert "default" not in field["schema"], f"{name}: a form default is stored in every UI connection"
+        assert shown["value"] == "", f"{name} is pre-filled with {shown['value']!r}"
         if "description" in field:
             assert shown["helper"] == field["description"], name
         if field["schema"].get("format") == "password":
@@ -127,9 +128,9 @@ def test_saving_the_form_creates_the_connection(
     host, port = ui_emulator.base_url.rsplit(":", 1)
     assert (stored["host"], stored["port"]) == (host, int(port))
     extra = json.loads(stored["extra"] or "{}")
-    for name, field in _calendly_connection_type()["conn-fields"].items():
-        if "default" in field["schema"]:
-            assert extra.get(name) == field["schema"]["default"], name
+    # Nothing was entered in the extra fields, so nothing may be stored: the connection follows the code's
+    # defaults (and, without rate_limit, the server's X-RateLimit-* headers), exactly like an env-var connection.
+    assert {k: v for k, v in extra.items() if v not in (None, "")} == {}, extra
     assert set(extra) <= set(_calendly_connection_type()["conn-fields"]), "the form stored an undeclared extra key"
 
 
