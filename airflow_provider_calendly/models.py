@@ -13,6 +13,11 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
+    "ActivityLogActor",
+    "ActivityLogEntry",
+    "AvailabilityInterval",
+    "AvailabilityRule",
+    "AvailabilitySchedule",
     "AvailableTime",
     "CalendarEvent",
     "CalendlyModel",
@@ -20,7 +25,11 @@ __all__ = [
     "CustomQuestion",
     "EventMembership",
     "EventType",
+    "EventTypeMembership",
     "EventTypeProfile",
+    "Group",
+    "GroupRelationship",
+    "GroupRelationshipOwner",
     "Guest",
     "Invitee",
     "InviteeNoShowRef",
@@ -29,12 +38,15 @@ __all__ = [
     "Location",
     "NoShow",
     "Organization",
+    "OrganizationMembership",
     "Page",
     "Pagination",
     "Payment",
     "QuestionAndAnswer",
     "Reconfirmation",
+    "RoutingForm",
     "RoutingFormAnswer",
+    "RoutingFormQuestion",
     "RoutingFormResult",
     "RoutingFormSubmission",
     "ScheduledEvent",
@@ -349,6 +361,136 @@ class RoutingFormSubmission(CalendlyResource):
     result: RoutingFormResult | None = None
     submitter: str | None = None
     submitter_type: str | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+# --- people, routing forms, activity and availability -----------------------------------------------------
+
+
+class OrganizationMembership(CalendlyResource):
+    """A user's membership of an organization (``/organization_memberships``), the user embedded."""
+
+    role: str | None = None  # user | admin | owner
+    user: User
+    organization: str | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+class Group(CalendlyResource):
+    """A grouping of users within an organization (``/groups``)."""
+
+    name: str | None = None
+    organization: str | None = None
+    member_count: int | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+class GroupRelationshipOwner(CalendlyModel):
+    """Who a group relationship belongs to: an organization membership (user embedded) or an invitation."""
+
+    type: str | None = None  # OrganizationMembership | OrganizationInvitation
+    uri: str | None = None
+    role: str | None = None
+    user: User | None = None
+    email: str | None = None
+    organization: str | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+class GroupRelationship(CalendlyResource):
+    """One owner's ``member`` or ``admin`` relationship to a group (``/group_relationships``)."""
+
+    role: str | None = None  # member | admin
+    owner: GroupRelationshipOwner | None = None
+    organization: str | None = None
+    group: str | Group | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+    @property
+    def group_uri(self) -> str | None:
+        return self.group.uri if isinstance(self.group, Group) else self.group
+
+
+class RoutingFormQuestion(CalendlyModel):
+    """One question of a routing form; submissions answer it by ``uuid``."""
+
+    uuid: str | None = None
+    name: str | None = None
+    type: str | None = None  # name | text | email | phone | textarea | select | radios
+    required: bool | None = None
+    answer_choices: NullableList[str] = Field(default_factory=list)
+
+
+class RoutingForm(CalendlyResource):
+    """A routing form of an organization (``/routing_forms``; Teams plan and up)."""
+
+    name: str | None = None
+    status: str | None = None  # draft | published
+    organization: str | None = None
+    questions: NullableList[RoutingFormQuestion] = Field(default_factory=list)
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+class ActivityLogActor(CalendlyModel):
+    """Who took the action of an activity log entry (a user, Calendly System or Support)."""
+
+    type: str | None = None
+    uri: str | None = None
+    display_name: str | None = None
+    alternative_identifier: str | None = None
+    organization: dict[str, Any] | None = None
+    group: dict[str, Any] | None = None
+
+
+class ActivityLogEntry(CalendlyResource):
+    """One entry of the organization's activity log (``/activity_log_entries``; Enterprise plan)."""
+
+    occurred_at: Timestamp | None = None
+    organization: str | None = None
+    namespace: str | None = None
+    action: str | None = None
+    fully_qualified_name: str | None = None
+    actor: ActivityLogActor | None = None
+    details: dict[str, Any] | None = None
+
+
+class AvailabilityInterval(CalendlyModel):
+    """A bookable interval of a rule, ``"hh:mm"`` local to the schedule's time zone."""
+
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+
+
+class AvailabilityRule(CalendlyModel):
+    """A weekday (``wday``) or a specific ``date`` rule of an availability schedule."""
+
+    type: str | None = None  # wday | date
+    wday: str | None = None
+    date: str | None = None
+    intervals: NullableList[AvailabilityInterval] = Field(default_factory=list)
+
+
+class AvailabilitySchedule(CalendlyResource):
+    """A user's availability schedule (``/user_availability_schedules``)."""
+
+    default: bool | None = None
+    name: str | None = None
+    user: str | None = None
+    timezone: str | None = None
+    rules: NullableList[AvailabilityRule] = Field(default_factory=list)
+
+
+class EventTypeMembership(CalendlyResource):
+    """One host of an event type (``/event_type_memberships``), the event type and the member embedded."""
+
+    event_type: EventType | None = None
+    member: User | None = None
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
 

@@ -40,13 +40,21 @@ from airflow_provider_calendly.exceptions import (
 )
 from airflow_provider_calendly.get_provider_info import DEFAULT_API_BASE_URL
 from airflow_provider_calendly.models import (
+    ActivityLogEntry,
+    AvailabilitySchedule,
     AvailableTime,
     CalendlyModel,
     Cancellation,
     EventType,
+    EventTypeMembership,
+    Group,
+    GroupRelationship,
     Invitee,
     NoShow,
+    OrganizationMembership,
     Page,
+    RoutingForm,
+    RoutingFormSubmission,
     ScheduledEvent,
     SchedulingLink,
     User,
@@ -1156,6 +1164,150 @@ class CalendlyHook(BaseHook):
         self.request("POST", "/data_compliance/deletion/invitees", json={"emails": unique}, idempotent=True)
         return unique
 
+    # -- people, routing forms, activity and availability --
+
+    def _organization_uri(self, organization: str | None) -> str:
+        """The given organization's URI, else the token owner's current organization."""
+        return self._owner_params(None, organization)["organization"]
+
+    def list_organization_memberships(
+        self,
+        *,
+        organization: str | None = None,
+        user: str | None = None,
+        email: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> PageIterator[OrganizationMembership]:
+        """List an organization's memberships, each with its user embedded (default: the token owner's organization).
+
+        :param organization: Organization UUID or URI.
+        :param user: Only this user's membership (UUID or URI); without ``organization`` no organization filter.
+        :param email: Only the membership of this email address.
+        :param page_size: Items per call (1-100).
+        """
+        params: dict[str, Any] = {"email": email, "count": _page_size(page_size)}
+        if user is not None:
+            params["user"] = self.resource_uri("users", user)
+        if organization is not None or user is None:
+            params["organization"] = self._organization_uri(organization)
+        return self.paginate("/organization_memberships", params, OrganizationMembership)
+
+    def delete_organization_membership(self, uuid_or_uri: str) -> None:
+        """Remove a user from the organization (``DELETE /organization_memberships/{uuid}``)."""
+        self.request("DELETE", self.resource_path("organization_memberships", uuid_or_uri))
+
+    def list_groups(self, *, organization: str | None = None, page_size: int = MAX_PAGE_SIZE) -> PageIterator[Group]:
+        """List the groups of an organization (default: the token owner's)."""
+        params = {"organization": self._organization_uri(organization), "count": _page_size(page_size)}
+        return self.paginate("/groups", params, Group)
+
+    def list_group_relationships(
+        self,
+        *,
+        organization: str | None = None,
+        group: str | None = None,
+        owner: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> PageIterator[GroupRelationship]:
+        """List group relationships (one ``member`` and any number of ``admin`` records per owner).
+
+        :param organization: Organization UUID or URI (default: the token owner's).
+        :param group: Only this group's relationships (UUID or URI).
+        :param owner: Only this organization membership's relationships (UUID or URI).
+        :param page_size: Items per call (1-100).
+        """
+        params: dict[str, Any] = {
+            "organization": self._organization_uri(organization),
+            "group": self.resource_uri("groups", group) if group is not None else None,
+            "owner": self.resource_uri("organization_memberships", owner) if owner is not None else None,
+            "count": _page_size(page_size),
+        }
+        return self.paginate("/group_relationships", params, GroupRelationship)
+
+    def list_routing_forms(
+        self, *, organization: str | None = None, sort: str | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> PageIterator[RoutingForm]:
+        """List the routing forms of an organization (default: the token owner's; Teams plan and up)."""
+        params = {
+            "organization": self._organization_uri(organization),
+            "sort": _created_at_sort(sort),
+            "count": _page_size(page_size),
+        }
+        return self.paginate("/routing_forms", params, RoutingForm)
+
+    def get_routing_form(self, uuid_or_uri: str) -> RoutingForm:
+        """Return one routing form."""
+        return self._get_resource(self.resource_path("routing_forms", uuid_or_uri), RoutingForm)
+
+    def list_routing_form_submissions(
+        self, form: str, *, sort: str | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> PageIterator[RoutingFormSubmission]:
+        """List the submissions of one routing form.
+
+        Calendly has no time filter here: read newest first (``sort="created_at:desc"``) and stop iterating at
+        the first one older than you need; the iterator fetches no further page.
+
+        :param form: The routing form's UUID or URI.
+        :param sort: ``created_at:asc`` or ``created_at:desc``.
+        :param page_size: Items per call (1-100).
+        """
+        params = {
+            "form": self.resource_uri("routing_forms", form),
+            "sort": _created_at_sort(sort),
+            "count": _page_size(page_size),
+        }
+        return self.paginate("/routing_form_submissions", params, RoutingFormSubmission)
+
+    def get_routing_form_submission(self, uuid_or_uri: str) -> RoutingFormSubmission:
+        """Return one routing form submission."""
+        path = self.resource_path("routing_form_submissions", uuid_or_uri)
+        return self._get_resource(path, RoutingFormSubmission)
+
+    def list_activity_log_entries(
+        self,
+        *,
+        organization: str | None = None,
+        min_occurred_at: datetime | str | None = None,
+        max_occurred_at: datetime | str | None = None,
+        namespace: str | None = None,
+        action: str | None = None,
+        sort: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> PageIterator[ActivityLogEntry]:
+        """List the organization's activity log entries (Enterprise plan; default: the token owner's organization).
+
+        :param min_occurred_at: Only entries that occurred at or after this time.
+        :param max_occurred_at: Only entries that occurred before this time.
+        :param namespace: Only entries of this category.
+        :param action: Only entries of this action.
+        :param sort: ``occurred_at:asc`` or ``occurred_at:desc``.
+        :param page_size: Items per call (1-100).
+        """
+        if sort is not None and sort not in {"occurred_at:asc", "occurred_at:desc"}:
+            raise CalendlyConfigError(f"sort must be 'occurred_at:asc' or 'occurred_at:desc', got {sort!r}")
+        params: dict[str, Any] = {
+            "organization": self._organization_uri(organization),
+            "min_occurred_at": _timestamp_param("min_occurred_at", min_occurred_at),
+            "max_occurred_at": _timestamp_param("max_occurred_at", max_occurred_at),
+            "namespace": namespace,
+            "action": action,
+            "sort": sort,
+            "count": _page_size(page_size),
+        }
+        return self.paginate("/activity_log_entries", params, ActivityLogEntry)
+
+    def list_user_availability_schedules(self, user: str | None = None) -> PageIterator[AvailabilitySchedule]:
+        """List one user's availability schedules (default: the token's user); Calendly returns them in one call."""
+        user_uri = self.resource_uri("users", user) if user is not None else self.get_current_user().uri
+        return self.paginate("/user_availability_schedules", {"user": user_uri}, AvailabilitySchedule)
+
+    def list_event_type_memberships(
+        self, event_type: str, *, page_size: int = MAX_PAGE_SIZE
+    ) -> PageIterator[EventTypeMembership]:
+        """List the hosts of one event type (``/event_type_memberships``), each member embedded."""
+        params = {"event_type": self.resource_uri("event_types", event_type), "count": _page_size(page_size)}
+        return self.paginate("/event_type_memberships", params, EventTypeMembership)
+
 
 # --- argument helpers ---------------------------------------------------------------------------------------
 
@@ -1195,6 +1347,12 @@ def _timestamp_param(name: str, value: datetime | str | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _created_at_sort(sort: str | None) -> str | None:
+    if sort is not None and sort not in {"created_at:asc", "created_at:desc"}:
+        raise CalendlyConfigError(f"sort must be 'created_at:asc' or 'created_at:desc', got {sort!r}")
+    return sort
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
