@@ -22,7 +22,6 @@ import base64
 import binascii
 import bisect
 import contextlib
-import hashlib
 import json
 import logging
 import math
@@ -36,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from airflow_provider_calendly.testing.actions import EmulatorActions
@@ -50,6 +49,9 @@ from airflow_provider_calendly.testing.data import (
 )
 from airflow_provider_calendly.testing.errors import ApiError, Listener, invalid_parameter
 from airflow_provider_calendly.testing.webhooks import EmulatorWebhooks
+
+if TYPE_CHECKING:
+    from airflow_provider_calendly.testing.organization import EmulatorOrganization
 
 log = logging.getLogger(__name__)
 
@@ -825,6 +827,7 @@ class CalendlyEmulator:
         self._base_url_uris = base_url_uris
         self._webhooks: EmulatorWebhooks | None = None
         self._actions: EmulatorActions | None = None
+        self._organization: EmulatorOrganization | None = None
 
     def __repr__(self) -> str:
         return f"CalendlyEmulator(base_url={self.base_url if self._server else None!r}, seed={self.seed})"
@@ -858,6 +861,9 @@ class CalendlyEmulator:
         self._server = server
         self._webhooks = EmulatorWebhooks(self).install()
         self._actions = EmulatorActions(self).install()
+        from airflow_provider_calendly.testing.organization import EmulatorOrganization  # imports this module
+
+        self._organization = EmulatorOrganization(self).install()
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self._thread.start()
         return self
@@ -950,6 +956,13 @@ class CalendlyEmulator:
         if self._actions is None:
             raise RuntimeError("the emulator is not started")
         return self._actions
+
+    @property
+    def organization(self) -> EmulatorOrganization:
+        """Memberships, groups, routing forms, activity log, availability; plan gating and deletions."""
+        if self._organization is None:
+            raise RuntimeError("the emulator is not started")
+        return self._organization
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event_name, payload)`` on every booking, cancellation and no-show change."""
@@ -1127,37 +1140,11 @@ class CalendlyEmulator:
             payload = json.loads(json.dumps(invitee))
         state.emit("invitee_no_show.deleted", payload)
 
-    def submit_routing_form(self, *, answers: dict[str, str] | None = None) -> dict[str, Any]:
-        """Record a routing form submission; emits ``routing_form_submission.created``."""
-        state = self.state
-        with state.lock:
-            now = self._now_iso()
-            submission = {
-                "uri": f"{self.uri_base}/routing_form_submissions/{state.new_id()}",
-                "routing_form": f"{self.uri_base}/routing_forms/{hashlib.sha1(str(self.seed).encode()).hexdigest()[:16].upper()}",  # noqa: S324
-                "questions_and_answers": [
-                    {"question_uuid": state.new_id(), "question": q, "answer": a}
-                    for q, a in (answers or {"What is your industry?": "Software"}).items()
-                ],
-                "tracking": {
-                    "utm_campaign": None,
-                    "utm_source": None,
-                    "utm_medium": None,
-                    "utm_content": None,
-                    "utm_term": None,
-                    "salesforce_uuid": None,
-                },
-                "result": {
-                    "type": "event_type",
-                    "value": state.data.event_types[0]["uri"] if state.data.event_types else None,
-                },
-                "submitter": None,
-                "submitter_type": None,
-                "created_at": now,
-                "updated_at": now,
-            }
-        state.emit("routing_form_submission.created", submission)
-        return submission
+    def submit_routing_form(
+        self, *, answers: dict[str, str] | None = None, form_uri: str | None = None, invitee_uri: str | None = None
+    ) -> dict[str, Any]:
+        """Record a routing form submission (see :meth:`EmulatorOrganization.submit`); emits the webhook event."""
+        return self.organization.submit(form_uri=form_uri, invitee_uri=invitee_uri, answers=answers)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,634 @@
+"""The emulator's people, routing forms, activity log and availability: data, endpoints, gating and deletions.
+
+Built from the emulator's dataset so that everything agrees with it: every user has an organization membership
+and a group, event type hosts are members, routing form submissions answer their form's questions and their
+submitters are real invitees (who point back at the submission), availability schedules belong to members.
+
+Endpoints (Calendly's paths and parameters): ``/organization_memberships``, ``/groups``,
+``/group_relationships``, ``/routing_forms``, ``/routing_form_submissions?form=``, ``/activity_log_entries``,
+``/user_availability_schedules?user=``, ``/event_type_memberships?event_type=``,
+``DELETE /organization_memberships/{uuid}`` and ``POST /data_compliance/deletion/invitees``.
+
+Plan gating is switchable per resource (:meth:`EmulatorOrganization.gate`): a gated resource answers 403
+``Permission Denied`` (or 404) the way Calendly answers a plan or a role that does not include the feature.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow_provider_calendly.testing.data import iso
+from airflow_provider_calendly.testing.emulator import ApiError, CalendlyEmulator, _invalid, _parse_time
+
+#: Gateable resources and the paths each covers.
+GATES: dict[str, tuple[str, ...]] = {
+    "organization_memberships": ("organization_memberships",),
+    "groups": ("groups", "group_relationships"),
+    "routing_forms": ("routing_forms", "routing_form_submissions"),
+    "activity_log": ("activity_log_entries",),
+    "availability_schedules": ("user_availability_schedules",),
+    "event_type_hosts": ("event_type_memberships",),
+    "data_compliance": ("data_compliance",),
+}
+_GATE_MESSAGES = {
+    "activity_log": "Please upgrade your Calendly account to Enterprise.",
+    "data_compliance": "Please upgrade your Calendly account to Enterprise.",
+}
+
+_GROUP_NAMES = ("Sales", "Customer Success", "Engineering")
+_COMPANY_SIZES = ("1-10", "11-50", "51-200", "201+")
+_NEEDS = ("A product demo", "Pricing for my team", "Help with an integration", "Onboarding support")
+_UTM = (
+    {
+        "utm_source": "google",
+        "utm_medium": "cpc",
+        "utm_campaign": "brand",
+        "utm_term": "scheduling",
+        "utm_content": None,
+    },
+    {
+        "utm_source": "newsletter",
+        "utm_medium": "email",
+        "utm_campaign": "spring",
+        "utm_term": None,
+        "utm_content": "cta",
+    },
+    {"utm_source": None, "utm_medium": None, "utm_campaign": None, "utm_term": None, "utm_content": None},
+)
+_WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+Handler = Callable[[list[str], dict[str, str], Any], tuple[int, Any]]
+
+
+def _uuid_of(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _copy(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def _parse(ts: str) -> datetime:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+class EmulatorOrganization:
+    """People, groups, routing forms, activity log and availability of the emulated organization."""
+
+    def __init__(self, emulator: CalendlyEmulator) -> None:
+        self._emulator = emulator
+        self._state = emulator.state
+        data = emulator.state.data
+        self.organization_uri: str = data.organization["uri"]
+        # Mint URIs the way the dataset does (whatever its host), never from a request's base URL.
+        self._root = self.organization_uri.rsplit("/organizations/", 1)[0]
+        self._rng = random.Random(f"organization-{emulator.seed}")
+        self.gates: dict[str, int] = {}
+        self.memberships: list[dict[str, Any]] = []
+        self.groups: list[dict[str, Any]] = []
+        self.group_relationships: list[dict[str, Any]] = []
+        self.routing_forms: list[dict[str, Any]] = []
+        self.submissions: dict[str, list[dict[str, Any]]] = {}
+        self.activity: list[dict[str, Any]] = []
+        self.schedules: list[dict[str, Any]] = []
+        self.event_type_hosts: dict[str, list[dict[str, Any]]] = {}
+        self._build()
+
+    # -- setup --
+
+    def install(self) -> EmulatorOrganization:
+        """Register this module's routes with the emulator's dispatcher."""
+        routes: dict[tuple[str, str], Handler] = {
+            ("GET", "organization_memberships"): self._get_memberships,
+            ("DELETE", "organization_memberships"): self._delete_membership,
+            ("GET", "groups"): self._get_groups,
+            ("GET", "group_relationships"): self._get_group_relationships,
+            ("GET", "routing_forms"): self._get_routing_forms,
+            ("GET", "routing_form_submissions"): self._get_submissions,
+            ("GET", "activity_log_entries"): self._get_activity,
+            ("GET", "user_availability_schedules"): self._get_schedules,
+            ("GET", "event_type_memberships"): self._get_event_type_hosts,
+            ("POST", "data_compliance"): self._post_data_compliance,
+        }
+        for (method, collection), handler in routes.items():
+            self._emulator.register_route(method, collection, self._gated(collection, handler))
+        return self
+
+    def _id(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _uri(self, collection: str) -> str:
+        return f"{self._root}/{collection}/{self._id()}"
+
+    def _build(self) -> None:
+        data = self._state.data
+        org_created = _parse(data.organization["created_at"])
+        roles = ["owner", "admin"]
+        for n, user in enumerate(data.users):
+            joined = iso(org_created + timedelta(days=n))
+            self.memberships.append(
+                {
+                    "uri": self._uri("organization_memberships"),
+                    "role": roles[n] if n < len(roles) else "user",
+                    "user": {k: v for k, v in user.items() if k not in {"current_organization", "resource_type"}},
+                    "organization": self.organization_uri,
+                    "created_at": joined,
+                    "updated_at": joined,
+                }
+            )
+            self._log(joined, "User", "Added", {"email": user["email"], "role": self.memberships[-1]["role"]})
+        for n, name in enumerate(_GROUP_NAMES[: max(1, min(len(_GROUP_NAMES), len(data.users)))]):
+            created = iso(org_created + timedelta(days=10 + n))
+            self.groups.append(
+                {
+                    "uri": self._uri("groups"),
+                    "name": name,
+                    "organization": self.organization_uri,
+                    "member_count": 0,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+            self._log(created, "Group", "Created", {"name": name})
+        for n, membership in enumerate(self.memberships):
+            self._relate(self.groups[n % len(self.groups)], membership, "member")
+        owner = self.memberships[0]
+        for group in self.groups:
+            if not any(r["owner"]["uri"] == owner["uri"] and r["role"] == "member" for r in self._relations(group)):
+                self._relate(group, owner, "admin")
+        self._build_hosts()
+        self._build_schedules()
+        self._build_routing_forms()
+        self.activity.sort(key=lambda e: (e["occurred_at"], e["uri"]))
+
+    def _relations(self, group: dict[str, Any]) -> list[dict[str, Any]]:
+        return [r for r in self.group_relationships if r["group"] == group["uri"]]
+
+    def _relate(self, group: dict[str, Any], membership: dict[str, Any], role: str) -> None:
+        at = max(group["created_at"], membership["created_at"])
+        self.group_relationships.append(
+            {
+                "uri": self._uri("group_relationships"),
+                "role": role,
+                "owner": {"type": "OrganizationMembership", **_copy(membership)},
+                "organization": self.organization_uri,
+                "group": group["uri"],
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+        if role == "member":
+            group["member_count"] += 1
+
+    def _build_hosts(self) -> None:
+        users = self._state.data.users
+        for n, event_type in enumerate(self._state.data.event_types):
+            owner = event_type["profile"]["owner"]
+            hosts = [u for u in users if u["uri"] == owner]
+            if event_type["kind"] == "group" and len(users) > 1:
+                hosts.append(next(u for u in users[(n + 1) % len(users) :] + users if u["uri"] != owner))
+            self.event_type_hosts[event_type["uri"]] = [
+                {
+                    "uri": self._uri("event_type_memberships"),
+                    "event_type": event_type,  # embedded live: changes to the event type show here too
+                    "member": {k: v for k, v in host.items() if k not in {"current_organization", "resource_type"}},
+                    "created_at": event_type["created_at"],
+                    "updated_at": event_type["created_at"],
+                }
+                for host in hosts
+            ]
+
+    def _build_schedules(self) -> None:
+        for n, user in enumerate(self._state.data.users):
+            start, end = ("08:00", "16:00") if n % 2 else ("09:00", "17:00")
+            rules: list[dict[str, Any]] = [
+                {
+                    "type": "wday",
+                    "wday": day,
+                    "intervals": [] if day in {"saturday", "sunday"} else [{"from": start, "to": end}],
+                }
+                for day in _WEEKDAYS
+            ]
+            self.schedules.append(
+                {
+                    "uri": self._uri("user_availability_schedules"),
+                    "default": True,
+                    "name": "Working hours",
+                    "user": user["uri"],
+                    "timezone": user["timezone"],
+                    "rules": rules,
+                }
+            )
+            if n == 0:
+                self.schedules.append(
+                    {
+                        "uri": self._uri("user_availability_schedules"),
+                        "default": False,
+                        "name": "Conference week",
+                        "user": user["uri"],
+                        "timezone": user["timezone"],
+                        "rules": [
+                            {"type": "wday", "wday": day, "intervals": [{"from": "12:00", "to": "14:00"}]}
+                            for day in _WEEKDAYS[1:6]
+                        ]
+                        + [{"type": "date", "date": "2026-03-02", "intervals": []}],
+                    }
+                )
+
+    def _build_routing_forms(self) -> None:
+        data = self._state.data
+        created = _parse(data.organization["created_at"]) + timedelta(days=20)
+        for n, (name, status) in enumerate((("Talk to sales", "published"), ("Support triage", "draft"))):
+            created += timedelta(days=n)
+            form: dict[str, Any] = {
+                "uri": self._uri("routing_forms"),
+                "name": name,
+                "status": status,
+                "organization": self.organization_uri,
+                "questions": [
+                    {"uuid": self._id(), "name": "Name", "type": "name", "required": True, "answer_choices": []},
+                    {"uuid": self._id(), "name": "Email", "type": "email", "required": True, "answer_choices": []},
+                    {
+                        "uuid": self._id(),
+                        "name": "Company size",
+                        "type": "select",
+                        "required": True,
+                        "answer_choices": list(_COMPANY_SIZES),
+                    },
+                    {
+                        "uuid": self._id(),
+                        "name": "What do you need?",
+                        "type": "textarea",
+                        "required": False,
+                        "answer_choices": [],
+                    },
+                ],
+                "created_at": iso(created),
+                "updated_at": iso(created),
+            }
+            self.routing_forms.append(form)
+            self.submissions[form["uri"]] = []
+            self._log(iso(created), "RoutingForm", "Created", {"name": name})
+        published = self.routing_forms[0]
+        for event_uuid in sorted(data.invitees):
+            for invitee in data.invitees[event_uuid]:
+                if self._rng.random() < 0.25:
+                    self._submit(published, invitee, at=_parse(invitee["created_at"]) - timedelta(minutes=3))
+        # Someone who filled the form in but booked nothing.
+        self._submit(published, None, at=_parse(data.organization["created_at"]) + timedelta(days=30))
+
+    def _submit(
+        self,
+        form: dict[str, Any],
+        invitee: dict[str, Any] | None,
+        *,
+        at: datetime,
+        answers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        rng = self._rng
+        by_name = {q["name"]: q for q in form["questions"]}
+        if answers is None:
+            answers = {
+                "Name": invitee["name"] if invitee else "Pat Prospect",
+                "Email": invitee["email"] if invitee else "pat.prospect@lead.example",
+                "Company size": rng.choice(_COMPANY_SIZES),
+                "What do you need?": rng.choice(_NEEDS),
+            }
+        event_type_uri = None
+        if invitee is not None:
+            event = self._state.data.scheduled_events.get(_uuid_of(invitee["event"]))
+            event_type_uri = event["event_type"] if event else None
+        tracking = dict((invitee or {}).get("tracking") or {**rng.choice(_UTM), "salesforce_uuid": None})
+        submission = {
+            "uri": self._uri("routing_form_submissions"),
+            "routing_form": form["uri"],
+            "questions_and_answers": [
+                {
+                    "question_uuid": by_name[q]["uuid"] if q in by_name else self._id(),
+                    "question": q,
+                    "answer": a,
+                }
+                for q, a in answers.items()
+            ],
+            "tracking": {k: tracking.get(k) for k in (*_UTM[0], "salesforce_uuid")},
+            "result": (
+                {"type": "event_type", "value": event_type_uri}
+                if event_type_uri
+                else {
+                    "type": "custom_message",
+                    "value": {"headline": "Thanks!", "body": "We will get back to you shortly."},
+                }
+            ),
+            "submitter": invitee["uri"] if invitee else None,
+            "submitter_type": "Invitee" if invitee else None,
+            "created_at": iso(at),
+            "updated_at": iso(at),
+        }
+        self.submissions[form["uri"]].append(submission)
+        if invitee is not None:
+            invitee["routing_form_submission"] = submission["uri"]
+        return submission
+
+    def _log(self, at: str, namespace: str, action: str, details: dict[str, Any]) -> None:
+        owner = self._state.data.users[0]
+        self.activity.append(
+            {
+                "uri": self._uri("activity_log_entries"),
+                "occurred_at": at,
+                "organization": self.organization_uri,
+                "namespace": namespace,
+                "action": action,
+                "fully_qualified_name": f"{namespace}.{action}",
+                "actor": {
+                    "type": "User",
+                    "uri": owner["uri"],
+                    "display_name": owner["name"],
+                    "alternative_identifier": owner["email"],
+                    "organization": {"uri": self.organization_uri, "role": "owner"},
+                },
+                "details": details,
+            }
+        )
+
+    # -- gating --
+
+    def gate(self, resource: str, status: int = 403) -> None:
+        """Answer ``status`` (403 or 404) for ``resource`` (a key of :data:`GATES`), as a plan without it does."""
+        if resource not in GATES:
+            raise ValueError(f"unknown resource {resource!r}; one of {sorted(GATES)}")
+        if status not in (403, 404):
+            raise ValueError("status must be 403 or 404")
+        self.gates[resource] = status
+
+    def ungate(self, resource: str | None = None) -> None:
+        """Lift the gate of ``resource`` (every gate when ``None``)."""
+        if resource is None:
+            self.gates.clear()
+        else:
+            self.gates.pop(resource, None)
+
+    def _gated(self, collection: str, handler: Handler) -> Handler:
+        resource = next(name for name, paths in GATES.items() if collection in paths)
+
+        def serve(rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+            status = self.gates.get(resource)
+            if status is not None:
+                raise ApiError(status, _GATE_MESSAGES.get(resource) if status == 403 else None)
+            with self._state.lock:
+                return handler(rest, query, body)
+
+        return serve
+
+    # -- reads --
+
+    def _organization(self, query: dict[str, str], *, required: bool = True) -> None:
+        org = query.get("organization")
+        if not org:
+            if required:
+                raise _invalid("organization", "is required")
+            return
+        if org != self.organization_uri:
+            raise ApiError(403, "You do not have access to this organization.")
+
+    def _page(self, path: str, items: list[dict[str, Any]], query: dict[str, str], default: str) -> dict[str, Any]:
+        field, desc = self._emulator._api._sort(query, {default.split(":")[0]}, default)
+        return self._emulator._api._page(path, items, query, field, desc)
+
+    @staticmethod
+    def _one(items: list[dict[str, Any]], item_uuid: str) -> tuple[int, Any]:
+        for item in items:
+            if _uuid_of(item["uri"]) == item_uuid:
+                return 200, {"resource": _copy(item)}
+        raise ApiError(404)
+
+    def _get_memberships(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
+        if len(rest) == 1:
+            return self._one(self.memberships, rest[0])
+        if rest:
+            return self._not_found()
+        if not query.get("organization") and not query.get("user"):
+            raise _invalid("organization", "one of user or organization is required")
+        self._organization(query, required=False)
+        items = self.memberships
+        if query.get("user"):
+            items = [m for m in items if m["user"]["uri"] == query["user"]]
+        if query.get("email"):
+            items = [m for m in items if m["user"]["email"] == query["email"]]
+        query = {k: v for k, v in query.items() if k != "sort"}
+        return 200, self._page("/organization_memberships", _copy(items), query, "created_at:asc")
+
+    def _get_groups(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
+        if len(rest) == 1:
+            return self._one(self.groups, rest[0])
+        if rest:
+            return self._not_found()
+        self._organization(query)
+        query = {k: v for k, v in query.items() if k != "sort"}
+        return 200, self._page("/groups", _copy(self.groups), query, "created_at:asc")
+
+    def _get_group_relationships(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
+        if len(rest) == 1:
+            return self._one(self.group_relationships, rest[0])
+        if rest:
+            return self._not_found()
+        self._organization(query, required=False)
+        items = self.group_relationships
+        if query.get("group"):
+            items = [r for r in items if r["group"] == query["group"]]
+        if query.get("owner"):
+            items = [r for r in items if r["owner"]["uri"] == query["owner"]]
+        query = {k: v for k, v in query.items() if k != "sort"}
+        return 200, self._page("/group_relationships", _copy(items), query, "created_at:asc")
+
+    def _get_routing_forms(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
+        if len(rest) == 1:
+            return self._one(self.routing_forms, rest[0])
+        if rest:
+            return self._not_found()
+        self._organization(query)
+        return 200, self._page("/routing_forms", _copy(self.routing_forms), query, "created_at:asc")
+
+    def _get_submissions(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
+        if len(rest) == 1:
+            return self._one([s for subs in self.submissions.values() for s in subs], rest[0])
+        if rest:
+            return self._not_found()
+        form = query.get("form")
+        if not form:
+            raise _invalid("form", "is required")
+        if form not in self.submissions:
+            raise ApiError(404)
+        return 200, self._page("/routing_form_submissions", _copy(self.submissions[form]), query, "created_at:asc")
+
+    def _get_activity(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
+        if rest:
+            return self._not_found()
+        self._organization(query)
+        lo = _parse_time("min_occurred_at", query["min_occurred_at"]) if "min_occurred_at" in query else None
+        hi = _parse_time("max_occurred_at", query["max_occurred_at"]) if "max_occurred_at" in query else None
+        items = [
+            e
+            for e in self.activity
+            if (lo is None or e["occurred_at"] >= lo)
+            and (hi is None or e["occurred_at"] < hi)
+            and (not query.get("namespace") or e["namespace"] in query["namespace"].split(","))
+            and (not query.get("action") or e["action"] in query["action"].split(","))
+        ]
+        page = self._page("/activity_log_entries", _copy(items), query, "occurred_at:desc")
+        page["total_count"] = len(items)
+        page["exceeds_max_total_count"] = False
+        page["last_event_time"] = max((e["occurred_at"] for e in items), default=None)
+        return 200, page
+
+    def _get_schedules(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
+        if len(rest) == 1:
+            return self._one(self.schedules, rest[0])
+        if rest:
+            return self._not_found()
+        user = query.get("user")
+        if not user:
+            raise _invalid("user", "is required")
+        if user not in {m["user"]["uri"] for m in self.memberships}:
+            raise ApiError(403, "This user is not in your organization")
+        return 200, {"collection": _copy([s for s in self.schedules if s["user"] == user])}
+
+    def _get_event_type_hosts(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
+        if rest:
+            return self._not_found()
+        event_type = query.get("event_type")
+        if not event_type:
+            raise _invalid("event_type", "is required")
+        hosts = self.event_type_hosts.get(event_type)
+        if hosts is None:
+            raise ApiError(404)
+        query = {k: v for k, v in query.items() if k != "sort"}
+        return 200, self._page("/event_type_memberships", _copy(hosts), query, "created_at:asc")
+
+    @staticmethod
+    def _not_found() -> tuple[int, Any]:
+        raise ApiError(404)
+
+    # -- changes --
+
+    def _now(self) -> str:
+        return iso(self._emulator._now())
+
+    def remove_member(self, membership_or_user_uri: str) -> dict[str, Any]:
+        """Remove a user from the organization: its membership, group relationships and event type hosting."""
+        with self._state.lock:
+            key = _uuid_of(membership_or_user_uri)
+            membership = next(
+                (m for m in self.memberships if key in {_uuid_of(m["uri"]), _uuid_of(m["user"]["uri"])}), None
+            )
+            if membership is None:
+                raise ApiError(404)
+            if membership["role"] == "owner":
+                raise ApiError(403, "The owner of an organization cannot be removed.")
+            self.memberships.remove(membership)
+            for relation in [r for r in self.group_relationships if r["owner"]["uri"] == membership["uri"]]:
+                self.group_relationships.remove(relation)
+                if relation["role"] == "member":
+                    group = next(g for g in self.groups if g["uri"] == relation["group"])
+                    group["member_count"] -= 1
+                    group["updated_at"] = self._now()
+            user_uri = membership["user"]["uri"]
+            for uri, hosts in self.event_type_hosts.items():
+                self.event_type_hosts[uri] = [h for h in hosts if h["member"]["uri"] != user_uri]
+            self._log(self._now(), "User", "Removed", {"email": membership["user"]["email"]})
+            removed: dict[str, Any] = _copy(membership)
+            return removed
+
+    def delete_routing_form(self, form_uri: str) -> None:
+        """Delete a routing form (its submissions go with it)."""
+        with self._state.lock:
+            form = next((f for f in self.routing_forms if _uuid_of(f["uri"]) == _uuid_of(form_uri)), None)
+            if form is None:
+                raise ApiError(404)
+            self.routing_forms.remove(form)
+            self.submissions.pop(form["uri"], None)
+            self._log(self._now(), "RoutingForm", "Deleted", {"name": form["name"]})
+
+    def delete_invitee_data(self, emails: list[str]) -> int:
+        """Data-compliance deletion: remove every invitee with these emails (and events left without invitees)."""
+        state = self._state
+        wanted = {e.lower() for e in emails}
+        removed = 0
+        gone_invitees: set[str] = set()
+        with state.lock:
+            data = state.data
+            for event_uuid in list(data.invitees):
+                invitees = data.invitees[event_uuid]
+                gone = [i for i in invitees if i["email"].lower() in wanted]
+                if not gone:
+                    continue
+                removed += len(gone)
+                data.invitees[event_uuid] = [i for i in invitees if i not in gone]
+                for invitee in gone:
+                    gone_invitees.add(invitee["uri"])
+                    state._invitee_index.pop(_uuid_of(invitee["uri"]), None)
+                    if invitee.get("no_show"):
+                        state.no_shows.pop(_uuid_of(invitee["no_show"]["uri"]), None)
+                if not data.invitees[event_uuid]:
+                    del data.invitees[event_uuid]
+                    del data.scheduled_events[event_uuid]
+                else:
+                    counter = data.scheduled_events[event_uuid]["invitees_counter"]
+                    counter["total"] = len(data.invitees[event_uuid])
+                    counter["active"] = sum(1 for i in data.invitees[event_uuid] if i["status"] == "active")
+            gone_uris = {
+                s["uri"]
+                for subs in self.submissions.values()
+                for s in subs
+                if s["submitter"] in gone_invitees
+                or any(a["answer"] and a["answer"].lower() in wanted for a in s["questions_and_answers"])
+            }
+            for form_uri, subs in self.submissions.items():
+                self.submissions[form_uri] = [s for s in subs if s["uri"] not in gone_uris]
+            state.resort()
+            self._log(self._now(), "DataCompliance", "InviteesDeleted", {"count": removed})
+        return removed
+
+    def submit(
+        self,
+        *,
+        form_uri: str | None = None,
+        invitee_uri: str | None = None,
+        answers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Record a submission of a form (default: the first published one); emits ``routing_form_submission.created``."""
+        state = self._state
+        with state.lock:
+            form = next(
+                (
+                    f
+                    for f in self.routing_forms
+                    if (form_uri is None and f["status"] == "published") or f["uri"] == form_uri
+                ),
+                None,
+            )
+            if form is None:
+                raise ApiError(404)
+            invitee = state.invitee(_uuid_of(invitee_uri))[1] if invitee_uri else None
+            submission: dict[str, Any] = _copy(self._submit(form, invitee, at=self._emulator._now(), answers=answers))
+        state.emit("routing_form_submission.created", submission)
+        return submission
+
+    def _delete_membership(self, rest: list[str], _query: dict[str, str], _body: Any) -> tuple[int, Any]:
+        if len(rest) != 1:
+            return self._not_found()
+        self.remove_member(rest[0])
+        return 204, None
+
+    def _post_data_compliance(self, rest: list[str], _query: dict[str, str], body: Any) -> tuple[int, Any]:
+        if rest != ["deletion", "invitees"]:
+            return self._not_found()
+        emails = body.get("emails") if isinstance(body, dict) else None
+        if not isinstance(emails, list) or not emails or not all(isinstance(e, str) for e in emails):
+            raise _invalid("emails", "must be a non-empty list of email addresses")
+        self.delete_invitee_data(emails)
+        return 202, {}
