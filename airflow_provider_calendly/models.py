@@ -368,24 +368,27 @@ class RoutingFormSubmission(CalendlyResource):
 # --- people, routing forms, activity and availability -----------------------------------------------------
 
 
-class OrganizationMembership(CalendlyResource):
+class _Dated(CalendlyResource):
+    """A resource with Calendly's ``created_at``/``updated_at`` pair."""
+
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+class OrganizationMembership(_Dated):
     """A user's membership of an organization (``/organization_memberships``), the user embedded."""
 
     role: str | None = None  # user | admin | owner
     user: User
     organization: str | None = None
-    created_at: Timestamp | None = None
-    updated_at: Timestamp | None = None
 
 
-class Group(CalendlyResource):
+class Group(_Dated):
     """A grouping of users within an organization (``/groups``)."""
 
     name: str | None = None
     organization: str | None = None
     member_count: int | None = None
-    created_at: Timestamp | None = None
-    updated_at: Timestamp | None = None
 
 
 class GroupRelationshipOwner(CalendlyModel):
@@ -401,15 +404,13 @@ class GroupRelationshipOwner(CalendlyModel):
     updated_at: Timestamp | None = None
 
 
-class GroupRelationship(CalendlyResource):
+class GroupRelationship(_Dated):
     """One owner's ``member`` or ``admin`` relationship to a group (``/group_relationships``)."""
 
     role: str | None = None  # member | admin
     owner: GroupRelationshipOwner | None = None
     organization: str | None = None
     group: str | Group | None = None
-    created_at: Timestamp | None = None
-    updated_at: Timestamp | None = None
 
     @property
     def group_uri(self) -> str | None:
@@ -426,15 +427,13 @@ class RoutingFormQuestion(CalendlyModel):
     answer_choices: NullableList[str] = Field(default_factory=list)
 
 
-class RoutingForm(CalendlyResource):
+class RoutingForm(_Dated):
     """A routing form of an organization (``/routing_forms``; Teams plan and up)."""
 
     name: str | None = None
     status: str | None = None  # draft | published
     organization: str | None = None
     questions: NullableList[RoutingFormQuestion] = Field(default_factory=list)
-    created_at: Timestamp | None = None
-    updated_at: Timestamp | None = None
 
 
 class ActivityLogActor(CalendlyModel):
@@ -486,13 +485,11 @@ class AvailabilitySchedule(CalendlyResource):
     rules: NullableList[AvailabilityRule] = Field(default_factory=list)
 
 
-class EventTypeMembership(CalendlyResource):
+class EventTypeMembership(_Dated):
     """One host of an event type (``/event_type_memberships``), the event type and the member embedded."""
 
     event_type: EventType | None = None
     member: User | None = None
-    created_at: Timestamp | None = None
-    updated_at: Timestamp | None = None
 
 
 WEBHOOK_PAYLOAD_MODELS: dict[str, type[CalendlyModel]] = {

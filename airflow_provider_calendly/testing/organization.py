@@ -406,52 +406,52 @@ class EmulatorOrganization:
                 return 200, {"resource": _copy(item)}
         raise ApiError(404)
 
-    def _get_memberships(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
+    def _listing(
+        self,
+        rest: list[str],
+        query: dict[str, str],
+        items: list[dict[str, Any]],
+        path: str,
+        *,
+        organization: bool | None = True,
+        filters: dict[str, Callable[[dict[str, Any]], Any]] | None = None,
+        sortable: bool = False,
+    ) -> tuple[int, Any]:
+        """Serve ``GET /{collection}/{uuid}`` or a filtered, paginated listing sorted by ``created_at``.
+
+        :param organization: ``True``: the ``organization`` filter is required; ``False``: optional; ``None``: none.
+        """
         if len(rest) == 1:
-            return self._one(self.memberships, rest[0])
+            return self._one(items, rest[0])
         if rest:
             return self._not_found()
-        if not query.get("organization") and not query.get("user"):
+        if organization is not None:
+            self._organization(query, required=organization)
+        for param, key in (filters or {}).items():
+            if query.get(param):
+                items = [i for i in items if key(i) == query[param]]
+        if not sortable:
+            query = {k: v for k, v in query.items() if k != "sort"}
+        return 200, self._page(path, _copy(items), query, "created_at:asc")
+
+    def _get_memberships(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
+        if not rest and not query.get("organization") and not query.get("user"):
             raise _invalid("organization", "one of user or organization is required")
-        self._organization(query, required=False)
-        items = self.memberships
-        if query.get("user"):
-            items = [m for m in items if m["user"]["uri"] == query["user"]]
-        if query.get("email"):
-            items = [m for m in items if m["user"]["email"] == query["email"]]
-        query = {k: v for k, v in query.items() if k != "sort"}
-        return 200, self._page("/organization_memberships", _copy(items), query, "created_at:asc")
+        filters = {"user": lambda m: m["user"]["uri"], "email": lambda m: m["user"]["email"]}
+        return self._listing(
+            rest, query, self.memberships, "/organization_memberships", organization=False, filters=filters
+        )
 
     def _get_groups(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        if len(rest) == 1:
-            return self._one(self.groups, rest[0])
-        if rest:
-            return self._not_found()
-        self._organization(query)
-        query = {k: v for k, v in query.items() if k != "sort"}
-        return 200, self._page("/groups", _copy(self.groups), query, "created_at:asc")
+        return self._listing(rest, query, self.groups, "/groups")
 
     def _get_group_relationships(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        if len(rest) == 1:
-            return self._one(self.group_relationships, rest[0])
-        if rest:
-            return self._not_found()
-        self._organization(query, required=False)
+        filters = {"group": lambda r: r["group"], "owner": lambda r: r["owner"]["uri"]}
         items = self.group_relationships
-        if query.get("group"):
-            items = [r for r in items if r["group"] == query["group"]]
-        if query.get("owner"):
-            items = [r for r in items if r["owner"]["uri"] == query["owner"]]
-        query = {k: v for k, v in query.items() if k != "sort"}
-        return 200, self._page("/group_relationships", _copy(items), query, "created_at:asc")
+        return self._listing(rest, query, items, "/group_relationships", organization=False, filters=filters)
 
     def _get_routing_forms(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        if len(rest) == 1:
-            return self._one(self.routing_forms, rest[0])
-        if rest:
-            return self._not_found()
-        self._organization(query)
-        return 200, self._page("/routing_forms", _copy(self.routing_forms), query, "created_at:asc")
+        return self._listing(rest, query, self.routing_forms, "/routing_forms", sortable=True)
 
     def _get_submissions(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
         if len(rest) == 1:
@@ -498,16 +498,13 @@ class EmulatorOrganization:
         return 200, {"collection": _copy([s for s in self.schedules if s["user"] == user])}
 
     def _get_event_type_hosts(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        if rest:
-            return self._not_found()
         event_type = query.get("event_type")
-        if not event_type:
+        if not rest and not event_type:
             raise _invalid("event_type", "is required")
-        hosts = self.event_type_hosts.get(event_type)
-        if hosts is None:
+        hosts = self.event_type_hosts.get(event_type or "")
+        if hosts is None and not rest:
             raise ApiError(404)
-        query = {k: v for k, v in query.items() if k != "sort"}
-        return 200, self._page("/event_type_memberships", _copy(hosts), query, "created_at:asc")
+        return self._listing(rest, query, [] if rest else hosts or [], "/event_type_memberships", organization=None)
 
     @staticmethod
     def _not_found() -> tuple[int, Any]:
