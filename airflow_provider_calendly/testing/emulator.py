@@ -9,7 +9,8 @@ malformed bodies, pagination loops). Run it with
         os.environ["AIRFLOW_CONN_CALENDLY_DEFAULT"] = emulator.connection_json()
 
 Admin endpoints (no token) live under ``/_emulator/``: ``GET stats``, ``POST faults``, ``POST reset_stats``,
-``POST bookings``, ``POST cancellations``, ``POST no_shows``.
+``POST bookings``, ``POST cancellations``, ``POST no_shows``, ``POST gates`` (``{"resource": …, "status": 403}``
+to gate a resource, ``"status": null`` to lift it; see :mod:`airflow_provider_calendly.testing.organization`).
 
 Webhook subscriptions (``/webhook_subscriptions``) get a signed POST for every booking, cancellation and
 no-show, retried on failure: see :mod:`airflow_provider_calendly.testing.webhooks`.
@@ -532,6 +533,12 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send(200, emulator.cancel_event(body["event_uuid"], reason=body.get("reason")))
             elif method == "POST" and path == "/_emulator/no_shows":
                 self._send(201, emulator.mark_no_show(body["invitee_uri"]))
+            elif method == "POST" and path == "/_emulator/gates":
+                if body.get("status") is None:
+                    emulator.organization.ungate(body.get("resource"))
+                else:
+                    emulator.organization.gate(body["resource"], int(body["status"]))
+                self._send(200, dict(emulator.organization.gates))
             else:
                 raise ApiError(404)
         except ApiError as exc:

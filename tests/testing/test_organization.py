@@ -224,3 +224,13 @@ def test_a_new_submission_is_served_and_delivered(
     served = _all(session, em, "/routing_form_submissions", form=submission["routing_form"], sort="created_at:desc")
     assert served[0] == submission
     assert invitee["routing_form_submission"] == submission["uri"]
+
+
+def test_gates_can_be_set_over_http(calendly_emulator: CalendlyEmulator, session: requests.Session) -> None:
+    em = calendly_emulator
+    admin = f"{em.base_url}/_emulator/gates"
+    assert requests.post(admin, json={"resource": "groups", "status": 404}).json() == {"groups": 404}
+    assert session.get(f"{em.base_url}/groups", params={"organization": _org(em)}).status_code == 404
+    assert requests.post(admin, json={"resource": "nope", "status": 403}).status_code == 400
+    assert requests.post(admin, json={"resource": "groups", "status": None}).json() == {}
+    assert session.get(f"{em.base_url}/groups", params={"organization": _org(em)}).status_code == 200
