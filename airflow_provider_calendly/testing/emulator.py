@@ -80,6 +80,10 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("GET", "event_type_available_times"): "availability:read",
     ("POST", "invitees"): "scheduled_events:write",
     ("POST", "data_compliance"): "data_compliance:write",
+    ("GET", "routing_forms"): "routing_forms:read",
+    ("GET", "groups"): "groups:read",
+    ("GET", "group_relationships"): "groups:read",
+    ("GET", "event_type_memberships"): "event_types:read",
 }
 SCOPE_MESSAGE = "This operation requires the scopes listed in the 'required_scopes' array."
 

@@ -387,7 +387,7 @@ class EmulatorOrganization:
     # -- reads --
 
     def _organization(self, query: dict[str, str], *, required: bool = True) -> None:
-        org = query.get("organization")
+        org = self._state.canonical(query["organization"]) if query.get("organization") else None
         if not org:
             if required:
                 raise _invalid("organization", "is required")
@@ -429,7 +429,7 @@ class EmulatorOrganization:
             self._organization(query, required=organization)
         for param, key in (filters or {}).items():
             if query.get(param):
-                items = [i for i in items if key(i) == query[param]]
+                items = [i for i in items if key(i) == self._state.canonical(query[param])]
         if not sortable:
             query = {k: v for k, v in query.items() if k != "sort"}
         return 200, self._page(path, _copy(items), query, "created_at:asc")
@@ -458,7 +458,7 @@ class EmulatorOrganization:
             return self._one([s for subs in self.submissions.values() for s in subs], rest[0])
         if rest:
             return self._not_found()
-        form = query.get("form")
+        form = self._state.canonical(query["form"]) if query.get("form") else None
         if not form:
             raise _invalid("form", "is required")
         if form not in self.submissions:
@@ -490,7 +490,7 @@ class EmulatorOrganization:
             return self._one(self.schedules, rest[0])
         if rest:
             return self._not_found()
-        user = query.get("user")
+        user = self._state.canonical(query["user"]) if query.get("user") else None
         if not user:
             raise _invalid("user", "is required")
         if user not in {m["user"]["uri"] for m in self.memberships}:
@@ -498,7 +498,7 @@ class EmulatorOrganization:
         return 200, {"collection": _copy([s for s in self.schedules if s["user"] == user])}
 
     def _get_event_type_hosts(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        event_type = query.get("event_type")
+        event_type = self._state.canonical(query["event_type"]) if query.get("event_type") else None
         if not rest and not event_type:
             raise _invalid("event_type", "is required")
         hosts = self.event_type_hosts.get(event_type or "")
