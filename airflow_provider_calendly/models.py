@@ -388,7 +388,7 @@ class Group(_Dated):
 
     name: str | None = None
     organization: str | None = None
-    member_count: int | None = None
+    member_count: Number | None = None
 
 
 class GroupRelationshipOwner(CalendlyModel):
