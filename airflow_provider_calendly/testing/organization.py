@@ -355,6 +355,12 @@ class EmulatorOrganization:
             }
         )
 
+    def record_activity(self, namespace: str, action: str, details: dict[str, Any], *, at: str | None = None) -> None:
+        """Add an activity log entry (for simulators: Calendly logs the organization's admin changes)."""
+        with self._state.lock:
+            self._log(at or self._now(), namespace, action, details)
+            self.activity.sort(key=lambda e: (e["occurred_at"], e["uri"]))
+
     # -- gating --
 
     def gate(self, resource: str, status: int = 403) -> None:

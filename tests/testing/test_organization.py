@@ -234,3 +234,10 @@ def test_gates_can_be_set_over_http(calendly_emulator: CalendlyEmulator, session
     assert requests.post(admin, json={"resource": "nope", "status": 403}).status_code == 400
     assert requests.post(admin, json={"resource": "groups", "status": None}).json() == {}
     assert session.get(f"{em.base_url}/groups", params={"organization": _org(em)}).status_code == 200
+
+
+def test_a_simulator_can_record_activity(calendly_emulator: CalendlyEmulator, session: requests.Session) -> None:
+    em = calendly_emulator
+    em.organization.record_activity("EventType", "Updated", {"name": "Intro call 1"})
+    newest = _all(session, em, "/activity_log_entries", organization=_org(em))[0]
+    assert (newest["fully_qualified_name"], newest["details"]) == ("EventType.Updated", {"name": "Intro call 1"})
