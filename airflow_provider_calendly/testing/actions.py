@@ -256,17 +256,9 @@ class EmulatorActions:
         with state.lock:
             if state.data.organization.get("plan") != "enterprise":
                 raise ApiError(403, "This endpoint requires an Enterprise subscription.")
-            wanted = set(emails)
             self.deletion_requests.append(list(emails))
-            for event_uuid, invitees in state.data.invitees.items():
-                keep = [i for i in invitees if i["email"] not in wanted]
-                if len(keep) == len(invitees):
-                    continue
-                event = state.data.scheduled_events[event_uuid]
-                counter = event["invitees_counter"]
-                counter["total"] = len(keep)
-                counter["active"] = sum(1 for i in keep if i["status"] == "active")
-                invitees[:] = keep
+            # Invitees, their no-shows and their routing form submissions (see testing.organization).
+            self.emulator.organization.delete_invitee_data(emails)
         return 202, None
 
     # -- what a person does with a link --

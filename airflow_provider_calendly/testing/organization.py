@@ -6,8 +6,9 @@ submitters are real invitees (who point back at the submission), availability sc
 
 Endpoints (Calendly's paths and parameters): ``/organization_memberships``, ``/groups``,
 ``/group_relationships``, ``/routing_forms``, ``/routing_form_submissions?form=``, ``/activity_log_entries``,
-``/user_availability_schedules?user=``, ``/event_type_memberships?event_type=``,
-``DELETE /organization_memberships/{uuid}`` and ``POST /data_compliance/deletion/invitees``.
+``/user_availability_schedules?user=``, ``/event_type_memberships?event_type=`` and
+``DELETE /organization_memberships/{uuid}``; ``POST /data_compliance/deletion/invitees`` (served by
+:mod:`~airflow_provider_calendly.testing.actions`) removes invitees through :meth:`EmulatorOrganization.delete_invitee_data`.
 
 Plan gating is switchable per resource (:meth:`EmulatorOrganization.gate`): a gated resource answers 403
 ``Permission Denied`` (or 404) the way Calendly answers a plan or a role that does not include the feature.
@@ -33,12 +34,8 @@ GATES: dict[str, tuple[str, ...]] = {
     "activity_log": ("activity_log_entries",),
     "availability_schedules": ("user_availability_schedules",),
     "event_type_hosts": ("event_type_memberships",),
-    "data_compliance": ("data_compliance",),
 }
-_GATE_MESSAGES = {
-    "activity_log": "Please upgrade your Calendly account to Enterprise.",
-    "data_compliance": "Please upgrade your Calendly account to Enterprise.",
-}
+_GATE_MESSAGES = {"activity_log": "Please upgrade your Calendly account to Enterprise."}
 
 _GROUP_NAMES = ("Sales", "Customer Success", "Engineering")
 _COMPANY_SIZES = ("1-10", "11-50", "51-200", "201+")
@@ -113,7 +110,6 @@ class EmulatorOrganization:
             ("GET", "activity_log_entries"): self._get_activity,
             ("GET", "user_availability_schedules"): self._get_schedules,
             ("GET", "event_type_memberships"): self._get_event_type_hosts,
-            ("POST", "data_compliance"): self._post_data_compliance,
         }
         for (method, collection), handler in routes.items():
             self._emulator.register_route(method, collection, self._gated(collection, handler))
@@ -557,7 +553,7 @@ class EmulatorOrganization:
             self._log(self._now(), "RoutingForm", "Deleted", {"name": form["name"]})
 
     def delete_invitee_data(self, emails: list[str]) -> int:
-        """Data-compliance deletion: remove every invitee with these emails (and events left without invitees)."""
+        """Data-compliance deletion: remove every invitee with these emails, its no-show and its submissions."""
         state = self._state
         wanted = {e.lower() for e in emails}
         removed = 0
@@ -576,13 +572,9 @@ class EmulatorOrganization:
                     state._invitee_index.pop(_uuid_of(invitee["uri"]), None)
                     if invitee.get("no_show"):
                         state.no_shows.pop(_uuid_of(invitee["no_show"]["uri"]), None)
-                if not data.invitees[event_uuid]:
-                    del data.invitees[event_uuid]
-                    del data.scheduled_events[event_uuid]
-                else:
-                    counter = data.scheduled_events[event_uuid]["invitees_counter"]
-                    counter["total"] = len(data.invitees[event_uuid])
-                    counter["active"] = sum(1 for i in data.invitees[event_uuid] if i["status"] == "active")
+                counter = data.scheduled_events[event_uuid]["invitees_counter"]
+                counter["total"] = len(data.invitees[event_uuid])
+                counter["active"] = sum(1 for i in data.invitees[event_uuid] if i["status"] == "active")
             gone_uris = {
                 s["uri"]
                 for subs in self.submissions.values()
@@ -626,12 +618,3 @@ class EmulatorOrganization:
             return self._not_found()
         self.remove_member(rest[0])
         return 204, None
-
-    def _post_data_compliance(self, rest: list[str], _query: dict[str, str], body: Any) -> tuple[int, Any]:
-        if rest != ["deletion", "invitees"]:
-            return self._not_found()
-        emails = body.get("emails") if isinstance(body, dict) else None
-        if not isinstance(emails, list) or not emails or not all(isinstance(e, str) for e in emails):
-            raise _invalid("emails", "must be a non-empty list of email addresses")
-        self.delete_invitee_data(emails)
-        return 202, {}

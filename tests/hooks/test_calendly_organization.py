@@ -113,6 +113,7 @@ def test_deletions_through_the_hook(hook: CalendlyHook, calendly_emulator: Calen
     assert member.uri not in {m.uri for m in hook.list_organization_memberships()}
     invitee = next(i for invs in calendly_emulator.data.invitees.values() for i in invs)
     before = calendly_emulator.count_invitees()
+    calendly_emulator.data.organization["plan"] = "enterprise"
     hook.delete_invitee_data([invitee["email"]])
     assert calendly_emulator.count_invitees() < before
 
