@@ -24,7 +24,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_calendly.testing.data import iso
-from airflow_provider_calendly.testing.emulator import ApiError, CalendlyEmulator, _invalid, _parse_time
+from airflow_provider_calendly.testing.emulator import CalendlyEmulator, _parse_time
+from airflow_provider_calendly.testing.errors import ApiError
+from airflow_provider_calendly.testing.errors import invalid_parameter as _invalid
 
 #: Gateable resources and the paths each covers.
 GATES: dict[str, tuple[str, ...]] = {
