@@ -62,6 +62,10 @@ def organizations(draw: st.DrawFn) -> dict[str, Any]:
         ]
         for e in events
     }
+    for e in events:  # Calendly's counter counts every invitee it lists (canceled ones too): keep the state consistent
+        counter = e.get("invitees_counter")
+        if isinstance(counter, dict) and isinstance(counter.get("total"), int | float):
+            counter["total"] = max(counter["total"], len(invitees[e["uri"]]))
     return {"event_types": types, "scheduled_events": events, "invitees": invitees}
 
 
