@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -298,3 +299,23 @@ def test_emulator_scheduling_api_answers_429_with_its_own_headers(calendly_emula
     assert second.headers["X-RateLimit-Limit"] == "1"
     assert second.headers["X-RateLimit-Remaining"] == "0"
     assert 0 < int(second.headers["Retry-After"]) <= 60
+
+
+def test_delete_invitee_data_in_dag_test(
+    airflow_db: Path, calendly_emulator: CalendlyEmulator, calendly_conn: str
+) -> None:
+    """The example deletion DAG runs in ``dag.test()`` (emails from the run's params) and removes the bookings."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.conftest import EXAMPLE_DAGS
+
+    bag = DagBag(str(EXAMPLE_DAGS / "calendly_data_deletion.py"))
+    assert bag.import_errors == {}
+    email = next(i for invs in calendly_emulator.data.invitees.values() for i in invs)["email"]
+    calendly_emulator.data.organization["plan"] = "enterprise"
+
+    run = bag.get_dag("calendly_data_deletion").test(run_conf={"emails": [email]})
+
+    assert str(run.state) == "success"
+    assert _bookings(calendly_emulator, email) == []
+    assert calendly_emulator.actions.deletion_requests == [[email]]
