@@ -202,31 +202,29 @@ class _Day:
 
     # -- the changes --
 
+    def _pick(self, items: list[dict[str, Any]]) -> dict[str, Any] | None:
+        return items[self.rng.randrange(len(items))] if items else None
+
     def booking(self) -> None:
-        types = [t for t in self.emulator.data.event_types if t["active"]]
-        if not types:
+        event_type = self._pick([t for t in self.emulator.data.event_types if t["active"]])
+        if event_type is None:
             return
-        event_type = types[self.rng.randrange(len(types))]
         event, _invitee = self.emulator.book(event_type_uri=event_type["uri"], start_time=self._start_ahead())
         self.report.changed_events.add(event["uri"])
         self.report.add("bookings")
 
     def invitee_cancellation(self) -> None:
-        candidates = self._upcoming_active()
-        if not candidates:
-            return
-        event = candidates[self.rng.randrange(len(candidates))]
-        invitees = self._active_invitees(event)
-        if invitees:
-            self.emulator.cancel_invitee(invitees[self.rng.randrange(len(invitees))]["uri"], reason="Cannot make it")
+        event = self._pick(self._upcoming_active())
+        invitee = self._pick(self._active_invitees(event)) if event is not None else None
+        if event is not None and invitee is not None:
+            self.emulator.cancel_invitee(invitee["uri"], reason="Cannot make it")
             self.report.changed_events.add(event["uri"])
             self.report.add("invitee_cancellations")
 
     def host_cancellation(self) -> None:
-        candidates = self._upcoming_active()
-        if not candidates:
+        event = self._pick(self._upcoming_active())
+        if event is None:
             return
-        event = candidates[self.rng.randrange(len(candidates))]
         self.emulator.cancel_event(_uuid(event["uri"]), reason="Host unavailable")
         self.report.changed_events.add(event["uri"])
         self.report.add("host_cancellations")
