@@ -1,7 +1,7 @@
 """Issue 14: a daily incremental pass costs what changed, not what exists.
 
 Run it with ``python -m benchmarks.bench_incremental`` (``--preset``, ``--days``; ``--quick`` for a small
-organization and 3 days). The ``medium`` organization (50 hosts × 4 meetings a day, 30 days back, 60 ahead)
+organization and 3 days). The ``medium`` organization (50 hosts x 4 meetings a day, 30 days back, 60 ahead)
 is synced in full, then for each simulated day of changes
 (:func:`~airflow_provider_calendly.testing.simulator.simulate`) two warehouses are synced incrementally:
 one with ``invitee_refresh="all"`` (the previous scheme) and one with ``"reconcile"``. Calls are counted by
@@ -12,7 +12,7 @@ the emulator. Per pass:
 * **reconcile's lower bound**: the lower bound plus the events with invitees inside the refresh window
   (what reconcile must re-read without a webhook feed).
 
-Goals: reconcile ≤ 1.3 × its lower bound and ≤ 0.1 × ``all``; both warehouses hold identical tables after
+Goals: reconcile ≤ 1.3 x its lower bound and ≤ 0.1 x ``all``; both warehouses hold identical tables after
 every pass, and equal a fresh full sync at the end. Wall time at Calendly's seed 100 calls / 60 s is
 calls ÷ 100 minutes.
 """
