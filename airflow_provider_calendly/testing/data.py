@@ -77,8 +77,18 @@ def build_dataset(
     scheduled_events: int = 300,
     invitees_per_event: tuple[int, int] = (1, 3),
     now: datetime = REFERENCE_NOW,
+    days_back: float = 120,
+    days_ahead: float = 120,
+    meetings_per_host_per_day: float | None = None,
 ) -> Dataset:
-    """Build an organization with users, event types, scheduled events (past and future) and invitees."""
+    """Build an organization with users, event types, scheduled events (past and future) and invitees.
+
+    Meetings start from ``days_back`` days before ``now`` to ``days_ahead`` days after it; with
+    ``meetings_per_host_per_day`` the number of meetings follows from the organization's size (``users`` hosts)
+    instead of ``scheduled_events``. No meeting was booked after ``now``.
+    """
+    if meetings_per_host_per_day is not None:
+        scheduled_events = round(max(1, users) * meetings_per_host_per_day * (days_back + days_ahead))
     rng = random.Random(seed)
     new_id = _Ids(rng)
     base = base_url.rstrip("/")
@@ -162,14 +172,13 @@ def build_dataset(
         )
     dataset = Dataset(base_url=base, organization=organization, users=user_list, event_types=type_list)
     lo, hi = invitees_per_event
-    span = timedelta(days=120)
+    back, span = timedelta(days=days_back), timedelta(days=days_back + days_ahead)
     for _ in range(scheduled_events):
         event_type = type_list[rng.randrange(len(type_list))] if type_list else None
-        start = now - span + timedelta(minutes=15 * rng.randrange(int(2 * span.total_seconds() // 900)))
+        start = now - back + timedelta(minutes=15 * rng.randrange(max(1, int(span.total_seconds() // 900))))
         canceled = rng.random() < 0.12
-        event = new_scheduled_event(
-            dataset, new_id(), event_type, start, booked_at=start - timedelta(days=rng.randrange(1, 20)), rng=rng
-        )
+        booked_at = min(now, start - timedelta(days=rng.randrange(1, 20)))
+        event = new_scheduled_event(dataset, new_id(), event_type, start, booked_at=booked_at, rng=rng)
         for _ in range(rng.randint(lo, hi)):
             add_invitee(dataset, event, new_id(), rng=rng, now=now)
         if canceled:
@@ -329,3 +338,52 @@ def cancel_scheduled_event(dataset: Dataset, event_uuid: str, *, at: datetime, r
             invitee["cancellation"] = dict(cancellation)
             invitee["updated_at"] = iso(at)
     event["invitees_counter"]["active"] = 0
+
+
+# --- organization sizes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrgSize:
+    """The size of a synthetic organization: hosts, their meetings a day, and how far back and ahead they reach.
+
+    :param hosts: Users hosting meetings.
+    :param meetings_per_host_per_day: Meetings each host has a day, on average.
+    :param days_back: Days of past meetings.
+    :param days_ahead: Days of booked future meetings (Calendly lets invitees book 60 days ahead by default).
+    :param event_types_per_host: Event types each host owns.
+    """
+
+    hosts: int = 3
+    meetings_per_host_per_day: float = 1.25
+    days_back: float = 60
+    days_ahead: float = 60
+    event_types_per_host: float = 2
+
+    def dataset_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`build_dataset` for this size."""
+        return {
+            "users": self.hosts,
+            "event_types": max(1, round(self.hosts * self.event_types_per_host)),
+            "meetings_per_host_per_day": self.meetings_per_host_per_day,
+            "days_back": self.days_back,
+            "days_ahead": self.days_ahead,
+        }
+
+
+#: Named sizes: ``medium`` is a mid-size sales team (50 hosts, 4 meetings a day, bookings 60 days ahead).
+PRESETS: dict[str, OrgSize] = {
+    "tiny": OrgSize(hosts=2, meetings_per_host_per_day=1, days_back=10, days_ahead=10),
+    "small": OrgSize(),
+    "medium": OrgSize(hosts=50, meetings_per_host_per_day=4, days_back=30, days_ahead=60),
+    "large": OrgSize(hosts=200, meetings_per_host_per_day=5, days_back=60, days_ahead=60),
+}
+
+
+def org_size(preset: str | None = None, **overrides: Any) -> OrgSize:
+    """Return the ``preset`` size (default ``small``) with any of :class:`OrgSize`'s fields overridden."""
+    name = preset or "small"
+    if name not in PRESETS:
+        raise ValueError(f"unknown organization preset {name!r}; choose from {sorted(PRESETS)}")
+    values = {**PRESETS[name].__dict__, **{k: v for k, v in overrides.items() if v is not None}}
+    return OrgSize(**values)

@@ -10,7 +10,9 @@ malformed bodies, pagination loops). Run it with
 
 Admin endpoints (no token) live under ``/_emulator/``: ``GET stats``, ``POST faults``, ``POST reset_stats``,
 ``POST bookings``, ``POST cancellations``, ``POST no_shows``, ``POST gates`` (``{"resource": …, "status": 403}``
-to gate a resource, ``"status": null`` to lift it; see :mod:`airflow_provider_calendly.testing.organization`).
+to gate a resource, ``"status": null`` to lift it; see :mod:`airflow_provider_calendly.testing.organization`),
+``POST simulate`` (advance the clock through days of realistic changes, see
+:mod:`airflow_provider_calendly.testing.simulator`).
 
 Webhook subscriptions (``/webhook_subscriptions``) get a signed POST for every booking, cancellation and
 no-show, retried on failure: see :mod:`airflow_provider_calendly.testing.webhooks`.
@@ -41,12 +43,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from airflow_provider_calendly.testing.actions import EmulatorActions
 from airflow_provider_calendly.testing.data import (
+    PRESETS,
     Dataset,
     add_invitee,
     build_dataset,
     cancel_scheduled_event,
     iso,
     new_scheduled_event,
+    org_size,
 )
 from airflow_provider_calendly.testing.errors import ApiError, Listener, invalid_parameter
 from airflow_provider_calendly.testing.webhooks import EmulatorWebhooks
@@ -543,6 +547,10 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     emulator.organization.gate(body["resource"], int(body["status"]))
                 self._send(200, dict(emulator.organization.gates))
+            elif method == "POST" and path == "/_emulator/simulate":
+                from airflow_provider_calendly.testing.simulator import simulate
+
+                self._send(200, simulate(emulator, **body).as_dict())
             else:
                 raise ApiError(404)
         except ApiError as exc:
@@ -784,6 +792,10 @@ class _Server(ThreadingHTTPServer):
     emulator: CalendlyEmulator
 
 
+#: Organization-size arguments of :class:`CalendlyEmulator` (fields of :class:`~.data.OrgSize`).
+_SIZE_KNOBS = ("hosts", "meetings_per_host_per_day", "days_back", "days_ahead", "event_types_per_host")
+
+
 class CalendlyEmulator:
     """A Calendly API v2 emulator on loopback, with deterministic data from ``seed``.
 
@@ -797,6 +809,11 @@ class CalendlyEmulator:
         scope for gets Calendly's 403 naming the scope in ``required_scopes``.
     :param base_url_uris: Mint URIs on the emulator's own address instead of ``https://api.calendly.com``
         (for old tests only; Calendly always names resources canonically).
+    :param now: The emulator's clock (default: the real current time); the data is spread around its value at
+        :meth:`start`, and :meth:`advance_clock` (or the change simulator) moves it forward.
+    :param preset: A named organization size (:data:`~airflow_provider_calendly.testing.data.PRESETS`, e.g.
+        ``"medium"``); ``hosts``, ``meetings_per_host_per_day``, ``days_back`` and ``days_ahead`` in
+        ``dataset_options`` override its fields.
     :param dataset_options: Sizes for :func:`~airflow_provider_calendly.testing.data.build_dataset`.
     """
 
@@ -815,6 +832,7 @@ class CalendlyEmulator:
         monotonic: Callable[[], float] = time.monotonic,
         scopes: Iterable[str] | None = None,
         base_url_uris: bool = False,
+        preset: str | None = None,
         **dataset_options: Any,
     ) -> None:
         if rate_limit_algorithm not in {"fixed", "sliding"}:
@@ -825,12 +843,17 @@ class CalendlyEmulator:
         self._port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        knobs = {k: dataset_options.pop(k) for k in _SIZE_KNOBS if k in dataset_options}
+        if preset is not None or knobs:
+            dataset_options = {**org_size(preset, **knobs).dataset_options(), **dataset_options}
         self._options = dataset_options
         self._rate_limit = rate_limit
         self._rate_limit_period = float(rate_limit_period)
         self._rate_limit_algorithm = rate_limit_algorithm
         self._latency = float(latency)
-        self._now = now or (lambda: datetime.now(timezone.utc))
+        self._clock = now or (lambda: datetime.now(timezone.utc))
+        self._clock_offset = timedelta(0)
+        self._now: Callable[[], datetime] = lambda: self._clock() + self._clock_offset
         self._monotonic = monotonic
         self._state: EmulatorState | None = None
         self._extra_tokens: dict[str, int] = {}
@@ -851,7 +874,11 @@ class CalendlyEmulator:
             return self
         server = _Server((self._host, self._port), _Handler)
         base_url = f"http://{self._host}:{server.server_address[1]}"
-        dataset = build_dataset(base_url if self._base_url_uris else CANONICAL_API_URL, seed=self.seed, **self._options)
+        dataset = build_dataset(
+            base_url if self._base_url_uris else CANONICAL_API_URL,
+            seed=self.seed,
+            **{"now": self._now(), **self._options},
+        )
         tokens = {self.token: 0, **self._extra_tokens}
         self._state = EmulatorState(
             dataset,
@@ -1031,6 +1058,20 @@ class CalendlyEmulator:
     def count_invitees(self) -> int:
         return self.data.invitee_count
 
+    # -- the clock --
+
+    def now(self) -> datetime:
+        """The emulator's current time: its clock plus every :meth:`advance_clock` so far."""
+        return self._now()
+
+    def advance_clock(self, delta: timedelta) -> datetime:
+        """Move the emulator's time forward by ``delta`` (never back) and return the new time."""
+        if delta < timedelta(0):
+            raise ValueError("the emulator's clock only moves forward")
+        with self.state.lock:
+            self._clock_offset += delta
+        return self._now()
+
     # -- mutations --
 
     def _now_iso(self) -> str:
@@ -1176,7 +1217,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate-limit-period", type=float, default=60.0, help="rate-limit window in seconds")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--scheduled-events", type=int, default=300, help="scheduled events in the organization")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=None, help="a named organization size")
+    parser.add_argument("--hosts", type=int, default=None, help="override the preset's value")
+    parser.add_argument("--meetings-per-host-per-day", type=float, default=None, help="override the preset's value")
+    parser.add_argument("--days-back", type=float, default=None, help="override the preset's value")
+    parser.add_argument("--days-ahead", type=float, default=None, help="override the preset's value")
     args = parser.parse_args(argv)
+    sized = args.preset is not None or any(
+        v is not None for v in (args.hosts, args.meetings_per_host_per_day, args.days_back, args.days_ahead)
+    )
+    options: dict[str, Any] = (
+        org_size(
+            args.preset,
+            hosts=args.hosts,
+            meetings_per_host_per_day=args.meetings_per_host_per_day,
+            days_back=args.days_back,
+            days_ahead=args.days_ahead,
+        ).dataset_options()
+        if sized
+        else {"scheduled_events": args.scheduled_events}
+    )
     emulator = CalendlyEmulator(
         seed=args.seed,
         token=args.token,
@@ -1185,7 +1245,7 @@ def main(argv: list[str] | None = None) -> None:
         rate_limit=args.rate_limit,
         rate_limit_period=args.rate_limit_period,
         latency=args.latency,
-        scheduled_events=args.scheduled_events,
+        **options,
     ).start()
     print(f"Calendly emulator on {emulator.base_url} (seed {args.seed})", flush=True)
     print(f"export AIRFLOW_CONN_CALENDLY_DEFAULT='{emulator.connection_json()}'", flush=True)

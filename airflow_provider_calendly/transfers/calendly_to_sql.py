@@ -20,6 +20,7 @@ from airflow.sdk import Asset, BaseOperator
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE, CalendlyHook
 from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
+from airflow_provider_calendly.transfers.reconcile import RefreshWindow
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter, validate_identifier
 from airflow_provider_calendly.transfers.sync import (
     DEFAULT_LOOKBACK,
@@ -35,7 +36,17 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 #: Operator attributes passed as they are to :class:`~airflow_provider_calendly.transfers.sync.SyncConfig`.
-_CONFIG_ATTRIBUTES = ("organization", "user", "mode", "lookback", "chunk_size", "page_size", "max_concurrency")
+_CONFIG_ATTRIBUTES = (
+    "organization",
+    "user",
+    "mode",
+    "lookback",
+    "chunk_size",
+    "page_size",
+    "max_concurrency",
+    "invitee_refresh",
+    "invitee_refresh_window",
+)
 
 __all__ = [
     "DEFAULT_LOOKBACK",
@@ -85,6 +96,12 @@ class CalendlyToSqlOperator(BaseOperator):
     :param chunk_size: Scheduled events per committed chunk (with their invitees).
     :param page_size: Items per Calendly API page (1-100).
     :param max_concurrency: Invitee listings in flight at once; the connection's rate limit still applies.
+    :param invitee_refresh: ``reconcile`` (default: an incremental pass lists invitees only of events that are
+        new, changed, or inside ``invitee_refresh_window``) or ``all`` (every listed event's, the previous
+        scheme). (templated)
+    :param invitee_refresh_window: ``(before, after)`` timedeltas around now whose meetings' invitees are
+        always re-read, because no-shows (after a meeting) and reconfirmations (before it) change an invitee
+        without touching its event; default 7 days back to 2 days ahead.
     """
 
     template_fields: Sequence[str] = (
@@ -95,6 +112,7 @@ class CalendlyToSqlOperator(BaseOperator):
         "table_prefix",
         "schema",
         "mode",
+        "invitee_refresh",
     )
     ui_color = "#006bff"
 
@@ -113,6 +131,8 @@ class CalendlyToSqlOperator(BaseOperator):
         chunk_size: int = 500,
         page_size: int = MAX_PAGE_SIZE,
         max_concurrency: int = 4,
+        invitee_refresh: str = "reconcile",
+        invitee_refresh_window: RefreshWindow | tuple[timedelta, timedelta] | None = None,
         **kwargs: Any,
     ) -> None:
         # ``resources`` is BaseOperator's executor-resources argument too, hence the distinct attribute name.
@@ -124,7 +144,10 @@ class CalendlyToSqlOperator(BaseOperator):
             chunk_size=chunk_size,
             page_size=page_size,
             max_concurrency=max_concurrency,
+            invitee_refresh="reconcile" if _is_templated(invitee_refresh) else invitee_refresh,
+            invitee_refresh_window=invitee_refresh_window,
         )
+        window = RefreshWindow.coerce(invitee_refresh_window)
         self.calendly_resources = validate_resources(resources)
         if not _is_templated(table_prefix):
             validate_identifier(table_prefix, what="table_prefix", allow_empty=True)
@@ -149,6 +172,8 @@ class CalendlyToSqlOperator(BaseOperator):
         self.chunk_size = chunk_size
         self.page_size = page_size
         self.max_concurrency = max_concurrency
+        self.invitee_refresh = invitee_refresh
+        self.invitee_refresh_window = (window.before, window.after)
         self._summary: dict[str, Any] | None = None
         self._sql_dialect: str | None = None
 

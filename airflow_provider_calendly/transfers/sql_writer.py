@@ -45,6 +45,7 @@ import msgspec
 from airflow_provider_calendly.exceptions import CalendlyConfigError, CalendlySchemaError
 from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
 from airflow_provider_calendly.timestamps import parse_utc
+from airflow_provider_calendly.transfers.reconcile import StoredEvent
 from airflow_provider_calendly.transfers.tables import (
     BOOKKEEPING_TABLES,
     CHILD_TABLES,
@@ -631,6 +632,21 @@ class CalendlyTableWriter:
             found.update(
                 r[0] for r in self.execute(f"SELECT uri FROM {self.table_name(key)} WHERE {condition}", params)
             )
+        return found
+
+    def stored_events(self, uris: Sequence[str]) -> dict[str, StoredEvent]:
+        """Return what is stored of the given scheduled events (by URI), for reconcile to compare against."""
+        found: dict[str, StoredEvent] = {}
+        table = self.table_name("scheduled_events")
+        for condition, params in self._where_in("uri", uris):
+            sql = f"SELECT uri, updated_at, status, invitees_total, invitees_active FROM {table} WHERE {condition}"
+            for uri, updated_at, status, total, active in self.execute(sql, params):
+                found[uri] = StoredEvent(
+                    updated_at=_as_datetime(updated_at),
+                    status=status,
+                    invitees_total=None if total is None else int(total),
+                    invitees_active=None if active is None else int(active),
+                )
         return found
 
     def _count_children(self, key: str, parents: Sequence[str]) -> int:

@@ -24,6 +24,14 @@ Why that catches every change made since the previous pass started (at ``W``):
   meeting's start (``lookback`` defaults to 30 days). Anything later — or any other edit of a meeting more
   than ``lookback`` in the past — is caught by an occasional ``mode="full"`` run (e.g. weekly).
 
+Listing the window is cheap (100 events a call); listing every event's invitees is not (a call per event).
+With ``invitee_refresh="reconcile"`` (the default) an incremental pass compares each listed event with its
+stored row and lists invitees only for events that are new, whose ``updated_at``, ``status`` or
+``invitees_counter`` changed, or that start inside ``invitee_refresh_window`` (7 days back to 2 days ahead by
+default), where invitee-only changes happen without touching the event: see
+:mod:`~airflow_provider_calendly.transfers.reconcile` for the rules and what they can miss.
+``invitee_refresh="all"`` keeps the previous scheme (every event's invitees), e.g. as a baseline.
+
 Event types are few and have no time filter: they are re-read in full on every run.
 
 Crashes and retries
@@ -48,6 +56,12 @@ from typing import Any
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE, CalendlyHook
 from airflow_provider_calendly.models import Invitee, ScheduledEvent
+from airflow_provider_calendly.transfers.reconcile import (
+    InviteePlan,
+    RefreshWindow,
+    plan_invitee_reads,
+    validate_invitee_refresh,
+)
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter, SyncState, UpsertCounts
 from airflow_provider_calendly.transfers.tables import (
     RESOURCE_TABLES,
@@ -120,6 +134,10 @@ class SyncConfig:
     :param page_size: Items per API page (1-100).
     :param max_concurrency: Invitee listings in flight at once; the hook's rate limiter still caps the rate.
     :param log_every_pages: Log progress every this many pages of scheduled events.
+    :param invitee_refresh: ``reconcile`` (list invitees only of new, changed and refresh-window events in an
+        incremental pass) or ``all`` (every event's).
+    :param invitee_refresh_window: The refresh window (:class:`~.reconcile.RefreshWindow` or a
+        ``(before, after)`` pair of timedeltas); default 7 days back to 2 days ahead.
     """
 
     resources: tuple[str, ...] = RESOURCES
@@ -131,9 +149,13 @@ class SyncConfig:
     page_size: int = MAX_PAGE_SIZE
     max_concurrency: int = 4
     log_every_pages: int = 5
+    invitee_refresh: str = "reconcile"
+    invitee_refresh_window: RefreshWindow | tuple[timedelta, timedelta] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "resources", validate_resources(self.resources))
+        validate_invitee_refresh(self.invitee_refresh)
+        object.__setattr__(self, "invitee_refresh_window", RefreshWindow.coerce(self.invitee_refresh_window))
         validate_mode(self.mode)
         if not isinstance(self.lookback, timedelta) or self.lookback < timedelta(0):
             raise CalendlyConfigError(f"lookback must be a non-negative timedelta, got {self.lookback!r}")
@@ -210,6 +232,8 @@ class CalendlySqlSync:
         self.page_size = config.page_size
         self.max_concurrency = config.max_concurrency
         self.log_every_pages = config.log_every_pages
+        self.invitee_refresh = config.invitee_refresh
+        self.invitee_refresh_window = RefreshWindow.coerce(config.invitee_refresh_window)
         self.clock = clock
         self.stats: dict[str, _TableStats] = {t: _TableStats() for t in tables_for_resources(self.resources)}
         self._lock = threading.Lock()
@@ -323,6 +347,13 @@ class CalendlySqlSync:
             page_size=self.page_size,
         )
         progress = _Progress(self, window_start, started)
+        # Reconcile needs the stored event rows to be this pass's own: only when it writes events and invitees.
+        reconcile = (
+            self.invitee_refresh == "reconcile"
+            and effective_mode == "incremental"
+            and {"scheduled_events", "invitees"} <= set(tables)
+        )
+        plan = InviteePlan()
         buffer: RowsByTable = {}
         buffered_events = 0
         pages = 0
@@ -355,7 +386,17 @@ class CalendlySqlSync:
                 pages += 1
                 self.stats.get("scheduled_events", _TableStats()).api_calls += 1
                 events = page.collection
-                listings = [pool.submit(self._list_invitees, e) for e in events] if "invitees" in tables else []
+                listings = []
+                if "invitees" in tables:
+                    page_plan = plan_invitee_reads(
+                        events,
+                        self.writer.stored_events([e.uri for e in events]) if reconcile else {},
+                        now=now,
+                        window=self.invitee_refresh_window,
+                        refresh="reconcile" if reconcile else "all",
+                    )
+                    plan.merge(page_plan)
+                    listings = [pool.submit(self._list_invitees, e) for e in events if e.uri in page_plan.reads]
                 if pending is not None:
                     page_done(*pending)
                 pending = (pages, events, listings)
@@ -385,7 +426,29 @@ class CalendlySqlSync:
             "window_start": _iso(window_start),
             "watermark": _iso(pass_started),
             "scheduled_event_pages": pages,
+            **({"invitee_reads": self._reads_summary(plan, reconcile)} if "invitees" in tables else {}),
         }
+
+    def _reads_summary(self, plan: InviteePlan, reconcile: bool) -> dict[str, Any]:
+        """Say how many events were listed, whose invitees were read and why, and what that saved."""
+        by_reason = plan.by_reason()
+        summary = {
+            "invitee_refresh": "reconcile" if reconcile else "all",
+            "events_listed": plan.listed,
+            "events_read": len(plan.reads),
+            "by_reason": by_reason,
+            "no_invitees": plan.no_invitees,
+            # each skipped event is at least the one invitee listing the "all" scheme would have made
+            "calls_saved": plan.skipped,
+        }
+        log.info(
+            "Invitees read for %d of %d listed events (%s); %d listings saved",
+            len(plan.reads),
+            plan.listed,
+            ", ".join(f"{k} {v}" for k, v in by_reason.items() if v) or "none",
+            plan.skipped,
+        )
+        return summary
 
     def _plan_pass(
         self, states: dict[str, SyncState | None], now: datetime

@@ -23,6 +23,7 @@ from airflow_provider_calendly.operators.calendly import (
     CalendlyListAvailableTimesOperator,
 )
 from airflow_provider_calendly.testing import CalendlyEmulator
+from airflow_provider_calendly.testing.data import iso
 
 PERSON = {"name": "Ada Lovelace", "email": "ada@example.org", "timezone": "Europe/London"}
 
@@ -89,7 +90,10 @@ def test_cancel_retried_after_a_dropped_response_has_one_effect(
 
 
 def test_cancel_a_past_event_is_a_clear_error(calendly_emulator: CalendlyEmulator, calendly_conn: str) -> None:
-    past = next(e for e in calendly_emulator.data.scheduled_events.values() if e["status"] == "active")
+    now = iso(calendly_emulator.now())
+    past = next(
+        e for e in calendly_emulator.data.scheduled_events.values() if e["status"] == "active" and e["start_time"] < now
+    )
     with pytest.raises(CalendlyEventInPastError, match="started at"):
         _run(CalendlyCancelEventOperator(task_id="t", event=past["uri"]))
     assert past["status"] == "active"

@@ -14,7 +14,13 @@ from tests.reliability.conftest import instant_hook
 
 
 def _invitee(emulator: CalendlyEmulator, *, marked: bool = False) -> dict[str, Any]:
-    return next(i for invs in emulator.data.invitees.values() for i in invs if (i["no_show"] is not None) == marked)
+    invitees = [i for invs in emulator.data.invitees.values() for i in invs]
+    found = next((i for i in invitees if (i["no_show"] is not None) == marked), None)
+    if found is None and marked:  # the synthetic data has no no-show yet: mark one, as a host would
+        found = invitees[0]
+        emulator.mark_no_show(found["uri"])
+    assert found is not None
+    return found
 
 
 def _mark(invitee_uri: str) -> dict[str, Any]:

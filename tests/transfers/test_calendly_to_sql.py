@@ -166,7 +166,7 @@ def test_incremental_after_changes_equals_a_full_sync(
             (
                 e
                 for e in data.scheduled_events.values()
-                if _iso(clock.now - timedelta(days=25)) < e["start_time"] < _iso(clock.now)
+                if _iso(clock.now - timedelta(days=5)) < e["start_time"] < _iso(clock.now)
             ),
             key=lambda e: e["start_time"],
         )
