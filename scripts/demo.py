@@ -133,6 +133,13 @@ def print_summary(label: str, summary: dict[str, Any]) -> None:
             f"    {table['table']:<28} {table['rows']:>6} rows written "
             f"({table['inserted']} new, {table['updated']} updated, {table['deleted']} removed)"
         )
+    reads = summary.get("invitee_reads")
+    if reads:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(reads["by_reason"].items()) if n) or "none"
+        print(
+            f"    invitee listings: {reads['events_read']} of {reads['events_listed']} listed events re-read "
+            f"({reasons}); {reads['no_invitees']} had no invitees; {reads['calls_saved']} calls saved by reconcile"
+        )
 
 
 def change_things(emulator: Any) -> list[str]:
