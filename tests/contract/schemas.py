@@ -41,19 +41,21 @@ def E(*values: str, nullable: bool = False, optional: bool = False) -> F:
 S, N, B, TS, URL = F("str"), F("num"), F("bool"), F("ts"), F("url")
 S_NULL, TS_NULL, URL_NULL = F("str", nullable=True), F("ts", nullable=True), F("url", nullable=True)
 
+#: A user as a membership embeds it; the user resource itself adds its current organization.
+USER_FIELDS: dict[str, F] = {
+    "uri": F("ref:users"),
+    "name": S,
+    "slug": S,
+    "email": S,
+    "scheduling_url": URL,
+    "timezone": S,
+    "avatar_url": URL_NULL,
+    "created_at": TS,
+    "updated_at": TS,
+}
+
 SCHEMAS: dict[str, dict[str, F]] = {
-    "User": {
-        "uri": F("ref:users"),
-        "name": S,
-        "slug": S,
-        "email": S,
-        "scheduling_url": URL,
-        "timezone": S,
-        "avatar_url": URL_NULL,
-        "created_at": TS,
-        "updated_at": TS,
-        "current_organization": F("ref:organizations"),
-    },
+    "User": {**USER_FIELDS, "current_organization": F("ref:organizations")},
     "Profile": {"type": E("User", "Team"), "name": S, "owner": F("ref:users")},
     "CustomQuestion": {
         "name": S,
@@ -179,17 +181,7 @@ SCHEMAS: dict[str, dict[str, F]] = {
     "Error": {"title": S, "message": S, "details": F("list:obj:ErrorDetail", optional=True)},
     "ErrorDetail": {"parameter": F("str", optional=True), "message": S},
     # -- people, routing forms, activity and availability --
-    "MembershipUser": {
-        "uri": F("ref:users"),
-        "name": S,
-        "slug": S,
-        "email": S,
-        "scheduling_url": URL,
-        "timezone": S,
-        "avatar_url": URL_NULL,
-        "created_at": TS,
-        "updated_at": TS,
-    },
+    "MembershipUser": USER_FIELDS,
     "OrganizationMembership": {
         "uri": F("ref:organization_memberships"),
         "role": E("user", "admin", "owner"),

@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from airflow_provider_calendly.testing import CalendlyEmulator
-from tests.conftest import EXAMPLE_DAGS
-
-
-def _task_states(dag_run: Any) -> dict[str, str]:
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances(session=session)}
+from tests.example_dags.helpers import load_example_dag, task_states
 
 
 def test_booking_dag_books_links_and_cancels(
     airflow_db: Path, calendly_emulator: CalendlyEmulator, calendly_conn: str
 ) -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(str(EXAMPLE_DAGS / "calendly_booking.py"))
-    assert bag.import_errors == {}
-    dag = bag.get_dag("calendly_booking")
+    dag = load_example_dag("calendly_booking.py", "calendly_booking")
 
     run = dag.test(run_conf={"invitee_email": "grace@example.org"})
 
     assert str(run.state) == "success"
-    assert set(_task_states(run).values()) == {"success"}
+    assert set(task_states(run).values()) == {"success"}
     booked = [i for invs in calendly_emulator.data.invitees.values() for i in invs if i["email"] == "grace@example.org"]
     assert len(booked) == 1
     assert booked[0]["status"] == "canceled"

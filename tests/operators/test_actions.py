@@ -309,16 +309,13 @@ def test_delete_invitee_data_in_dag_test(
     airflow_db: Path, calendly_emulator: CalendlyEmulator, calendly_conn: str
 ) -> None:
     """The example deletion DAG runs in ``dag.test()`` (emails from the run's params) and removes the bookings."""
-    from airflow.dag_processing.dagbag import DagBag
+    from tests.example_dags.helpers import load_example_dag
 
-    from tests.conftest import EXAMPLE_DAGS
-
-    bag = DagBag(str(EXAMPLE_DAGS / "calendly_data_deletion.py"))
-    assert bag.import_errors == {}
+    dag = load_example_dag("calendly_data_deletion.py", "calendly_data_deletion")
     email = next(i for invs in calendly_emulator.data.invitees.values() for i in invs)["email"]
     calendly_emulator.data.organization["plan"] = "enterprise"
 
-    run = bag.get_dag("calendly_data_deletion").test(run_conf={"emails": [email]})
+    run = dag.test(run_conf={"emails": [email]})
 
     assert str(run.state) == "success"
     assert _bookings(calendly_emulator, email) == []
