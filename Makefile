@@ -11,9 +11,9 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-# Installs exactly the versions pinned in requirements.lock (every dependency, pinned as constraints), the package
+# Installs exactly the versions pinned in constraints.txt (every dependency, pinned as constraints), the package
 # editable. The lock names versions only, never an index, so it installs from whatever index pip/uv is set up with.
-LOCK := requirements.lock
+LOCK := constraints.txt
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(UV) pip install --quiet --python $(BIN)/python --constraint $(LOCK) -e ".[dev]"
 	touch $(STAMP)
 
-# Refresh requirements.lock to the newest versions pyproject.toml allows (then run `make test` and commit the lock).
+# Refresh constraints.txt to the newest versions pyproject.toml allows (then run `make test` and commit the lock).
 lock:
 	test -x $(UV) || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet "uv>=0.4"; }
 	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.10 --upgrade \

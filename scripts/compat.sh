@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the unit tests against another Airflow release line in a throwaway venv (default: the lowest supported,
-# 3.2.*; "newest": the newest versions of everything, ignoring requirements.lock). Dependencies come from uv's cache when
+# 3.2.*; "newest": the newest versions of everything, ignoring constraints.txt). Dependencies come from uv's cache when
 # warm. Usage: scripts/compat.sh ["3.2.*"|newest] [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ trap 'rm -rf "$VENV"' EXIT
 # line as of a date when it was current, the way its users installed it (and Airflow's constraints pin it).
 EXCLUDE_NEWER="${COMPAT_EXCLUDE_NEWER:-2026-06-15}"
 if [ "$AIRFLOW_SPEC" = "newest" ]; then
-    # The newest release of everything pyproject.toml allows, ignoring requirements.lock: what `make lock` would pick.
+    # The newest release of everything pyproject.toml allows, ignoring constraints.txt: what `make lock` would pick.
     "$UV" pip install --quiet --upgrade --python "$VENV/bin/python" -e ".[dev]"
 else
     "$UV" pip install --quiet --exclude-newer "$EXCLUDE_NEWER" --python "$VENV/bin/python" -e ".[dev]" \
