@@ -254,7 +254,10 @@ class Deployment:
             )
         for i in (1, 2):
             wait_for(
-                f"worker-{i} ready", lambda i=i: " ready." in self.services[f"worker-{i}"].tail(200), timeout, self
+                f"worker-{i} ready",
+                lambda i=i: " ready." in self.services[f"worker-{i}"].log.read_text(errors="replace"),
+                timeout,
+                self,
             )
 
     def assert_alive(self) -> None:
