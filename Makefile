@@ -51,8 +51,9 @@ demo: install
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
-# Multi-process webhook test on the local PostgreSQL (a fresh database per run); writes its RESULTS.md section.
-# `make test` runs it too when CI=true.
+# Multi-process tests on the local PostgreSQL (a fresh database per run) and Redis: the webhook fail-over and a
+# CeleryExecutor deployment (scheduler, dag-processor, 2 workers, 2 triggerers, 2 API servers; ~6 min).
+# Writes their RESULTS.md sections. `make test` runs them too when CI=true.
 distributed: install
 	CALENDLY_DISTRIBUTED=1 CALENDLY_DISTRIBUTED_RESULTS=1 $(BIN)/pytest -q -s tests/distributed
 

@@ -87,6 +87,8 @@ class CalendlyToSqlOperator(BaseOperator):
         ``duckdb``). (templated)
     :param calendly_conn_id: The ``calendly`` connection. (templated)
     :param resources: Any of ``event_types``, ``scheduled_events``, ``invitees``.
+    :param calendly_resources: The same as ``resources``, under a name ``BaseOperator.partial`` does not claim
+        for Airflow's executor resources: use it in ``.partial(...).expand(...)`` (see docs/production.md).
     :param organization: Organization UUID or URI; default: the token owner's organization. (templated)
     :param user: User UUID or URI, to sync one user's data. (templated)
     :param table_prefix: Prefix of the table names; a safe SQL identifier. (templated)
@@ -133,8 +135,13 @@ class CalendlyToSqlOperator(BaseOperator):
         max_concurrency: int = 4,
         invitee_refresh: str = "reconcile",
         invitee_refresh_window: RefreshWindow | tuple[timedelta, timedelta] | None = None,
+        calendly_resources: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
+        if calendly_resources is not None:
+            if resources is not RESOURCES:
+                raise CalendlyConfigError("pass resources or calendly_resources, not both")
+            resources = calendly_resources
         # ``resources`` is BaseOperator's executor-resources argument too, hence the distinct attribute name.
         # Every non-templated argument is checked now (the same SyncConfig checks run again at execute).
         SyncConfig(

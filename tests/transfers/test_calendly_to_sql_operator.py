@@ -115,6 +115,23 @@ def test_resources_do_not_clobber_baseoperator_resources() -> None:
     assert op.calendly_resources == ("event_types",)
 
 
+def test_mapped_transfer_takes_calendly_resources() -> None:
+    """``partial(resources=...)`` is Airflow's executor resources: a mapped transfer names its own another way."""
+    from airflow.sdk import DAG
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    with DAG("mapped", schedule=None, start_date=datetime(2024, 1, 1)) as dag:
+        CalendlyToSqlOperator.partial(
+            task_id="by_user", sql_conn_id="wh", calendly_resources=["invitees", "scheduled_events"]
+        ).expand(user=["u1", "u2"])
+    task = DagSerialization.from_dict(DagSerialization.to_dict(dag)).get_task("by_user")
+    assert task.partial_kwargs["calendly_resources"] == ["invitees", "scheduled_events"]
+    op = CalendlyToSqlOperator(task_id="t", sql_conn_id="wh", calendly_resources=["invitees", "scheduled_events"])
+    assert op.calendly_resources == ("scheduled_events", "invitees")
+    with pytest.raises(CalendlyConfigError, match="not both"):
+        CalendlyToSqlOperator(task_id="t", sql_conn_id="wh", resources=["invitees"], calendly_resources=["invitees"])
+
+
 # --- the incremental plan, decided from the sync_state rows ---------------------------------------------------
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
