@@ -55,6 +55,32 @@ def airflow_db() -> Iterator[Path]:
     yield _AIRFLOW_HOME
 
 
+@pytest.fixture(scope="session")
+def built_dist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The wheel and sdist, built once per session with ``uv build`` (as ``make build`` does)."""
+    import shutil
+    import subprocess
+    import sys
+
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    if uv is None:
+        pytest.fail("uv not found: `make install` puts it in .venv/bin")
+    out = tmp_path_factory.mktemp("dist")
+    proc = subprocess.run(
+        [uv, "build", "--quiet", "--out-dir", str(out)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, f"uv build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    wheels = list(out.glob("*.whl"))
+    sdists = list(out.glob("*.tar.gz"))
+    assert len(wheels) == 1 and len(sdists) == 1, sorted(p.name for p in out.iterdir())
+    return {"wheel": wheels[0], "sdist": sdists[0]}
+
+
 @pytest.fixture
 def postgres_uri() -> str:
     """URI of the local PostgreSQL server (``CALENDLY_TEST_POSTGRES_URI`` overrides)."""

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,13 +52,8 @@ def _uv() -> str:
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
-    out = tmp_path_factory.mktemp("dist")
-    _run(_uv(), "build", "--quiet", "--out-dir", out, cwd=REPO_ROOT)
-    wheels = list(out.glob("*.whl"))
-    sdists = list(out.glob("*.tar.gz"))
-    assert len(wheels) == 1 and len(sdists) == 1, sorted(p.name for p in out.iterdir())
-    yield {"wheel": wheels[0], "sdist": sdists[0]}
+def dist(built_dist: dict[str, Path]) -> dict[str, Path]:
+    return built_dist
 
 
 def test_twine_check_passes(dist: dict[str, Path]) -> None:
