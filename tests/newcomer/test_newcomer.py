@@ -399,7 +399,7 @@ def test_a_newcomer_follows_the_docs(
     home.mkdir()
     work = tmp_path / "newcomer"
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "VIRTUAL_ENV", "PYTHONPATH"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "VIRTUAL_ENV", "PYTHONPATH", "PYTEST_"))}
     env.update(
         {  # what `source venv/bin/activate` and `export AIRFLOW_HOME=...` do
             "VIRTUAL_ENV": str(venv),
@@ -407,6 +407,17 @@ def test_a_newcomer_follows_the_docs(
             "AIRFLOW_HOME": str(home),
         }
     )
+    # Not a step, a check of the harness: `python` on the reader's PATH imports the wheel from the fresh venv.
+    where = subprocess.run(
+        ["python", "-c", "import airflow_provider_calendly as p; print(p.__file__)"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+    assert Path(where).is_relative_to(venv), f"the docs would run {where}, not the installed wheel"
     log_path = tmp_path / "newcomer.log"
     timings: dict[str, float] = {}
     with log_path.open("w") as log:
