@@ -46,13 +46,54 @@ def service_unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+_PRISTINE_DB = Path(tempfile.mkdtemp(prefix="calendly-airflow-db-")) / "airflow.db"
+
+
 @pytest.fixture(scope="session")
 def airflow_db() -> Iterator[Path]:
     """Migrate the private SQLite metadata DB once per session (needed by ``dag.test()``)."""
+    import sqlite3
+
     from airflow.utils import db
 
     db.initdb()
+    # A copy of the freshly migrated DB, before any test writes to it: other Airflow homes (the API server of
+    # tests/ui, the wheel's smoke run) start from it instead of paying for one more `airflow db migrate`.
+    with sqlite3.connect(_AIRFLOW_HOME / "airflow.db") as source, sqlite3.connect(_PRISTINE_DB) as copy:
+        source.backup(copy)
     yield _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def migrated_db_template(airflow_db: Path) -> Path:
+    """A freshly migrated, empty SQLite metadata DB file to copy into another ``AIRFLOW_HOME``."""
+    return _PRISTINE_DB
+
+
+@pytest.fixture(scope="session")
+def built_dist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The wheel and sdist, built once per session with ``uv build`` (as ``make build`` does)."""
+    import shutil
+    import subprocess
+    import sys
+
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    if uv is None:
+        pytest.fail("uv not found: `make install` puts it in .venv/bin")
+    out = tmp_path_factory.mktemp("dist")
+    proc = subprocess.run(
+        [uv, "build", "--quiet", "--out-dir", str(out)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, f"uv build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    wheels = list(out.glob("*.whl"))
+    sdists = list(out.glob("*.tar.gz"))
+    assert len(wheels) == 1 and len(sdists) == 1, sorted(p.name for p in out.iterdir())
+    return {"wheel": wheels[0], "sdist": sdists[0]}
 
 
 @pytest.fixture

@@ -323,7 +323,12 @@ class WebhookInbox:
             return
         with self._create_lock:
             if not self._created:
-                self._metadata.create_all(self.engine, checkfirst=True)
+                try:
+                    self._metadata.create_all(self.engine, checkfirst=True)
+                except sa.exc.DBAPIError:
+                    # Another process (or inbox object) created a table between the check and the CREATE, e.g.
+                    # two API servers or a trigger and a receiver on first use: check again (a real error recurs).
+                    self._metadata.create_all(self.engine, checkfirst=True)
                 self._created = True
 
     # -- writing --

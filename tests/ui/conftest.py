@@ -127,22 +127,14 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def airflow_server() -> Iterator[AirflowServer]:
+def airflow_server(migrated_db_template: Path) -> Iterator[AirflowServer]:
     """Start ``airflow api-server`` in a temporary AIRFLOW_HOME; stop it (and its workers) afterwards."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="calendly-ui-airflow-home-"))
     env = _airflow_env(home)
     log = ARTIFACTS / "api-server.log"
-    migrate = subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    if migrate.returncode != 0:
-        pytest.fail(f"airflow db migrate failed:\n{migrate.stdout[-3000:]}\n{migrate.stderr[-3000:]}")
+    # The session's freshly migrated metadata DB, copied: the same schema `airflow db migrate` would create.
+    shutil.copy(migrated_db_template, home / "airflow.db")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as log_file:

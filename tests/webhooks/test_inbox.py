@@ -49,6 +49,21 @@ def test_store_dedupes_and_reads_back_in_order(inbox: WebhookInbox) -> None:
     assert inbox.get(created.delivery_id) == rows[0]
 
 
+def test_tables_created_concurrently_by_another_inbox_are_used(inbox_url: str) -> None:
+    """Two inboxes on one database on first use (a trigger and a receiver, two API servers): one of them
+    creates a table between the other's existence check and its CREATE; the other goes on with it."""
+    import sqlalchemy as sa
+
+    first, other = WebhookInbox(inbox_url), WebhookInbox(inbox_url)
+
+    def the_other_one_wins(target: sa.Table, connection: sa.Connection, **_: Any) -> None:
+        other.create_tables()
+
+    sa.event.listen(first.deliveries, "before_create", the_other_one_wins, once=True)
+    assert first.store(_new(envelope())).stored is True
+    assert other.count() == 1
+
+
 def test_fetch_filters(inbox_url: str) -> None:
     inbox = WebhookInbox(inbox_url, clock=lambda: 400.0)
     org = "https://api.calendly.com/organizations/ORG1"
