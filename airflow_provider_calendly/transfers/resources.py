@@ -163,8 +163,10 @@ def sweep_deletions(
         return 0
     table = writer.table_name(key)
     ph = writer.dialect.placeholder
-    condition = f" AND ({where})" if where else ""
-    rows = writer.execute(f"SELECT uri, _synced_at FROM {table} WHERE _deleted_at IS NULL{condition}", list(params))
+    # Marking keeps a row's first mark; deleting also removes rows an earlier run only marked.
+    conditions = [c for c in ("_deleted_at IS NULL" if policy == "mark" else "", f"({where})" if where else "") if c]
+    condition = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    rows = writer.execute(f"SELECT uri, _synced_at FROM {table}{condition}", list(params))
     gone = sorted(uri for uri, synced in rows if (at := _as_utc(synced)) is None or at < seen_since)
     if not gone:
         return 0
