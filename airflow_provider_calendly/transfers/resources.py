@@ -437,9 +437,7 @@ class ResourceReader:
                 try:
                     yield from pages
                 except CalendlyAPIError as exc:
-                    if exc.status_code != 404:
-                        raise
-                    log.info("Event type %s is gone since it was listed; its hosts are not read", uri)
+                    self._gone_since_listed(exc, "Event type", uri, self.hook.get_event_type)
                 finally:
                     stats.api_calls += pages.pages_fetched
 
@@ -448,6 +446,22 @@ class ResourceReader:
             marks = ", ".join(self.writer.dialect.placeholder for _ in event_types)
             where = (f"event_type_uri IN ({marks})", list(event_types)) if event_types else ("1 = 0", [])
         return self._full_read("event_type_hosts", hosts, where)
+
+    def _gone_since_listed(self, exc: CalendlyAPIError, what: str, uri: str, get: Callable[[str], Any]) -> None:
+        """Return if a 404 for ``uri``'s sub-listing means it was deleted since it was listed; else re-raise.
+
+        Only a 404 whose parent is gone too is a deletion; otherwise the sub-listing itself is refused (a skip).
+        """
+        if exc.status_code != 404:
+            raise exc
+        try:
+            get(uri)
+        except CalendlyAPIError as missing:
+            if missing.status_code != 404:
+                raise
+            log.info("%s %s is gone since it was listed; its items are not read", what, uri)
+            return
+        raise exc
 
     # -- incremental: routing form submissions (per form) and the activity log --
 
@@ -501,9 +515,7 @@ class ResourceReader:
             try:
                 self._write("routing_form_submissions", newest_first())
             except CalendlyAPIError as exc:
-                if exc.status_code != 404:
-                    raise
-                log.info("Routing form %s is gone since it was listed; its submissions are not read", form.uri)
+                self._gone_since_listed(exc, "Routing form", form.uri, self.hook.get_routing_form)
                 continue
             finally:
                 stats.api_calls += listing.pages_fetched

@@ -146,6 +146,11 @@ def test_gated_resources_are_skipped_with_a_reason_and_strict_fails(
     emulator.organization.ungate()
     assert _sync(writer, resources=["routing_forms", "activity_log"])["skipped"] == {}
     assert writer.count("routing_forms") == len(emulator.organization.routing_forms)
+    # A 404 on every per-event-type listing is a refusal, not event types deleted: nothing is swept.
+    hosts = writer.count("event_type_hosts")
+    emulator.organization.gate("event_type_hosts", 404)
+    assert set(_sync(writer, resources=["event_type_hosts"])["skipped"]) == {"event_type_hosts"}
+    assert hosts > 0 and _marked(writer, "event_type_hosts") == set()
 
 
 def test_deletions_are_marked_unmarked_and_deleted_in_scope(
