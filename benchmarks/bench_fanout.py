@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import EmulatorProcess, hook_for, save, sqlite_writer
+from benchmarks.common import MEETINGS, EmulatorProcess, hook_for, save, sqlite_writer
 from benchmarks.report import Row, run_standalone
 
 CLIENT_LIMIT, CLIENT_PERIOD = 10_000, 60.0
@@ -32,7 +32,7 @@ def run(emulator: EmulatorProcess, concurrency: int, latency: float, workdir: Pa
     writer = sqlite_writer(workdir / f"fanout-{concurrency}.db")
     emulator.reset()
     kwargs = {} if concurrency == 0 else {"max_concurrency": concurrency}
-    sync = CalendlySqlSync(hook=hook, writer=writer, mode="full", **kwargs)
+    sync = CalendlySqlSync(hook=hook, writer=writer, mode="full", resources=MEETINGS, **kwargs)
     workers = sync.max_concurrency
     summary = sync.run()
     writer.close()

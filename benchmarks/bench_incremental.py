@@ -25,7 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import hook_for, save, sqlite_writer, wants_quick
+from benchmarks.common import MEETINGS, hook_for, save, sqlite_writer, wants_quick
 from benchmarks.report import Row, run_standalone
 
 
@@ -57,7 +57,7 @@ def collect(argv: list[str] | None = None) -> list[Row]:
             hook = hook_for(conn)
             before = _calls(emulator)
             summary = CalendlySqlSync(
-                hook=hook, writer=writers[mode], clock=emulator.now, invitee_refresh=mode, **kwargs
+                hook=hook, writer=writers[mode], clock=emulator.now, invitee_refresh=mode, resources=MEETINGS, **kwargs
             ).run()
             hook.close()
             return summary, _calls(emulator) - before
@@ -103,7 +103,7 @@ def collect(argv: list[str] | None = None) -> list[Row]:
         # the end: a fresh full sync of the same state
         writers["full"] = sqlite_writer(Path(tmp) / "full.db")
         hook = hook_for(conn)
-        CalendlySqlSync(hook=hook, writer=writers["full"], clock=emulator.now, mode="full").run()
+        CalendlySqlSync(hook=hook, writer=writers["full"], clock=emulator.now, mode="full", resources=MEETINGS).run()
         hook.close()
         identical = identical and dump_all(writers["full"]) == dump_all(writers["reconcile"])
         for writer in writers.values():

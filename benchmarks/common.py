@@ -21,6 +21,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / ".out"
+#: The meeting resources: what the throughput, memory, fan-out and incremental benchmarks measure (the other
+#: resources add a fixed number of calls, measured by ``bench_calls``).
+MEETINGS = ("event_types", "scheduled_events", "invitees")
 
 _CHILD = r"""
 import json, sys

@@ -6,10 +6,13 @@ Connections (from the environment, or the UI):
 * ``calendly_warehouse`` — any common-sql warehouse: a DuckDB or SQLite file, PostgreSQL, …
   (``AIRFLOW_CONN_CALENDLY_WAREHOUSE``, e.g. ``{"conn_type": "duckdb", "host": "/data/calendly.duckdb"}``).
 
-Each run upserts event types, scheduled events (with hosts and guests) and invitees (with answers and
-no-show status) into ``calendly_*`` tables. Runs are incremental: they re-read the meetings starting from
-the previous run minus a 30-day lookback, which catches new bookings, cancellations and no-shows. Trigger
-the DAG with ``{"mode": "full"}`` to re-read everything (e.g. after changing the lookback).
+Each run upserts everything the token can read into ``calendly_*`` tables: event types, scheduled events
+(with hosts and guests), invitees (with answers and no-show status), users and memberships, groups, routing
+forms and their submissions, the activity log, availability schedules and event type hosts. A resource the
+plan does not include (e.g. the activity log below Enterprise) is skipped with a warning. Runs are
+incremental: they re-read the meetings starting from the previous run minus a 30-day lookback, which catches
+new bookings, cancellations and no-shows. Trigger the DAG with ``{"mode": "full"}`` to re-read everything
+(e.g. after changing the lookback); rows Calendly no longer returns get ``_deleted_at`` set.
 
 Downstream DAGs can be scheduled on the tables: every table is an outlet Asset, e.g.
 ``calendly_table_asset("calendly_warehouse", "calendly_invitees")``.
@@ -39,7 +42,6 @@ with DAG(
         task_id="land_calendly",
         calendly_conn_id="calendly_default",
         sql_conn_id="calendly_warehouse",
-        resources=("event_types", "scheduled_events", "invitees"),
         table_prefix="calendly_",
         mode="{{ params.mode }}",
         lookback=timedelta(days=30),

@@ -3,7 +3,8 @@
 Each run waits (deferred, in the triggerer: no worker slot) for the first booking, cancellation or routing form
 submission delivered after the run started, and writes it to the warehouse: ``invitee.created`` inserts the
 invitee, ``invitee.canceled`` updates it (same ``calendly_invitees`` row, now ``canceled``), and
-``routing_form_submission.created`` is stored in ``calendly_routing_form_submissions``.
+``routing_form_submission.created`` is stored in ``calendly_routing_form_submissions`` (its answers in
+``calendly_routing_form_answers``), the rows the sync's ``routing_form_submissions`` resource writes.
 
 Connections: ``calendly_webhook_inbox`` (where the receiver stores deliveries; default: a SQLite file under
 ``AIRFLOW_HOME``) and ``calendly_warehouse`` (any common-sql database). Trigger with

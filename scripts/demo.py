@@ -6,8 +6,9 @@ What it does, from a fresh clone (``make demo`` installs first):
 2. starts the Calendly emulator (seed 42) on a free local port;
 3. runs the DAG once with ``dag.test()`` into an embedded DuckDB warehouse (``.demo/warehouse.duckdb``) and
    prints per-table row counts and a few sample rows;
-4. changes things in the emulator — a new booking, a cancellation, a no-show — and runs the DAG again: the
-   second run is incremental, makes fewer API calls, and lands the changes.
+4. changes things in the emulator — a new booking, a cancellation, a no-show, a routing form submission, a
+   member leaving — and runs the DAG again: the second run is incremental, makes fewer API calls, lands the
+   changes and marks the member's rows deleted.
 
 Nothing outside ``.demo/`` is touched, and no Calendly account or network is needed.
 """
@@ -26,7 +27,12 @@ DEMO_DIR = REPO / ".demo"
 WAREHOUSE = DEMO_DIR / "warehouse.duckdb"
 DAG_ID = "calendly_to_warehouse"
 TASK_ID = "land_calendly"
-TABLES = ("event_types", "scheduled_events", "event_memberships", "event_guests", "invitees", "invitee_answers")
+
+
+def _tables() -> tuple[str, ...]:
+    from airflow_provider_calendly.transfers.sync import RESOURCES, tables_for_resources
+
+    return tables_for_resources(RESOURCES)
 
 
 def prepare_environment() -> None:
@@ -73,10 +79,11 @@ def show_warehouse(title: str, samples: bool) -> dict[str, int]:
 
     banner(title)
     counts: dict[str, int] = {}
+    tables = _tables()
     with duckdb.connect(str(WAREHOUSE)) as db:
-        for table in TABLES:
+        for table in tables:
             counts[table] = int(db.execute(f"SELECT COUNT(*) FROM calendly_{table}").fetchone()[0])  # type: ignore[index]
-        width = max(len(t) for t in TABLES) + 9
+        width = max(len(t) for t in tables) + 9
         for table, n in counts.items():
             print(f"  calendly_{table:<{width - 9}} {n:>7,} rows")
         if samples:
@@ -87,6 +94,14 @@ def show_warehouse(title: str, samples: bool) -> dict[str, int]:
                 "invitees": "SELECT name, email, status, is_no_show, scheduled_event_uri FROM calendly_invitees "
                 "ORDER BY created_at DESC LIMIT 3",
                 "invitee_answers": "SELECT question, answer FROM calendly_invitee_answers LIMIT 3",
+                "organization_memberships": "SELECT user_email, role FROM calendly_organization_memberships "
+                "ORDER BY created_at LIMIT 3",
+                "routing_form_submissions": "SELECT s.utm_source, a.question, a.answer, i.email AS booked_as "
+                "FROM calendly_routing_form_submissions s JOIN calendly_routing_form_answers a "
+                "ON a.routing_form_submission_uri = s.uri LEFT JOIN calendly_invitees i ON i.uri = s.submitter "
+                "WHERE a.position = 2 ORDER BY s.created_at DESC LIMIT 3",
+                "event_type_hosts": "SELECT t.name, h.user_email FROM calendly_event_type_hosts h "
+                "JOIN calendly_event_types t ON t.uri = h.event_type_uri ORDER BY t.name LIMIT 3",
             }
             for table, sql in queries.items():
                 cursor = db.execute(sql)
@@ -114,8 +129,20 @@ def show_changes() -> None:
             "WHERE i.email IN ('new.customer@example.com', 'busy@example.com', 'absent@example.com') "
             "ORDER BY e.start_time"
         ).fetchall()
+        submissions = db.execute(
+            "SELECT a.answer, s.utm_source FROM calendly_routing_form_submissions s "
+            "JOIN calendly_routing_form_answers a ON a.routing_form_submission_uri = s.uri "
+            "WHERE a.question = 'Email' AND a.answer = 'lead@prospect.example'"
+        ).fetchall()
+        gone = db.execute(
+            "SELECT user_email, _deleted_at FROM calendly_organization_memberships WHERE _deleted_at IS NOT NULL"
+        ).fetchall()
     for email, start, event_status, invitee_status, no_show in rows:
         print(f"    {email:<26} {start}  event={event_status:<8} invitee={invitee_status:<8} no_show={no_show}")
+    for answer, source in submissions:
+        print(f"    routing form submission from {answer} (utm_source={source})")
+    for email, deleted_at in gone:
+        print(f"    membership of {email} marked deleted at {deleted_at}")
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -130,9 +157,14 @@ def print_summary(label: str, summary: dict[str, Any]) -> None:
     )
     for table in summary["tables"].values():
         print(
-            f"    {table['table']:<28} {table['rows']:>6} rows written "
+            f"    {table['table']:<36} {table['rows']:>6} rows written "
             f"({table['inserted']} new, {table['updated']} updated, {table['deleted']} removed)"
         )
+    for resource, skip in summary.get("skipped", {}).items():
+        print(f"    skipped {resource}: {skip['reason']}")
+    swept = summary.get("deletions", {}).get("rows")
+    if swept:
+        print(f"    rows Calendly no longer returns ({summary['deletions']['policy']}): {swept}")
     reads = summary.get("invitee_reads")
     if reads:
         reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(reads["by_reason"].items()) if n) or "none"
@@ -157,10 +189,14 @@ def change_things(emulator: Any) -> list[str]:
     emulator.cancel_event(canceled["uri"].rsplit("/", 1)[-1], reason="Double-booked")
     morning, absent = emulator.book(start_time=now - timedelta(hours=3), invitee_email="absent@example.com")
     emulator.mark_no_show(absent["uri"])
+    emulator.organization.submit(answers={"Name": "Lee Lead", "Email": "lead@prospect.example"})
+    leaving = emulator.organization.remove_member(emulator.organization.memberships[-1]["uri"])
     return [
         f"new booking: {booked['name']!r} at {booked['start_time']} for {invitee['email']}",
         f"cancellation: {canceled['name']!r} at {canceled['start_time']} (booked, then canceled)",
         f"no-show: {absent['email']} did not attend {morning['name']!r} at {morning['start_time']}",
+        "routing form submission: lead@prospect.example filled in the published form without booking",
+        f"member left: {leaving['user']['email']} was removed from the organization",
     ]
 
 
@@ -196,7 +232,7 @@ def main() -> int:
         f"\n  Run 2 was {second['effective_mode']} and made {second['api_calls']} API calls "
         f"vs {first['api_calls']} for run 1 ({first['api_calls'] - second['api_calls']} fewer)."
     )
-    delta = {t: counts_2[t] - counts_1[t] for t in TABLES if counts_2[t] != counts_1[t]}
+    delta = {t: counts_2[t] - counts_1[t] for t in _tables() if counts_2[t] != counts_1[t]}
     print(f"  Row-count changes from run 1 to run 2: {delta or 'none'}")
     if second["api_calls"] >= first["api_calls"]:
         print("  !! the second run was not cheaper than the first")

@@ -1,4 +1,4 @@
-"""CalendlyToSqlOperator: land Calendly event types, scheduled events and invitees in any DB-API warehouse.
+"""CalendlyToSqlOperator: land Calendly in any DB-API warehouse (every resource of ``RESOURCES`` by default).
 
 The operator is thin: it resolves the two hooks and hands them to
 :class:`~airflow_provider_calendly.transfers.sync.CalendlySqlSync` (the engine; its module documents the
@@ -46,6 +46,8 @@ _CONFIG_ATTRIBUTES = (
     "max_concurrency",
     "invitee_refresh",
     "invitee_refresh_window",
+    "deletions",
+    "strict_resources",
 )
 
 __all__ = [
@@ -76,7 +78,10 @@ def calendly_table_asset(sql_conn_id: str, table: str, *, schema: str | None = N
 
 
 class CalendlyToSqlOperator(BaseOperator):
-    """Copy Calendly event types, scheduled events and invitees into SQL tables, upserting by primary key.
+    """Copy Calendly (event types, meetings, invitees, people, routing forms, activity…) into SQL tables.
+
+    Rows are upserted by primary key; see :mod:`~airflow_provider_calendly.transfers.resources` for how each
+    resource is read, which are incremental, and how skips and deletions work.
 
     Works with any warehouse reachable through a common-sql ``DbApiHook``; tested on SQLite, DuckDB and
     PostgreSQL. Tables are created if missing (see :mod:`~airflow_provider_calendly.transfers.sql_writer` for
@@ -86,7 +91,9 @@ class CalendlyToSqlOperator(BaseOperator):
     :param sql_conn_id: Warehouse connection (any common-sql DB-API connection; ``sqlite``, ``postgres``,
         ``duckdb``). (templated)
     :param calendly_conn_id: The ``calendly`` connection. (templated)
-    :param resources: Any of ``event_types``, ``scheduled_events``, ``invitees``.
+    :param resources: Any of :data:`RESOURCES` (``event_types``, ``scheduled_events``, ``invitees``, ``users``,
+        ``organization_memberships``, ``groups``, ``routing_forms``, ``routing_form_submissions``,
+        ``activity_log``, ``availability_schedules``, ``event_type_hosts``); default: all of them.
     :param calendly_resources: The same as ``resources``, under a name ``BaseOperator.partial`` does not claim
         for Airflow's executor resources: use it in ``.partial(...).expand(...)`` (see docs/production.md).
     :param organization: Organization UUID or URI; default: the token owner's organization. (templated)
@@ -104,6 +111,10 @@ class CalendlyToSqlOperator(BaseOperator):
     :param invitee_refresh_window: ``(before, after)`` timedeltas around now whose meetings' invitees are
         always re-read, because no-shows (after a meeting) and reconfirmations (before it) change an invitee
         without touching its event; default 7 days back to 2 days ahead.
+    :param deletions: Rows Calendly no longer returns (seen by full re-reads and ``mode="full"``): ``mark``
+        (default: set ``_deleted_at``; un-marked if they come back), ``delete`` or ``ignore``. (templated)
+    :param strict_resources: Fail on a resource the plan or token does not allow (Calendly's 403/404) instead
+        of skipping it with a warning (skips are listed under ``skipped`` in the XCom).
     """
 
     template_fields: Sequence[str] = (
@@ -115,6 +126,7 @@ class CalendlyToSqlOperator(BaseOperator):
         "schema",
         "mode",
         "invitee_refresh",
+        "deletions",
     )
     ui_color = "#006bff"
 
@@ -136,6 +148,8 @@ class CalendlyToSqlOperator(BaseOperator):
         invitee_refresh: str = "reconcile",
         invitee_refresh_window: RefreshWindow | tuple[timedelta, timedelta] | None = None,
         calendly_resources: Sequence[str] | None = None,
+        deletions: str = "mark",
+        strict_resources: bool = False,
         **kwargs: Any,
     ) -> None:
         if calendly_resources is not None:
@@ -153,6 +167,8 @@ class CalendlyToSqlOperator(BaseOperator):
             max_concurrency=max_concurrency,
             invitee_refresh="reconcile" if _is_templated(invitee_refresh) else invitee_refresh,
             invitee_refresh_window=invitee_refresh_window,
+            deletions="mark" if _is_templated(deletions) else deletions,
+            strict_resources=strict_resources,
         )
         window = RefreshWindow.coerce(invitee_refresh_window)
         self.calendly_resources = validate_resources(resources)
@@ -181,6 +197,8 @@ class CalendlyToSqlOperator(BaseOperator):
         self.max_concurrency = max_concurrency
         self.invitee_refresh = invitee_refresh
         self.invitee_refresh_window = (window.before, window.after)
+        self.deletions = deletions
+        self.strict_resources = strict_resources
         self._summary: dict[str, Any] | None = None
         self._sql_dialect: str | None = None
 

@@ -32,7 +32,10 @@ default), where invitee-only changes happen without touching the event: see
 :mod:`~airflow_provider_calendly.transfers.reconcile` for the rules and what they can miss.
 ``invitee_refresh="all"`` keeps the previous scheme (every event's invitees), e.g. as a baseline.
 
-Event types are few and have no time filter: they are re-read in full on every run.
+Event types are few and have no time filter: they are re-read in full on every run. They and the other
+resources (people, groups, routing forms and submissions, activity log, availability, event type hosts) are
+read by :mod:`~airflow_provider_calendly.transfers.resources`, which also documents skips (a resource the plan
+or the token does not allow) and deletion sweeps (``deletions=``).
 
 Crashes and retries
 -------------------
@@ -62,14 +65,9 @@ from airflow_provider_calendly.transfers.reconcile import (
     plan_invitee_reads,
     validate_invitee_refresh,
 )
+from airflow_provider_calendly.transfers.resources import ResourceReader, validate_deletions
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter, SyncState, UpsertCounts
-from airflow_provider_calendly.transfers.tables import (
-    RESOURCE_TABLES,
-    RowsByTable,
-    event_type_row,
-    invitee_rows,
-    scheduled_event_rows,
-)
+from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES, RowsByTable, invitee_rows, scheduled_event_rows
 
 __all__ = [
     "DEFAULT_LOOKBACK",
@@ -82,7 +80,8 @@ __all__ = [
     "validate_resources",
 ]
 
-RESOURCES: tuple[str, ...] = ("event_types", "scheduled_events", "invitees")
+#: Every resource the operator accepts, in sync order (the registry's order); the default is all of them.
+RESOURCES: tuple[str, ...] = tuple(RESOURCE_TABLES)
 MODES: tuple[str, ...] = ("incremental", "full")
 DEFAULT_LOOKBACK = timedelta(days=30)
 #: How far ahead bookings are assumed to reach when estimating a pass's ETA (Calendly's default window).
@@ -125,7 +124,7 @@ def tables_for_resources(resources: Iterable[str]) -> tuple[str, ...]:
 class SyncConfig:
     """Every argument of a sync, validated once, here: constructing one with a bad value raises.
 
-    :param resources: Which of ``event_types``, ``scheduled_events``, ``invitees`` to sync (canonical order).
+    :param resources: Which of :data:`RESOURCES` to sync (canonical order); default: all of them.
     :param organization: Organization UUID or URI to sync; default: the token owner's organization.
     :param user: User UUID or URI to sync instead of (or within) an organization.
     :param mode: ``incremental`` (re-read a start-time window, see the module docs) or ``full``.
@@ -138,6 +137,9 @@ class SyncConfig:
         incremental pass) or ``all`` (every event's).
     :param invitee_refresh_window: The refresh window (:class:`~.reconcile.RefreshWindow` or a
         ``(before, after)`` pair of timedeltas); default 7 days back to 2 days ahead.
+    :param deletions: What to do with rows Calendly no longer returns (found by full re-reads and
+        ``mode="full"`` passes): ``mark`` (set ``_deleted_at``), ``delete`` or ``ignore``.
+    :param strict_resources: Fail, rather than skip with a warning, on a resource Calendly answers 403/404 for.
     """
 
     resources: tuple[str, ...] = RESOURCES
@@ -151,9 +153,14 @@ class SyncConfig:
     log_every_pages: int = 5
     invitee_refresh: str = "reconcile"
     invitee_refresh_window: RefreshWindow | tuple[timedelta, timedelta] | None = None
+    deletions: str = "mark"
+    strict_resources: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "resources", validate_resources(self.resources))
+        validate_deletions(self.deletions)
+        if not isinstance(self.strict_resources, bool):
+            raise CalendlyConfigError(f"strict_resources must be True or False, got {self.strict_resources!r}")
         validate_invitee_refresh(self.invitee_refresh)
         object.__setattr__(self, "invitee_refresh_window", RefreshWindow.coerce(self.invitee_refresh_window))
         validate_mode(self.mode)
@@ -247,10 +254,18 @@ class CalendlySqlSync:
         scope = self.scope()  # a hostile organization/user URI is refused here, before any table is created
         self.writer.ensure_tables(self.stats)
         summary: dict[str, Any] = {"mode": self.mode, "scope": scope}
+        reader = ResourceReader(self, scope)
         if "event_types" in self.resources:
-            self._sync_event_types()
+            reader.run("event_types")
         if "scheduled_events" in self.resources or "invitees" in self.resources:
+            seen_since = self.writer.synced_at or datetime.now(timezone.utc)
             summary.update(self._sync_events(scope))
+            if summary["effective_mode"] == "full" and not summary["resumed"]:
+                reader.sweep_events(self.resources, seen_since)
+        for resource in reader.resources:
+            if resource != "event_types":
+                reader.run(resource)
+        summary.update(reader.summary())
         summary["api_calls"] = self.hook.call_count - calls_before
         summary["seconds"] = round(time.monotonic() - started, 3)
         summary["tables"] = {
@@ -299,23 +314,6 @@ class CalendlySqlSync:
         for key, value in counts.items():
             if key in self.stats:
                 self.stats[key].counts.add(value)
-
-    # -- event types: re-read in full, they have no time filter --
-
-    def _sync_event_types(self) -> None:
-        stats = self.stats["event_types"]
-        started = time.monotonic()
-        pages = self.hook.list_event_types(user=self.user, organization=self.organization, page_size=self.page_size)
-        buffer: list[dict[str, Any]] = []
-        for page in pages.pages():
-            stats.api_calls += 1
-            buffer.extend(event_type_row(item) for item in page.collection)
-            if len(buffer) >= self.chunk_size:
-                self._record(self.writer.write_rows({"event_types": buffer}))
-                buffer = []
-        if buffer:
-            self._record(self.writer.write_rows({"event_types": buffer}))
-        stats.seconds = time.monotonic() - started
 
     # -- scheduled events and invitees: a start-time window, in committed chunks --
 

@@ -23,7 +23,20 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from airflow_provider_calendly.models import EventType, Invitee, RoutingFormSubmission, ScheduledEvent
+from airflow_provider_calendly.models import (
+    ActivityLogEntry,
+    AvailabilitySchedule,
+    EventType,
+    EventTypeMembership,
+    Group,
+    GroupRelationship,
+    Invitee,
+    OrganizationMembership,
+    RoutingForm,
+    RoutingFormSubmission,
+    ScheduledEvent,
+    User,
+)
 
 __all__ = [
     "CHILD_TABLES",
@@ -195,6 +208,10 @@ def _raw(*drop: str) -> Column:
 
 
 _SYNCED = Column("_synced_at", TS, "when this row was last written by a sync", lambda _i, _c: None)
+#: Written as null with every row, so a row Calendly returns again is un-marked by its upsert.
+_DELETED = Column(
+    "_deleted_at", TS, "when a sync found Calendly no longer returns it (null while it exists)", lambda _i, _c: None
+)
 
 
 def _invitee_event_uri(invitee: Any, context: RowContext) -> str | None:
@@ -204,6 +221,13 @@ def _invitee_event_uri(invitee: Any, context: RowContext) -> str | None:
         nested = getattr(invitee, "scheduled_event", None)
         uri = getattr(nested, "uri", None) or (nested.get("uri") if isinstance(nested, dict) else None)
     return uri
+
+
+def _owner_email(relationship: Any, _: RowContext) -> str | None:
+    owner = relationship.owner
+    if owner is None:
+        return None
+    return owner.email or (owner.user.email if owner.user is not None else None)
 
 
 def resource_table(
@@ -216,7 +240,8 @@ def resource_table(
     resource: str | None = None,
     raw_drop: Sequence[str] = (),
 ) -> TableSpec:
-    """A top-level table of API objects: ``uri`` (the first column) is the key; ``raw`` and ``_synced_at`` are added.
+    """A top-level table of API objects: ``uri`` (the first column) is the key; ``raw``, ``_synced_at`` and
+    ``_deleted_at`` are added.
 
     :param resource: The operator resource that syncs it (``None``: landed some other way, e.g. by webhooks).
     :param raw_drop: Keys left out of ``raw`` (e.g. an embedded object that has its own table).
@@ -225,7 +250,7 @@ def resource_table(
         raise ValueError(f"table {key}: a resource table's first column is its uri")
     return TableSpec(
         key,
-        (*columns, _raw(*raw_drop), _SYNCED),
+        (*columns, _raw(*raw_drop), _SYNCED, _DELETED),
         ("uri",),
         description,
         one_row_per,
@@ -411,20 +436,210 @@ _SPECS: tuple[TableSpec, ...] = (
         one_row_per="answer to a booking question",
     ),
     resource_table(
+        "users",
+        (
+            Column("uri", T, "user URI"),
+            Column("name", T, "user's name"),
+            Column("slug", T, "URL slug of the user's booking pages"),
+            Column("email", T, "user's email"),
+            Column("scheduling_url", T, "user's booking page URL"),
+            Column("timezone", T, "user's time zone"),
+            Column("time_notation", T, "12h or 24h"),
+            Column("avatar_url", T, "avatar image URL"),
+            Column("locale", T, "user's language"),
+            Column("created_at", TS, "when Calendly created the user"),
+            Column("updated_at", TS, "when Calendly last changed the user"),
+        ),
+        model=User,
+        description="users of the organization (embedded in its memberships)",
+        one_row_per="user (member of the organization)",
+        resource="users",
+    ),
+    resource_table(
+        "organization_memberships",
+        (
+            Column("uri", T, "organization membership URI"),
+            Column("user_uri", T, "member's user URI", _attr("user.uri"), index=True),
+            Column("user_email", T, "member's email", _attr("user.email")),
+            Column("user_name", T, "member's name", _attr("user.name")),
+            Column("role", T, "user, admin or owner"),
+            Column("organization", T, "organization URI"),
+            Column("created_at", TS, "when the user joined"),
+            Column("updated_at", TS, "when the membership last changed"),
+        ),
+        model=OrganizationMembership,
+        description="memberships of the organization (who belongs, with which role)",
+        one_row_per="organization membership",
+        resource="organization_memberships",
+    ),
+    resource_table(
+        "groups",
+        (
+            Column("uri", T, "group URI"),
+            Column("name", T, "group name"),
+            Column("organization", T, "organization URI"),
+            Column("member_count", I, "members of the group"),
+            Column("created_at", TS, "when the group was created"),
+            Column("updated_at", TS, "when the group last changed"),
+        ),
+        model=Group,
+        description="groups (teams) of the organization",
+        one_row_per="group",
+        resource="groups",
+    ),
+    resource_table(
+        "group_relationships",
+        (
+            Column("uri", T, "group relationship URI"),
+            Column("group_uri", T, "group URI", lambda r, _c: r.group_uri, index=True),
+            Column("role", T, "member or admin"),
+            Column("owner_type", T, "OrganizationMembership or OrganizationInvitation", _attr("owner.type")),
+            Column("owner_uri", T, "organization membership (or invitation) URI", _attr("owner.uri"), index=True),
+            Column("user_uri", T, "the member's user URI", _attr("owner.user.uri"), index=True),
+            Column("owner_email", T, "the member's (or invitee's) email", _owner_email),
+            Column("organization", T, "organization URI"),
+            Column("owner", J, "the membership or invitation as embedded", _json("owner")),
+            Column("created_at", TS, "when the relationship was created"),
+            Column("updated_at", TS, "when it last changed"),
+        ),
+        model=GroupRelationship,
+        description="who belongs to (member) or administers (admin) each group",
+        one_row_per="member or admin of a group",
+        resource="groups",
+    ),
+    resource_table(
+        "routing_forms",
+        (
+            Column("uri", T, "routing form URI"),
+            Column("name", T, "form name"),
+            Column("status", T, "draft or published"),
+            Column("organization", T, "organization URI"),
+            Column("created_at", TS, "when the form was created"),
+            Column("updated_at", TS, "when the form last changed"),
+        ),
+        model=RoutingForm,
+        description="routing forms of the organization",
+        one_row_per="routing form",
+        resource="routing_forms",
+    ),
+    child_table(
+        "routing_form_questions",
+        (
+            Column("question_uuid", T, "question UUID (submissions' answers name it)", _attr("uuid"), index=True),
+            Column("name", T, "question text"),
+            Column("type", T, "name, text, email, phone, textarea, select or radios"),
+            Column("required", B, "must be answered"),
+            Column("answer_choices", J, "choices of a select or radios question"),
+        ),
+        parent="routing_forms",
+        link="routing_form_uri",
+        items="questions",
+        description="questions of each routing form",
+        one_row_per="question of a routing form",
+    ),
+    resource_table(
         "routing_form_submissions",
         (
             Column("uri", T, "routing form submission URI"),
             Column("routing_form", T, "routing form URI", index=True),
-            Column("submitter", T, "invitee URI of the submitter (null when nobody booked)"),
+            Column("submitter", T, "invitee URI of the submitter (null when nobody booked)", index=True),
             Column("submitter_type", T, "Invitee or null"),
             Column("result_type", T, "event_type, custom_message or external_url", _attr("result.type")),
             Column("result_value", J, "where the submitter was routed", _attr("result.value")),
+            Column("utm_campaign", T, "UTM campaign of the submission", _attr("tracking.utm_campaign")),
+            Column("utm_source", T, "UTM source", _attr("tracking.utm_source")),
+            Column("utm_medium", T, "UTM medium", _attr("tracking.utm_medium")),
+            Column("utm_content", T, "UTM content", _attr("tracking.utm_content")),
+            Column("utm_term", T, "UTM term", _attr("tracking.utm_term")),
+            Column("salesforce_uuid", T, "Salesforce record id, if tracked", _attr("tracking.salesforce_uuid")),
             Column("created_at", TS, "when it was submitted"),
             Column("updated_at", TS, "when Calendly last changed it"),
         ),
         model=RoutingFormSubmission,
-        description="routing form submissions (landed from routing_form_submission.created webhooks)",
+        description="routing form submissions (from the API and routing_form_submission.created webhooks)",
         one_row_per="routing form submission",
+        resource="routing_form_submissions",
+    ),
+    child_table(
+        "routing_form_answers",
+        (
+            Column("routing_form_uri", T, "routing form URI", _parent("routing_form"), index=True),
+            Column("question_uuid", T, "question UUID (see routing_form_questions)", index=True),
+            Column("question", T, "question text"),
+            Column("answer", T, "submitter's answer"),
+        ),
+        parent="routing_form_submissions",
+        link="routing_form_submission_uri",
+        items="questions_and_answers",
+        description="answers of each routing form submission (questions_and_answers)",
+        one_row_per="answer in a routing form submission",
+    ),
+    resource_table(
+        "activity_log_entries",
+        (
+            Column("uri", T, "activity log entry URI"),
+            Column("occurred_at", TS, "when the action happened"),
+            Column("organization", T, "organization URI"),
+            Column("namespace", T, "category, e.g. User"),
+            Column("action", T, "action, e.g. Added"),
+            Column("fully_qualified_name", T, "namespace.action"),
+            Column("actor_type", T, "User, System or Support", _attr("actor.type")),
+            Column("actor_uri", T, "user URI of the actor", _attr("actor.uri"), index=True),
+            Column("actor_display_name", T, "actor's name", _attr("actor.display_name")),
+            Column("actor", J, "who took the action", _json("actor")),
+            Column("details", J, "what changed (depends on the action)"),
+        ),
+        model=ActivityLogEntry,
+        description="the organization's activity log (Enterprise plan)",
+        one_row_per="activity log entry",
+        resource="activity_log",
+    ),
+    resource_table(
+        "availability_schedules",
+        (
+            Column("uri", T, "availability schedule URI"),
+            Column("user_uri", T, "user URI", _attr("user"), index=True),
+            Column("name", T, "schedule name"),
+            Column("is_default", B, "the user's default schedule", _attr("default")),
+            Column("timezone", T, "time zone of the rules' hours"),
+        ),
+        model=AvailabilitySchedule,
+        description="availability schedules of the organization's users",
+        one_row_per="availability schedule",
+        resource="availability_schedules",
+    ),
+    child_table(
+        "availability_rules",
+        (
+            Column("user_uri", T, "user URI", _parent("user_uri"), index=True),
+            Column("type", T, "wday or date"),
+            Column("wday", T, "weekday of a wday rule"),
+            Column("date", T, "date (YYYY-MM-DD) of a date rule"),
+            Column("intervals", J, "bookable from/to hours (empty: unavailable)", _json("intervals")),
+        ),
+        parent="availability_schedules",
+        link="availability_schedule_uri",
+        items="rules",
+        description="rules (weekday hours, date overrides) of each availability schedule",
+        one_row_per="rule of an availability schedule",
+    ),
+    resource_table(
+        "event_type_hosts",
+        (
+            Column("uri", T, "event type membership URI"),
+            Column("event_type_uri", T, "event type URI", _attr("event_type.uri"), index=True),
+            Column("user_uri", T, "host's user URI", _attr("member.uri"), index=True),
+            Column("user_email", T, "host's email", _attr("member.email")),
+            Column("user_name", T, "host's name", _attr("member.name")),
+            Column("created_at", TS, "when the host was added"),
+            Column("updated_at", TS, "when it last changed"),
+        ),
+        model=EventTypeMembership,
+        description="who can host each event type (event type memberships)",
+        one_row_per="host of an event type",
+        resource="event_type_hosts",
+        # The embedded event type has its own table.
+        raw_drop=("event_type",),
     ),
     TableSpec(
         "sync_state",
@@ -464,16 +679,19 @@ CHILD_TABLES: dict[str, tuple[str, ...]] = {
     for key in TABLES
     if any(child.parent == key for child in _SPECS)
 }
-#: Tables written for each resource name the operator accepts (the parent first, then its children).
+#: Tables written for each resource name the operator accepts (each top-level table followed by its children).
 RESOURCE_TABLES: dict[str, tuple[str, ...]] = {
-    spec.resource: (spec.key, *CHILD_TABLES.get(spec.key, ())) for spec in _SPECS if spec.resource is not None
+    resource: tuple(
+        key for spec in _SPECS if spec.resource == resource for key in (spec.key, *CHILD_TABLES.get(spec.key, ()))
+    )
+    for resource in dict.fromkeys(s.resource for s in _SPECS if s.resource is not None)
 }
 #: Tables every sync keeps, whatever its resources.
 BOOKKEEPING_TABLES: tuple[str, ...] = tuple(s.key for s in _SPECS if s.model is None and s.parent is None)
 #: Tables of each webhook event family that lands deliveries (the parent first, then its children).
 WEBHOOK_TABLES: dict[str, tuple[str, ...]] = {
     "invitee": (*RESOURCE_TABLES["scheduled_events"], *RESOURCE_TABLES["invitees"]),
-    "routing_form_submission": ("routing_form_submissions",),
+    "routing_form_submission": RESOURCE_TABLES["routing_form_submissions"],
 }
 
 

@@ -5,7 +5,8 @@ invitee, its answers and its scheduled event into the same ``calendly_*`` tables
 :class:`~airflow_provider_calendly.transfers.calendly_to_sql.CalendlyToSqlOperator` fills, so the nightly sync
 and the webhooks converge on the same rows. Deliveries may arrive out of order (Calendly retries): an invitee
 row whose ``updated_at`` is newer than the delivery's is left alone. ``routing_form_submission.created`` is
-upserted into ``<prefix>routing_form_submissions``; every table is declared in
+upserted into ``<prefix>routing_form_submissions`` and its answers into ``<prefix>routing_form_answers``,
+equal to the rows the sync's ``routing_form_submissions`` resource writes; every table is declared in
 :mod:`~airflow_provider_calendly.transfers.tables`.
 """
 

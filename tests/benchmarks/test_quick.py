@@ -115,7 +115,7 @@ def _rate_bound_sync(
     ) as emulator:
         hook = _hook(monkeypatch, emulator, "bench_rate", **extra)
         writer = _writer(monkeypatch, tmp_path / "rate.db")
-        CalendlySqlSync(hook=hook, writer=writer, mode="full").run()
+        CalendlySqlSync(hook=hook, writer=writer, mode="full", resources=common.MEETINGS).run()
         landed = writer.count("invitees")
         writer.close()
         assert landed == emulator.count_invitees()
@@ -166,7 +166,7 @@ def test_fanout_overlaps_calls_within_its_bound(monkeypatch: pytest.MonkeyPatch,
     with CalendlyEmulator(seed=5, scheduled_events=24, latency=latency) as emulator:
         hook = _hook(monkeypatch, emulator, "bench_fanout", rate_limit=10_000, rate_limit_period=60)
         writer = _writer(monkeypatch, tmp_path / "fanout.db")
-        sync = CalendlySqlSync(hook=hook, writer=writer, mode="full")
+        sync = CalendlySqlSync(hook=hook, writer=writer, mode="full", resources=common.MEETINGS)
         sync.run()
         writer.close()
         times = sorted(r.at for r in emulator.requests if r.path.endswith("/invitees"))

@@ -103,6 +103,8 @@ def test_conforming_payloads_land_through_the_transfer(
             sql_conn_id="warehouse",
             table_prefix=prefix,
             organization=emulator.data.organization["uri"],
+            # The generated payloads are of these resources (the routes above serve only them).
+            resources=("event_types", "scheduled_events", "invitees"),
             mode="full",
         ).execute({})  # type: ignore[arg-type]
     json.dumps(summary)

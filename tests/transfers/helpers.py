@@ -64,7 +64,12 @@ def _normalise(value: Any, column_type: ColumnType) -> Any:
     if value is None:
         return None
     if column_type is ColumnType.JSON:
-        return json.loads(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        try:  # JSON text (SQLite, DuckDB) …
+            return json.loads(value)
+        except ValueError:  # … or a JSON string PostgreSQL's JSONB already decoded (a routed-to URI)
+            return value
     if column_type is ColumnType.TIMESTAMP:
         if isinstance(value, str):
             value = datetime.fromisoformat(value)

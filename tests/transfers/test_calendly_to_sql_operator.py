@@ -11,6 +11,7 @@ import pytest
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.transfers.calendly_to_sql import (
+    RESOURCES,
     CalendlySqlSync,
     CalendlyToSqlOperator,
     calendly_table_asset,
@@ -18,6 +19,7 @@ from airflow_provider_calendly.transfers.calendly_to_sql import (
     tables_for_resources,
 )
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter, SyncState
+from airflow_provider_calendly.transfers.tables import TABLES
 
 
 @pytest.fixture
@@ -94,8 +96,9 @@ def test_outlets_are_one_asset_per_table() -> None:
         calendly_table_asset("wh", "calendly_invitees", schema="analytics"),
         calendly_table_asset("wh", "calendly_invitee_answers", schema="analytics"),
     ]
-    full = CalendlyToSqlOperator(task_id="u", sql_conn_id="wh")
-    assert len(full.outlets) == len(tables_for_resources(("event_types", "scheduled_events", "invitees"))) == 6
+    full = CalendlyToSqlOperator(task_id="u", sql_conn_id="wh")  # the default: every resource, every table
+    assert [a.name for a in full.outlets] == [f"wh.calendly_{t}" for t in tables_for_resources(RESOURCES)]
+    assert len(full.outlets) == len([t for t in TABLES.values() if t.model is not None or t.parent]) == 18
     assert calendly_table_asset("wh", "calendly_invitees").uri == "calendly-sql://wh/calendly_invitees"
 
 
@@ -108,6 +111,15 @@ def test_openlineage_is_optional() -> None:
     else:  # pragma: no cover - only with the OpenLineage provider installed
         lineage = op.get_openlineage_facets_on_complete(None)
         assert [d.name for d in lineage.outputs][:1] == ["calendly_event_types"]
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [({"deletions": "purge"}, "deletions must be one of"), ({"strict_resources": "yes"}, "strict_resources must be")],
+)
+def test_new_arguments_are_checked_when_the_dag_is_parsed(argument: dict[str, Any], message: str) -> None:
+    with pytest.raises(CalendlyConfigError, match=message):
+        CalendlyToSqlOperator(task_id="t", sql_conn_id="wh", **argument)
 
 
 def test_resources_do_not_clobber_baseoperator_resources() -> None:
