@@ -131,7 +131,12 @@ def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float
     keys = ("invitees", "invitee_answers")
     chunks = [
         {
-            key: [writer._converters[key](row, now) for item in rows[start : start + CHUNK] for row in item[key]]
+            key: list(
+                zip(
+                    *writer._converters[key]([row for item in rows[start : start + CHUNK] for row in item[key]], now),
+                    strict=True,
+                )
+            )
             for key in keys
         }
         for start in range(0, len(rows), CHUNK)

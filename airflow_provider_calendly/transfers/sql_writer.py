@@ -45,9 +45,9 @@ from airflow_provider_calendly.transfers.dialects import (
     SqlDialect,
     as_datetime,
     bind_timestamp,
+    columns_converter,
     detect_dialect,
     dialect_for,
-    row_converter,
     to_json,
     validate_identifier,
 )
@@ -146,7 +146,7 @@ class CalendlyTableWriter:
         self.synced_at = synced_at
         self.metadata = sqlalchemy_metadata(self.table_prefix, self.schema)
         self.tables: dict[str, sa.Table] = {key: self.metadata.tables[self._qualified(key)] for key in TABLES}
-        self._converters = {key: row_converter(key, self.dialect) for key in TABLES}
+        self._converters = {key: columns_converter(key, self.dialect) for key in TABLES}
         self._bind_timestamp = bind_timestamp(self.dialect)
         self._statements: dict[tuple[str, str], str] = {}
         self._conn: Any = None
@@ -514,8 +514,8 @@ class CalendlyTableWriter:
         if not rows:
             return
         stamp = self._bind_timestamp(self._tx_synced_at or self.synced_at or datetime.now(timezone.utc))
-        convert = self._converters[key]
-        values = [convert(row, stamp) for row in rows]
+        columns = self._converters[key](rows, stamp)
+        values: list[Any] = list(zip(*columns, strict=True))
         if self.fast_path and self.dialect.name == "postgresql" and (existing is not None or not upsert):
             self._copy(key, values, merge=upsert and bool(existing))
             return
@@ -525,12 +525,12 @@ class CalendlyTableWriter:
                 self.execute(sa.delete(table).where(*(table.c[c] == row[c] for c in primary_key)))
             upsert = False
         if not self.dialect.compiler.positional:
-            values = [dict(zip(TABLES[key].column_names, v, strict=True)) for v in values]  # type: ignore[misc]
+            values = [dict(zip(TABLES[key].column_names, v, strict=True)) for v in values]
         cursor = self._cursor()
         try:
             if self.fast_path:  # DuckDB: one array parameter per column
                 sql = self._sql(key, f"unnest-{upsert}", lambda t: self._upsert_stmt(t, _unnest_select(t), upsert))
-                cursor.execute(sql, [list(column) for column in zip(*values, strict=True)])
+                cursor.execute(sql, columns)
             else:
                 cursor.executemany(
                     self._sql(key, f"insert-{upsert}", lambda t: self._upsert_stmt(t, None, upsert)), values
