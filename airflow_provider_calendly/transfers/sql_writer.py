@@ -503,8 +503,12 @@ class CalendlyTableWriter:
 
     def _delete_where(self, key: str, column: str, values: Sequence[Any]) -> int:
         """Delete the rows of table ``key`` whose ``column`` is in ``values``; return how many there were."""
-        rows = self._where_in(key, "delete", column, values, lambda t, c: sa.delete(t).where(c))
-        return int(rows[0][0]) if self.dialect.name == "duckdb" else self._rowcount  # DuckDB returns the count
+        if self.dialect.name != "postgresql":  # elsewhere a count is cheaper than a DELETE that finds nothing
+            before = self._count_where(key, column, values)
+            if not before:
+                return 0
+        self._where_in(key, "delete", column, values, lambda t, c: sa.delete(t).where(c))
+        return self._rowcount if self.dialect.name == "postgresql" else before
 
     def _insert(self, key: str, rows: Sequence[Row], *, upsert: bool, existing: int | None = None) -> None:
         """Write ``rows`` to table ``key`` (``upsert``: replacing rows of the same key) on the fastest path there is.
