@@ -77,6 +77,14 @@ class SqlDialect:
     timestamps: str = "aware"
 
     @property
+    def timestamps_as_text(self) -> bool:
+        return self.timestamps == "text"
+
+    @property
+    def naive_utc_timestamps(self) -> bool:
+        return self.timestamps == "naive"
+
+    @property
     def placeholder(self) -> str:
         return {"qmark": "?", "numeric": ":1"}.get(self.compiler.paramstyle, "%s")
 
