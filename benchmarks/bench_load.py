@@ -115,43 +115,69 @@ def _batched(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> None:
 def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float:
     """The baseline: the warehouse's own bulk load of the same rows, already converted, into empty tables.
 
-    PostgreSQL: a plain binary ``COPY`` per table and chunk (no staging, no merge); SQLite: ``executemany``
-    of a plain ``INSERT``; DuckDB: a plain ``INSERT … SELECT unnest(?)`` (its fastest parameterised form).
-    Values are converted to the driver's types before the clock starts, so the baseline is the load alone;
-    commits per chunk of ``CHUNK`` invitees, like the writer.
+    PostgreSQL: a plain binary ``COPY`` per table and chunk through psycopg 3 (no staging, no merge); SQLite:
+    ``executemany`` of a plain ``INSERT``; DuckDB: a plain ``INSERT … SELECT unnest(?)`` (its fastest
+    parameterised bulk insert: its ``executemany`` runs one statement per row). Values are converted to the
+    driver's types before the clock starts, so the baseline is the load alone; commits per chunk of ``CHUNK``
+    invitees, like the writer. The SQL is written out here on purpose: it is the yardstick, not the writer.
 
     :returns: Seconds the load took.
     """
     from datetime import datetime, timezone
 
-    from airflow_provider_calendly.transfers.sql_writer import _copy_into
     from airflow_provider_calendly.transfers.tables import TABLES
 
-    now = datetime.now(timezone.utc)
+    now = writer._bind_timestamp(datetime.now(timezone.utc))
     keys = ("invitees", "invitee_answers")
-    copy = writer._bulk == "copy"
-    convert = writer._copy_converters if copy else writer._converters
     chunks = [
-        {key: [convert[key](row, now) for item in rows[start : start + CHUNK] for row in item[key]] for key in keys}
+        {
+            key: list(
+                zip(
+                    *writer._converters[key]([row for item in rows[start : start + CHUNK] for row in item[key]], now),
+                    strict=True,
+                )
+            )
+            for key in keys
+        }
         for start in range(0, len(rows), CHUNK)
     ]
+    kind = writer.dialect.name
+    ddl_types = writer.dialect.types
+    sql = {}
+    for key in keys:
+        spec, table = TABLES[key], writer.table_name(key)
+        columns = ", ".join(spec.column_names)
+        if kind == "postgresql":
+            sql[key] = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+        elif kind == "duckdb":
+            selects = ", ".join(f"unnest(?::{ddl_types[c.type]}[])" for c in spec.columns)
+            sql[key] = f"INSERT INTO {table} ({columns}) SELECT {selects}"
+        else:
+            sql[key] = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in spec.columns)})"
+    copy_types = {
+        key: [str(c.type.compile(dialect=writer.dialect.compiler)).lower() for c in writer.tables[key].columns]
+        for key in keys
+    }
+    conn = writer.connection
     started = time.perf_counter()
     for chunk in chunks:
         with writer.transaction():
             for key, values in chunk.items():
                 if not values:
                     continue
-                if copy:
-                    cursor = writer.connection.cursor()
-                    columns = ", ".join(TABLES[key].column_names)
-                    _copy_into(cursor, writer.table_name(key), columns, writer._copy_types[key], values)
-                    cursor.close()
-                elif writer._bulk == "unnest":
-                    writer.execute(writer._unnest_sql(key, upsert=False), [list(c) for c in zip(*values, strict=True)])
+                if kind == "postgresql":
+                    from psycopg.types.json import set_json_dumps
+
+                    with conn.cursor() as cursor:
+                        set_json_dumps(lambda v: v, context=cursor)
+                        with cursor.copy(sql[key]) as copy:
+                            copy.set_types(copy_types[key])
+                            for row in values:
+                                copy.write_row(row)
+                elif kind == "duckdb":
+                    conn.execute(sql[key], [list(c) for c in zip(*values, strict=True)])
                 else:
-                    cursor = writer._cursor()
-                    cursor.executemany(writer._insert_sql(key, 1, upsert=False), values)
-                    writer._release(cursor)
+                    conn.executemany(sql[key], values)
     return time.perf_counter() - started
 
 

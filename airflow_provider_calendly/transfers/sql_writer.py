@@ -1,233 +1,79 @@
-"""Land Calendly objects in SQL tables: the documented schema, per-dialect DDL and idempotent upserts.
+"""Land Calendly objects in SQL tables: the registry's tables, brought up to date and upserted, on any warehouse.
 
-:class:`CalendlyTableWriter` is the one place that knows the warehouse tables. It is used by
-:class:`~airflow_provider_calendly.transfers.calendly_to_sql.CalendlyToSqlOperator` (bulk, chunked sync) and
-can be reused on its own, e.g. to upsert a single invitee from a webhook payload::
+:class:`CalendlyTableWriter` is the one place that writes the warehouse tables. The transfer operator uses it
+(bulk, chunked sync), and so can anyone else, e.g. to upsert one invitee from a webhook payload::
 
-    writer = CalendlyTableWriter(PostgresHook("warehouse"), "calendly_")
-    writer.ensure_tables()
-    writer.upsert_invitees([payload], scheduled_event_uri=payload["scheduled_event"]["uri"])
-    writer.close()
+    with CalendlyTableWriter(PostgresHook("warehouse"), "calendly_") as writer:
+        writer.ensure_tables()
+        writer.upsert_invitees([payload], scheduled_event_uri=payload["scheduled_event"]["uri"])
 
-The tables, their columns (type, meaning, source) and indexes are declared once, in
-:mod:`~airflow_provider_calendly.transfers.tables`; this module turns them into each dialect's DDL, brings an
-existing warehouse up to them (:meth:`CalendlyTableWriter.ensure_tables`: additive changes only) and writes
-rows. Timestamps are ``TIMESTAMPTZ`` on PostgreSQL and DuckDB (ISO 8601 UTC text on SQLite), booleans
-``BOOLEAN`` (0/1 on SQLite), nested objects ``JSONB`` on PostgreSQL, ``JSON`` on DuckDB and JSON text elsewhere.
+Everything about a table comes from :mod:`~airflow_provider_calendly.transfers.tables` as SQLAlchemy Core
+``Table`` objects; SQLAlchemy compiles the DDL and the statements for the warehouse's dialect, and the
+writer runs them on the DB-API connection of the warehouse's own common-sql hook (one connection per writer,
+so every write joins the caller's :meth:`~CalendlyTableWriter.transaction`).
 
-Writes are upserts by primary key (``INSERT … ON CONFLICT … DO UPDATE`` on SQLite ≥ 3.24, PostgreSQL and
-DuckDB; delete-then-insert inside the same transaction on any other DB-API dialect), and the child rows of
-every written parent are replaced, so writing the same objects twice never duplicates a row. Each
-:meth:`~CalendlyTableWriter.write_rows` call is one transaction.
-
-How rows travel depends on the warehouse: PostgreSQL through psycopg 3 gets binary ``COPY`` (``cursor.copy``;
-the driver formats every value) — all-new parent rows and child rows straight into their table, parent rows of
-which some exist into a temporary staging table (``ON COMMIT DROP``) merged with one
-``INSERT … SELECT … ON CONFLICT (pk) DO UPDATE``; DuckDB gets one array parameter per column
-(``INSERT … SELECT unnest(?)``); SQLite (and PostgreSQL through another driver) a prepared ``executemany``; any
-other dialect multi-row ``INSERT … VALUES`` statements, the path every DB-API driver shares.
+- **Schema**: :meth:`~CalendlyTableWriter.ensure_tables` reflects the tables (``sqlalchemy.inspect``; DuckDB,
+  which has no SQLAlchemy dialect in the lock, through ``information_schema``) and applies only additive
+  changes — new tables, new nullable columns, indexes — in one transaction; a column of another type is
+  refused with :class:`~airflow_provider_calendly.exceptions.CalendlySchemaError`.
+- **Upserts** by primary key: the dialect's ``INSERT … ON CONFLICT … DO UPDATE`` on SQLite, PostgreSQL and
+  DuckDB, delete-then-insert in the same transaction elsewhere. The children of every written parent are
+  replaced, so writing the same objects twice never duplicates a row.
+- **One fast path per warehouse**: PostgreSQL through psycopg 3 gets binary ``COPY`` (the driver formats every
+  value): new rows straight into their table, rows of which some exist into a temporary staging table merged
+  by one ``INSERT … SELECT … ON CONFLICT``; DuckDB one array parameter per column (``INSERT … SELECT
+  unnest(?)``: its ``executemany`` runs one statement per row, ~1,000 rows/s); SQLite and every other
+  dialect a prepared ``executemany``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError, CalendlySchemaError
 from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
-from airflow_provider_calendly.timestamps import parse_utc
+from airflow_provider_calendly.transfers.dialects import (
+    SqlDialect,
+    as_datetime,
+    bind_timestamp,
+    columns_converter,
+    detect_dialect,
+    dialect_for,
+    to_json,
+    validate_identifier,
+)
 from airflow_provider_calendly.transfers.reconcile import StoredEvent
 from airflow_provider_calendly.transfers.tables import (
     BOOKKEEPING_TABLES,
     CHILD_TABLES,
-    RESOURCE_TABLES,
     TABLES,
-    Column,
     ColumnType,
     Row,
     RowsByTable,
-    TableSpec,
-    event_type_row,
-    invitee_rows,
-    scheduled_event_rows,
+    build_rows,
     schema_fingerprint,
+    sqlalchemy_metadata,
+    sqlalchemy_table,
 )
 
 if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
-__all__ = [
-    "CHILD_TABLES",
-    "RESOURCE_TABLES",
-    "TABLES",
-    "CalendlyTableWriter",
-    "Column",
-    "ColumnType",
-    "SqlDialect",
-    "SyncState",
-    "TableSpec",
-    "UpsertCounts",
-    "detect_dialect",
-    "validate_identifier",
-]
+__all__ = ["CalendlyTableWriter", "SqlDialect", "SyncState", "UpsertCounts", "detect_dialect", "validate_identifier"]
 
 log = logging.getLogger(__name__)
 
-_IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-
-
-def validate_identifier(value: Any, *, what: str, allow_empty: bool = False) -> str:
-    """Return ``value`` if it is a safe, unquoted SQL identifier (letters, digits, ``_``; no leading digit).
-
-    Table names are built from it and never quoted, so anything else is refused rather than escaped.
-    """
-    if not isinstance(value, str):
-        raise CalendlyConfigError(f"{what} must be a string, got {type(value).__name__}")
-    if value == "" and allow_empty:
-        return value
-    if not value or len(value) > 48 or not set(value) <= _IDENTIFIER_CHARS or value[0].isdigit():
-        raise CalendlyConfigError(
-            f"{what} {value!r} is not a safe SQL identifier: use 1-48 letters, digits or underscores, "
-            "not starting with a digit"
-        )
-    return value
-
-
-# --- dialects ------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SqlDialect:
-    """How one warehouse spells types, parameters, upserts and transactions.
-
-    :param name: ``sqlite``, ``postgresql``, ``duckdb`` or ``generic``.
-    :param placeholder: DB-API parameter marker (``?`` or ``%s``).
-    :param types: DDL type of each logical column type.
-    :param key_type: DDL type of text primary-key columns (some engines cannot index unbounded text).
-    :param on_conflict: Upsert with ``INSERT … ON CONFLICT (pk) DO UPDATE``; else delete-then-insert.
-    :param json_cast: SQL type to ``CAST`` JSON parameters to (``JSONB`` on PostgreSQL), or ``None``.
-    :param timestamps_as_text: Bind timestamps as ISO 8601 UTC text (SQLite has no timestamp type).
-    :param naive_utc_timestamps: Bind timestamps as naive UTC datetimes (generic ``TIMESTAMP`` columns).
-    :param booleans_as_int: Bind booleans as 0/1.
-    :param max_params: Parameters allowed in one statement.
-    :param max_rows: Rows in one ``INSERT … VALUES`` statement.
-    :param bulk: How a batch of rows is sent: ``values`` (multi-row ``INSERT … VALUES``, any driver),
-        ``executemany`` (one prepared single-row statement; SQLite in-process, psycopg 3's pipeline),
-        ``unnest`` (one array parameter per column: ``INSERT … SELECT unnest(?::T[]), …``; DuckDB, whose
-        binder is slow with thousands of scalar parameters) or ``copy`` (PostgreSQL's ``COPY … FROM STDIN``
-        through psycopg 3; upserts of existing rows merged from a temporary staging table).
-    :param begin: Statement that opens a transaction explicitly, if the driver does not do it implicitly.
-    """
-
-    name: str
-    placeholder: str
-    types: Mapping[ColumnType, str]
-    key_type: str
-    on_conflict: bool
-    json_cast: str | None = None
-    timestamps_as_text: bool = False
-    naive_utc_timestamps: bool = False
-    booleans_as_int: bool = False
-    max_params: int = 2000
-    max_rows: int = 500
-    begin: str | None = None
-    bulk: str = "values"
-
-
-def _sqlite_max_params() -> int:
-    # SQLITE_MAX_VARIABLE_NUMBER is 32766 since 3.32.0 and 999 before.
-    return 32000 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
-
-
-T, I, N, B, TS, J = (  # noqa: E741
-    ColumnType.TEXT,
-    ColumnType.INTEGER,
-    ColumnType.NUMBER,
-    ColumnType.BOOLEAN,
-    ColumnType.TIMESTAMP,
-    ColumnType.JSON,
-)
-
-_BASE_TYPES = {T: "TEXT", I: "BIGINT", N: "DOUBLE PRECISION", B: "BOOLEAN", TS: "TIMESTAMP", J: "TEXT"}
-
-DIALECTS: dict[str, SqlDialect] = {
-    "sqlite": SqlDialect(
-        name="sqlite",
-        placeholder="?",
-        # JSON stays TEXT: a declared "JSON" type would get NUMERIC affinity and coerce numeric-looking text.
-        types={T: "TEXT", I: "INTEGER", N: "REAL", B: "BOOLEAN", TS: "TIMESTAMP", J: "TEXT"},
-        key_type="TEXT",
-        on_conflict=sqlite3.sqlite_version_info >= (3, 24, 0),
-        timestamps_as_text=True,
-        booleans_as_int=True,
-        max_params=_sqlite_max_params(),
-        max_rows=500,
-        begin="BEGIN",
-        bulk="executemany",
-    ),
-    "postgresql": SqlDialect(
-        name="postgresql",
-        placeholder="%s",
-        types={T: "TEXT", I: "BIGINT", N: "DOUBLE PRECISION", B: "BOOLEAN", TS: "TIMESTAMPTZ", J: "JSONB"},
-        key_type="TEXT",
-        on_conflict=True,
-        json_cast="JSONB",
-        max_params=60000,
-        max_rows=1000,
-        bulk="copy",
-    ),
-    "duckdb": SqlDialect(
-        name="duckdb",
-        placeholder="?",
-        types={T: "VARCHAR", I: "BIGINT", N: "DOUBLE", B: "BOOLEAN", TS: "TIMESTAMPTZ", J: "JSON"},
-        key_type="VARCHAR",
-        on_conflict=True,
-        max_params=30000,
-        max_rows=5000,
-        begin="BEGIN TRANSACTION",
-        bulk="unnest",
-    ),
-}
-
-
-def _generic_dialect(placeholder: str) -> SqlDialect:
-    return SqlDialect(
-        name="generic",
-        placeholder=placeholder,
-        types=_BASE_TYPES,
-        key_type="VARCHAR(512)",
-        on_conflict=False,
-        naive_utc_timestamps=True,
-        max_params=2000,
-        max_rows=500,
-    )
-
-
-def detect_dialect(hook: DbApiHook) -> SqlDialect:
-    """Pick the dialect from the hook's connection type, falling back to common-sql's ``dialect_name``."""
-    names: list[str] = [str(getattr(type(hook), "conn_type", "") or "").lower(), type(hook).__name__.lower()]
-    try:
-        names.append(str(hook.dialect_name or "").lower())
-    except Exception:  # dialect_name may need the connection or SQLAlchemy; the class is enough then
-        log.debug("could not read dialect_name of %s", type(hook).__name__, exc_info=True)
-    for candidate in names:
-        if "sqlite" in candidate:
-            return DIALECTS["sqlite"]
-        if "duckdb" in candidate:
-            return DIALECTS["duckdb"]
-        if "postgres" in candidate:
-            return DIALECTS["postgresql"]
-    placeholder = getattr(hook, "placeholder", "%s") or "%s"
-    return _generic_dialect(placeholder)
+#: Values bound in one ``IN (…)`` list on dialects without arrays.
+_IN_BATCH = 500
 
 
 # --- results and state ---------------------------------------------------------------------------------------
@@ -235,10 +81,7 @@ def detect_dialect(hook: DbApiHook) -> SqlDialect:
 
 @dataclass
 class UpsertCounts:
-    """Rows written to one table: how many were new, how many replaced an existing row, how many were dropped.
-
-    ``deleted`` counts child rows that no longer exist on their parent (e.g. a removed guest).
-    """
+    """Rows written to one table: how many were new, replaced an existing row, or (children) were dropped."""
 
     rows: int = 0
     inserted: int = 0
@@ -269,11 +112,6 @@ class SyncState:
     updated_at: datetime | None = field(default=None)
 
 
-def _as_datetime(value: Any) -> datetime | None:
-    """Read a timestamp back from any driver (datetime, or ISO text from SQLite) as an aware UTC datetime."""
-    return None if value is None else parse_utc(value)
-
-
 # --- the writer ----------------------------------------------------------------------------------------------
 
 
@@ -281,8 +119,7 @@ class CalendlyTableWriter:
     """Create the Calendly tables in a warehouse and upsert Calendly objects into them.
 
     One writer holds one DB-API connection (opened on first use; :meth:`close` it, or use the writer as a
-    context manager). Every ``upsert_*`` call is atomic: inside :meth:`transaction` it joins that
-    transaction, otherwise it commits on its own.
+    context manager). Every write is atomic: inside :meth:`transaction` it joins it, else it commits alone.
 
     :param dbapi_hook: Any common-sql ``DbApiHook`` (SQLite, PostgreSQL, DuckDB, or another dialect).
     :param table_prefix: Prefix of every table name; a safe SQL identifier (may be empty).
@@ -303,53 +140,59 @@ class CalendlyTableWriter:
         self.hook = dbapi_hook
         self.table_prefix = validate_identifier(table_prefix, what="table_prefix", allow_empty=True)
         self.schema = validate_identifier(schema, what="schema") if schema is not None else None
-        if dialect is None:
-            self.dialect = detect_dialect(dbapi_hook)
-        elif dialect in DIALECTS:
-            self.dialect = DIALECTS[dialect]
-        elif dialect == "generic":
-            self.dialect = _generic_dialect(getattr(dbapi_hook, "placeholder", "%s") or "%s")
-        else:
-            raise CalendlyConfigError(f"unknown dialect {dialect!r}; use one of {[*DIALECTS, 'generic']}")
+        if dialect is not None and dialect not in ("sqlite", "postgresql", "duckdb", "generic"):
+            raise CalendlyConfigError(f"unknown dialect {dialect!r}; use sqlite, postgresql, duckdb or generic")
+        self.dialect = detect_dialect(dbapi_hook) if dialect is None else dialect_for(dialect, dbapi_hook)
         self.synced_at = synced_at
+        self.metadata = sqlalchemy_metadata(self.table_prefix, self.schema)
+        self.tables: dict[str, sa.Table] = {key: self.metadata.tables[self._qualified(key)] for key in TABLES}
+        self._converters = {key: columns_converter(key, self.dialect) for key in TABLES}
+        self._bind_timestamp = bind_timestamp(self.dialect)
+        self._statements: dict[tuple[str, str], str] = {}
         self._conn: Any = None
-        self._depth = 0
+        self._depth = self._rowcount = 0
         self._tx_synced_at: datetime | None = None
-        self._sql_cache: dict[tuple[str, str, int], str] = {}
-        self._converters = {key: self._row_converter(spec) for key, spec in TABLES.items()}
-        self._copy_converters = {key: _copy_converter(spec) for key, spec in TABLES.items()}
-        self._copy_types = {key: [_COPY_BINARY_TYPES[c.type] for c in spec.columns] for key, spec in TABLES.items()}
-        #: Staging tables created in the current transaction (``ON COMMIT DROP``: gone when it ends).
-        self._staged: set[str] = set()
+        self._staged: set[str] = set()  # staging tables of the current transaction (ON COMMIT DROP)
 
-    # -- names and lifecycle --
+    # -- names, connection, transactions --
+
+    def _qualified(self, key: str) -> str:
+        return f"{self.schema}.{self.table_prefix}{key}" if self.schema else f"{self.table_prefix}{key}"
 
     def table_name(self, key: str) -> str:
         """Return the (schema-qualified) name of table ``key`` (e.g. ``invitees`` → ``calendly_invitees``)."""
         if key not in TABLES:
             raise CalendlyConfigError(f"unknown table {key!r}; known: {sorted(TABLES)}")
-        name = f"{self.table_prefix}{key}"
-        return f"{self.schema}.{name}" if self.schema else name
+        return self._qualified(key)
+
+    def index_name(self, key: str, column: str) -> str:
+        return f"{self.table_prefix}{key}__{column}_idx"
 
     @property
     def connection(self) -> Any:
-        """The DB-API connection, opened on first use."""
+        """The DB-API connection of the hook, opened on first use."""
         if self._conn is None:
             self._conn = self.hook.get_conn()
             if self.dialect.name == "generic" and getattr(self.hook, "supports_autocommit", False):
                 self.hook.set_autocommit(self._conn, False)
         return self._conn
 
+    @cached_property
+    def fast_path(self) -> bool:
+        """Whether bulk writes take the warehouse's fast path (``COPY`` needs psycopg 3's ``cursor.copy``)."""
+        if self.dialect.name == "postgresql":
+            return type(self.connection).__module__.partition(".")[0] == "psycopg"
+        return self.dialect.name == "duckdb"
+
     def close(self) -> None:
         """Roll back anything uncommitted and close the connection."""
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            conn.rollback()
-        except Exception:  # nothing to roll back, or the driver refuses outside a transaction
-            log.debug("rollback before close failed", exc_info=True)
-        conn.close()
+        if conn is not None:
+            try:
+                conn.rollback()
+            except Exception:  # nothing to roll back, or the driver refuses outside a transaction
+                log.debug("rollback before close failed", exc_info=True)
+            conn.close()
 
     def __enter__(self) -> CalendlyTableWriter:
         return self
@@ -368,32 +211,31 @@ class CalendlyTableWriter:
                 self._depth -= 1
             return
         conn = self.connection
-        if self.dialect.begin:
-            self.execute(self.dialect.begin)
+        if self.dialect.name in ("sqlite", "duckdb"):  # their drivers do not begin a transaction on DDL
+            conn.execute("BEGIN")
         self._depth = 1
         self._tx_synced_at = self.synced_at or datetime.now(timezone.utc)
         try:
             yield
         except BaseException:
-            self._depth = 0
-            self._staged.clear()
             conn.rollback()
             raise
-        self._depth = 0
-        self._staged.clear()
-        conn.commit()
+        else:
+            conn.commit()
+        finally:
+            self._depth = 0
+            self._staged.clear()
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        """Run one statement on the writer's connection and return its rows (if it has any)."""
+    def execute(self, sql: str | sa.ClauseElement, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run one statement (SQL text, or a SQLAlchemy statement compiled here) and return its rows, if any."""
+        if not isinstance(sql, str):
+            compiled = sql.compile(dialect=self.dialect.compiler, compile_kwargs={"render_postcompile": True})
+            sql, params = str(compiled), _params(compiled)
         cursor = self._cursor()
         try:
-            if params:
-                cursor.execute(sql, params)
-            else:
-                cursor.execute(sql)
-            if cursor.description is None:
-                return []
-            return [tuple(r) for r in cursor.fetchall()]
+            cursor.execute(sql, params) if params else cursor.execute(sql)
+            self._rowcount = max(0, cursor.rowcount)
+            return [] if cursor.description is None else [tuple(r) for r in cursor.fetchall()]
         finally:
             self._release(cursor)
 
@@ -405,530 +247,373 @@ class CalendlyTableWriter:
         if cursor is not self._conn:
             cursor.close()
 
-    # -- DDL --
+    def _sql(self, key: str, kind: str, build: Callable[[sa.Table], sa.ClauseElement]) -> str:
+        """The compiled statement ``kind`` of table ``key`` (cached: its shape never changes)."""
+        sql = self._statements.get((key, kind))
+        if sql is None:
+            sql = self._statements[key, kind] = str(build(self.tables[key]).compile(dialect=self.dialect.compiler))
+        return sql
 
-    def create_table_sql(self, key: str) -> str:
-        """Return this dialect's ``CREATE TABLE IF NOT EXISTS`` statement for table ``key``."""
-        spec = TABLES[key]
-        cols = [f"{col.name} {self.column_ddl_type(spec, col)}" for col in spec.columns]
-        cols.append(f"PRIMARY KEY ({', '.join(spec.primary_key)})")
-        return f"CREATE TABLE IF NOT EXISTS {self.table_name(key)} ({', '.join(cols)})"
+    # -- schema --
 
-    def column_ddl_type(self, spec: TableSpec, col: Column) -> str:
-        """This dialect's DDL type of one column (text primary-key columns take the dialect's key type)."""
-        if col.name in spec.primary_key and col.type is T:
-            return self.dialect.key_type
-        return self.dialect.types[col.type]
+    def reflect_columns(self, key: str) -> dict[str, str] | None:
+        """Column name → type (as the warehouse spells it) of table ``key``, or ``None`` if it does not exist."""
+        return {name: found for name, (found, _) in (self._reflect(key) or {}).items()} or None
 
-    def index_name(self, key: str, column: str) -> str:
-        return f"{self.table_prefix}{key}__{column}_idx"
-
-    def _reflect_columns(self, key: str) -> dict[str, str] | None:
-        """Column name → declared type of table ``key`` as the warehouse has it, or ``None`` if it is missing."""
-        name = f"{self.table_prefix}{key}"
-        ph = self.dialect.placeholder
-        if self.dialect.name == "sqlite":
-            schema = f"{self.schema}." if self.schema else ""
-            rows = self.execute(f"PRAGMA {schema}table_info({name})")
-            return {r[1]: str(r[2]) for r in rows} or None
-        if self.dialect.name in ("postgresql", "duckdb"):
-            where_schema = f"table_schema = {ph}" if self.schema else "table_schema = current_schema()"
-            params = [name, *([self.schema] if self.schema else [])]
+    def _reflect(self, key: str) -> dict[str, tuple[str, str]] | None:
+        """Column name → (found type, expected type, both as the warehouse spells them), or ``None`` if missing."""
+        table = self.tables[key]
+        if self.dialect.name == "duckdb":  # no SQLAlchemy dialect: its catalog, and DuckDB's spelling of our types
+            columns = sa.table("columns", sa.column("column_name"), sa.column("data_type"), schema="information_schema")
+            where_schema = sa.func.coalesce(self.schema, sa.func.current_schema())
             rows = self.execute(
-                f"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = {ph} "
-                f"AND {where_schema}",
-                params,
+                sa.select(columns.c.column_name, columns.c.data_type).where(
+                    sa.column("table_name") == table.name, sa.column("table_schema") == where_schema
+                )
             )
-            return {r[0]: str(r[1]) for r in rows} or None
-        cursor = self._cursor()
-        try:  # any other DB-API dialect: column names only, from an empty result
-            cursor.execute(f"SELECT * FROM {self.table_name(key)} WHERE 1 = 0")
-        except Exception:
-            self.connection.rollback()
+            if not rows:
+                return None
+            wanted = self.execute(sa.select(*(sa.func.typeof(sa.cast(sa.null(), c.type)) for c in table.columns)))
+            expected = dict(zip(table.columns.keys(), wanted[0], strict=True))
+            return {str(name): (str(found), expected.get(str(name), "")) for name, found in rows}
+        inspector = sa.inspect(self._engine)
+        if not inspector.has_table(table.name, schema=self.schema):
             return None
-        finally:
-            self._release(cursor)
-        return {d[0].lower(): "" for d in cursor.description}
+        dialect = self._engine.dialect
+        return {
+            c["name"]: (
+                c["type"].compile(dialect=dialect),
+                table.c[c["name"]].type.compile(dialect=dialect) if c["name"] in table.c else "",
+            )
+            for c in inspector.get_columns(table.name, schema=self.schema)
+        }
+
+    @cached_property
+    def _engine(self) -> sa.Engine:
+        """An engine over the writer's own connection, for reflection inside the writer's transaction."""
+        url = sa.engine.make_url(self.hook.get_uri())
+        return sa.create_engine(
+            url, creator=lambda: self.connection, poolclass=sa.pool.StaticPool, pool_reset_on_return=None
+        )
 
     def plan_schema(self, keys: Iterable[str]) -> list[str]:
-        """The additive statements that bring tables ``keys`` up to the registry, after reflecting them.
+        """The additive DDL that brings tables ``keys`` up to the registry, after reflecting them.
 
         :raises CalendlySchemaError: if an existing column has a type other than the registry's.
         """
+        compile_ = self.dialect.compiler
         statements: list[str] = []
         for key in keys:
-            spec = TABLES[key]
-            found = self._reflect_columns(key)
+            table = self.tables[key]
+            found = self._reflect(key)
             if found is None:
-                statements.append(self.create_table_sql(key))
-                missing = list(spec.columns)
+                statements.append(_ddl(sa.schema.CreateTable(table, if_not_exists=True), compile_))
             else:
-                lowered = {k.lower(): v for k, v in found.items()}
-                missing = [c for c in spec.columns if c.name not in lowered]
-                for col in spec.columns:
-                    have = lowered.get(col.name)
-                    want = self.column_ddl_type(spec, col)
-                    if have and _canonical_type(have) != _canonical_type(want):
-                        raise CalendlySchemaError(self.table_name(key), col.name, have, want)
+                lowered = {name.lower(): types for name, types in found.items()}
+                for column in table.columns:
+                    have, want = lowered.get(column.name, ("", ""))
+                    if have and have != want:
+                        raise CalendlySchemaError(self.table_name(key), column.name, have, want or str(column.type))
+                preparer = compile_.identifier_preparer
                 statements.extend(
-                    f"ALTER TABLE {self.table_name(key)} ADD COLUMN {c.name} {self.column_ddl_type(spec, c)}"
-                    for c in missing
+                    f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.format_column(c)} "
+                    f"{c.type.compile(dialect=compile_)}"
+                    for c in table.columns
+                    if c.name not in lowered
                 )
-            statements.extend(
-                f"CREATE INDEX IF NOT EXISTS {self.index_name(key, c.name)} ON {self.table_name(key)} ({c.name})"
-                for c in spec.columns
-                if c.index
-            )
+            statements.extend(_ddl(sa.schema.CreateIndex(i, if_not_exists=True), compile_) for i in table.indexes)
         return statements
-
-    def _comment_sql(self, keys: Iterable[str]) -> list[str]:
-        if self.dialect.name not in ("postgresql", "duckdb"):
-            return []
-        return [
-            f"COMMENT ON COLUMN {self.table_name(key)}.{c.name} IS '{c.description.replace(chr(39), chr(39) * 2)}'"
-            for key in keys
-            for c in TABLES[key].columns
-            if c.description
-        ]
 
     def ensure_tables(self, keys: Iterable[str] | None = None) -> list[str]:
         """Bring the given tables (default: all) and the bookkeeping tables up to the registry, atomically.
 
-        Reflects each table and applies only additive changes — missing tables, missing (nullable) columns,
-        missing indexes — in one transaction, then records the registry's fingerprint in ``schema_versions``
-        (and, where the dialect has them, refreshes the column comments) when it changed.
+        Applies only additive changes (missing tables, nullable columns, indexes) in one transaction, then
+        records the registry's fingerprint in ``schema_versions`` (and, where the dialect has them, sets the
+        column comments) when it changed.
 
         :return: The schema-changing statements applied (empty when the warehouse was up to date).
         :raises CalendlySchemaError: if a column exists with another type; nothing is changed then.
         """
         wanted = list(dict.fromkeys([*(keys if keys is not None else TABLES), *BOOKKEEPING_TABLES]))
         fingerprint = schema_fingerprint()
+        versions = self.tables["schema_versions"]
         with self.transaction():
             statements = self.plan_schema(wanted)
-            changes = [s for s in statements if not s.startswith("CREATE INDEX IF NOT EXISTS")]
+            changes = [s for s in statements if not s.startswith("CREATE INDEX")]
             for sql in statements:
                 self.execute(sql)
-            ph = self.dialect.placeholder
-            recorded = self.execute(
-                f"SELECT 1 FROM {self.table_name('schema_versions')} WHERE fingerprint = {ph}", [fingerprint]
-            )
-            if changes or not recorded:
-                for sql in self._comment_sql(wanted):
-                    self.execute(sql)
+            if changes or not self.execute(
+                sa.select(versions.c.fingerprint).where(versions.c.fingerprint == fingerprint)
+            ):
+                if self.dialect.name in ("postgresql", "duckdb"):
+                    for key in wanted:
+                        for column in (c for c in self.tables[key].columns if c.comment):
+                            self.execute(_ddl(sa.schema.SetColumnComment(column), self.dialect.compiler))
                 if changes:
                     log.info("Schema of %s brought up to %s: %s", self.table_prefix, fingerprint, "; ".join(changes))
-                if not recorded:
-                    self._insert_rows(
-                        "schema_versions",
-                        [
-                            {
-                                "fingerprint": fingerprint,
-                                "package_version": _package_version(),
-                                "changes": changes,
-                                "applied_at": datetime.now(timezone.utc),
-                            }
-                        ],
-                        upsert=False,
-                    )
+                row = {"fingerprint": fingerprint, "package_version": _package_version(), "changes": changes}
+                self._insert("schema_versions", [{**row, "applied_at": datetime.now(timezone.utc)}], upsert=True)
         return changes
+
+    # -- reading --
 
     def count(self, key: str) -> int:
         """Return the number of rows in table ``key``."""
-        return int(self.execute(f"SELECT COUNT(*) FROM {self.table_name(key)}")[0][0])
+        return int(self.execute(sa.select(sa.func.count()).select_from(self.tables[key]))[0][0])
 
-    # -- values --
-
-    def _row_converter(self, spec: TableSpec) -> Callable[[Row, datetime], list[Any]]:
-        """Values of one row in column order, in the types this dialect binds (the SQLite/DuckDB hot loop).
-
-        One list comprehension per row; only the columns whose type needs converting are touched after it.
-        """
-        d = self.dialect
-        converters: list[tuple[int, Callable[[Any], Any]]] = []
-        for i, col in enumerate(spec.columns):
-            if col.type is J:
-                converters.append((i, _json_text))
-            elif col.type is TS:
-                if d.timestamps_as_text:
-                    converters.append((i, _ts_text))
-                elif d.naive_utc_timestamps:
-                    converters.append((i, _ts_naive))
-                else:
-                    converters.append((i, _ts_aware))
-            elif col.type is B and d.booleans_as_int:
-                converters.append((i, _bool_int))
-        names = spec.column_names
-        synced_at_index = names.index("_synced_at") if "_synced_at" in names else None
-        to_convert = tuple((i, fn) for i, fn in converters if i != synced_at_index)
-        synced_fn = next((fn for i, fn in converters if i == synced_at_index), _identity)
-
-        def convert(row: Row, synced_at: datetime) -> list[Any]:
-            get = row.get
-            values = [get(name) for name in names]
-            for i, fn in to_convert:
-                value = values[i]
-                if value is not None:
-                    values[i] = fn(value)
-            if synced_at_index is not None:
-                values[synced_at_index] = synced_fn(synced_at)
-            return values
-
-        return convert
-
-    def _placeholder(self, col: Column) -> str:
-        ph = self.dialect.placeholder
-        if col.type is J and self.dialect.json_cast:
-            return f"CAST({ph} AS {self.dialect.json_cast})"
-        return ph
-
-    def _insert_sql(self, key: str, nrows: int, *, upsert: bool) -> str:
-        cache_key = (key, "upsert" if upsert else "insert", nrows)
-        sql = self._sql_cache.get(cache_key)
-        if sql is None:
-            spec = TABLES[key]
-            row = "(" + ", ".join(self._placeholder(c) for c in spec.columns) + ")"
-            sql = (
-                f"INSERT INTO {self.table_name(key)} ({', '.join(spec.column_names)}) VALUES {', '.join([row] * nrows)}"
+    def stored(self, key: str, uris: Sequence[str], *columns: str) -> dict[str, tuple[Any, ...]]:
+        """Return ``columns`` of the stored rows of table ``key`` among ``uris``, by uri (timestamps as UTC datetimes)."""
+        table = self.tables[key]
+        is_ts = [TABLES[key].column(c).type is ColumnType.TIMESTAMP for c in columns]
+        query = sa.select(table.c.uri, *(table.c[c] for c in columns))
+        return {
+            uri: tuple(as_datetime(v) if ts else v for v, ts in zip(values, is_ts, strict=True))
+            for uri, *values in self._where_in(
+                key, f"stored-{columns}", "uri", uris, lambda _t, cond: query.where(cond)
             )
-            if upsert:
-                sql += self._on_conflict_clause(spec)
-            # Only the single-row and full-batch statements recur; caching every partial batch's size would
-            # keep up to max_rows statements of up to max_params placeholders each, for the writer's lifetime.
-            if nrows in (1, self._batch_size(len(spec.columns))):
-                self._sql_cache[cache_key] = sql
-        return sql
-
-    @staticmethod
-    def _on_conflict_clause(spec: TableSpec) -> str:
-        updates = ", ".join(f"{c} = excluded.{c}" for c in spec.column_names if c not in spec.primary_key)
-        return f" ON CONFLICT ({', '.join(spec.primary_key)}) DO UPDATE SET {updates}"
-
-    def _batch_size(self, width: int) -> int:
-        return max(1, min(self.dialect.max_rows, self.dialect.max_params // max(1, width)))
-
-    def _batches(self, items: Sequence[Any], width: int) -> Iterator[Sequence[Any]]:
-        size = self._batch_size(width)
-        for start in range(0, len(items), size):
-            yield items[start : start + size]
-
-    def _where_in(self, column: str, values: Sequence[str]) -> Iterator[tuple[str, list[Any]]]:
-        """``column IN (…)`` conditions covering ``values``, with their parameters, batch by batch.
-
-        PostgreSQL and DuckDB take the whole list as one array parameter (short SQL, cheap to parse);
-        other dialects get one placeholder per value.
-        """
-        ph = self.dialect.placeholder
-        if self.dialect.name == "postgresql":
-            yield f"{column} = ANY({ph})", [list(values)]
-        elif self.dialect.name == "duckdb":
-            yield f"{column} IN (SELECT unnest({ph}::VARCHAR[]))", [list(values)]
-        else:
-            for batch in self._batches(values, 1):
-                yield f"{column} IN ({', '.join([ph] * len(batch))})", list(batch)
-
-    def _existing_keys(self, key: str, uris: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for condition, params in self._where_in("uri", uris):
-            found.update(
-                r[0] for r in self.execute(f"SELECT uri FROM {self.table_name(key)} WHERE {condition}", params)
-            )
-        return found
+        }
 
     def stored_events(self, uris: Sequence[str]) -> dict[str, StoredEvent]:
         """Return what is stored of the given scheduled events (by URI), for reconcile to compare against."""
-        found: dict[str, StoredEvent] = {}
-        table = self.table_name("scheduled_events")
-        for condition, params in self._where_in("uri", uris):
-            sql = f"SELECT uri, updated_at, status, invitees_total, invitees_active FROM {table} WHERE {condition}"
-            for uri, updated_at, status, total, active in self.execute(sql, params):
-                found[uri] = StoredEvent(
-                    updated_at=_as_datetime(updated_at),
-                    status=status,
-                    invitees_total=None if total is None else int(total),
-                    invitees_active=None if active is None else int(active),
-                )
-        return found
+        stored = self.stored("scheduled_events", uris, "updated_at", "status", "invitees_total", "invitees_active")
+        return {
+            uri: StoredEvent(updated_at=at, status=status, invitees_total=_int(total), invitees_active=_int(active))
+            for uri, (at, status, total, active) in stored.items()
+        }
 
-    def _count_children(self, key: str, parents: Sequence[str]) -> int:
-        total = 0
-        for condition, params in self._where_in(str(TABLES[key].parent_column), parents):
-            total += int(self.execute(f"SELECT COUNT(*) FROM {self.table_name(key)} WHERE {condition}", params)[0][0])
-        return total
-
-    def _delete_where_in(self, key: str, column: str, values: Sequence[str]) -> None:
-        for condition, params in self._where_in(column, values):
-            self.execute(f"DELETE FROM {self.table_name(key)} WHERE {condition}", params)
-
-    @cached_property
-    def _bulk(self) -> str:
-        """The bulk strategy for this connection: ``COPY`` through psycopg 3, else the dialect's.
-
-        A PostgreSQL connection of another driver (psycopg2) takes the prepared ``executemany`` path.
-        """
-        if self.dialect.bulk == "copy":
-            module = type(self.connection).__module__.partition(".")[0]
-            return "copy" if module == "psycopg" else "executemany"
-        return self.dialect.bulk
-
-    def _unnest_sql(self, key: str, *, upsert: bool) -> str:
-        cache_key = (key, "unnest-upsert" if upsert else "unnest", 0)
-        sql = self._sql_cache.get(cache_key)
-        if sql is None:
-            spec = TABLES[key]
-            ph = self.dialect.placeholder
-            selects = ", ".join(
-                f"unnest({ph}::{self.dialect.key_type if c.name in spec.primary_key and c.type is T else self.dialect.types[c.type]}[])"
-                for c in spec.columns
-            )
-            sql = f"INSERT INTO {self.table_name(key)} ({', '.join(spec.column_names)}) SELECT {selects}"
-            if upsert:
-                sql += self._on_conflict_clause(spec)
-            self._sql_cache[cache_key] = sql
-        return sql
-
-    def _write_rows_copy(self, rows_by_table: Mapping[str, Sequence[Row]]) -> dict[str, UpsertCounts]:
-        """:meth:`write_rows` on PostgreSQL: ``COPY`` and one merge statement per table, no per-row SQL.
-
-        Per parent table: count which of the (de-duplicated) rows exist already; if none does, ``COPY`` them
-        straight into the table, else into a temporary staging table (``LIKE`` the target, ``ON COMMIT DROP``)
-        merged with one ``INSERT … SELECT … ON CONFLICT (pk) DO UPDATE``; then delete the children of those parents and
-        ``COPY`` their new children straight into the child table. All in the caller's transaction, so a
-        failure anywhere leaves nothing of the chunk behind (the staging table included).
-        """
-        counts: dict[str, UpsertCounts] = {}
-        synced_at = self._tx_synced_at or self.synced_at or datetime.now(timezone.utc)
-        cursor = self.connection.cursor()
-        try:
-            for key, rows in rows_by_table.items():
-                spec = TABLES[key]
-                if spec.parent_column is not None or not rows:
-                    continue
-                latest = {row["uri"]: row for row in rows}
-                target = self.table_name(key)
-                columns = ", ".join(spec.column_names)
-                uris = list(latest)
-                cursor.execute(f"SELECT COUNT(*) FROM {target} WHERE uri = ANY(%s)", [uris])
-                existing = int(cursor.fetchone()[0])
-                if existing:
-                    stage = self._staging_table(cursor, key)
-                    self._copy(cursor, key, stage, latest.values(), synced_at)
-                    cursor.execute(
-                        f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage}"
-                        f"{self._on_conflict_clause(spec)}"
-                    )
-                else:  # all new (a first load): COPY straight into the table, no staging and no merge
-                    self._copy(cursor, key, target, latest.values(), synced_at)
-                n = len(latest)
-                counts[key] = UpsertCounts(rows=n, inserted=n - existing, updated=existing)
-                for child in CHILD_TABLES.get(key, ()):
-                    child_spec = TABLES[child]
-                    link = str(child_spec.parent_column)
-                    # Keep one row per primary key (the last), as a parent listed twice keeps its last version.
-                    unique = {
-                        tuple(r[c] for c in child_spec.primary_key): r
-                        for r in rows_by_table.get(child, ())
-                        if r[link] in latest
-                    }
-                    cursor.execute(f"DELETE FROM {self.table_name(child)} WHERE {link} = ANY(%s)", [uris])
-                    before = max(0, cursor.rowcount)
-                    if unique:
-                        self._copy(cursor, child, self.table_name(child), unique.values(), synced_at)
-                    m = len(unique)
-                    counts[child] = UpsertCounts(
-                        rows=m, inserted=max(0, m - before), updated=min(m, before), deleted=max(0, before - m)
-                    )
-        finally:
-            cursor.close()
-        return counts
-
-    def _staging_table(self, cursor: Any, key: str) -> str:
-        """An empty temporary copy of table ``key`` for this transaction (created once, emptied on reuse)."""
-        stage = f"_calendly_stage_{key}"
-        if stage in self._staged:
-            cursor.execute(f"TRUNCATE {stage}")
-        else:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {stage} (LIKE {self.table_name(key)} INCLUDING DEFAULTS) ON COMMIT DROP"
-            )
-            self._staged.add(stage)
-        return stage
-
-    def _copy(self, cursor: Any, key: str, table: str, rows: Iterable[Row], synced_at: datetime) -> None:
-        """``COPY`` rows of table ``key`` into ``table`` (the table itself or its staging table)."""
-        spec = TABLES[key]
-        convert = self._copy_converters[key]
-        # A generator: rows are converted while the server already parses the ones sent before.
-        values = (convert(row, synced_at) for row in rows)
-        _copy_into(cursor, table, ", ".join(spec.column_names), self._copy_types[key], values)
-
-    def _insert_rows(self, key: str, rows: Sequence[Row], *, upsert: bool) -> None:
+    def get_sync_state(self, table_name: str, scope: str) -> SyncState | None:
+        """Return the sync state of one table and scope, or ``None`` before its first sync."""
+        table = self.tables["sync_state"]
+        rows = self.execute(sa.select(table).where(table.c.table_name == table_name, table.c.scope == scope))
         if not rows:
-            return
-        spec = TABLES[key]
-        convert = self._converters[key]
-        synced_at = self._tx_synced_at or self.synced_at or datetime.now(timezone.utc)
-        width = len(spec.columns)
-        bulk = self._bulk
-        cursor = self._cursor()
-        try:
-            if bulk in ("executemany", "copy"):  # copy: a single-row write outside write_rows (sync state)
-                cursor.executemany(self._insert_sql(key, 1, upsert=upsert), [convert(r, synced_at) for r in rows])
-            elif bulk == "unnest":
-                sql = self._unnest_sql(key, upsert=upsert)
-                for batch in self._batches(rows, 1):
-                    columns = zip(*(convert(r, synced_at) for r in batch), strict=True)
-                    cursor.execute(sql, [list(column) for column in columns])
-            else:
-                for batch in self._batches(rows, width):
-                    params: list[Any] = []
-                    for row in batch:
-                        params.extend(convert(row, synced_at))
-                    cursor.execute(self._insert_sql(key, len(batch), upsert=upsert), params)
-        finally:
-            self._release(cursor)
+            return None
+        spec, values = TABLES["sync_state"], dict(zip(table.columns.keys(), rows[0], strict=True))
+        return SyncState(
+            **{  # type: ignore[arg-type]
+                f.name: as_datetime(values[f.name])
+                if spec.column(f.name).type is ColumnType.TIMESTAMP
+                else values[f.name]
+                for f in fields(SyncState)
+            }
+        )
 
     # -- writing --
+
+    def put_sync_state(self, state: SyncState) -> None:
+        """Insert or replace one ``sync_state`` row (atomically with the surrounding transaction, if any)."""
+        row = {**state.__dict__, "updated_at": datetime.now(timezone.utc)}
+        with self.transaction():
+            self._insert("sync_state", [row], upsert=True)
 
     def write_rows(self, rows_by_table: Mapping[str, Sequence[Row]]) -> dict[str, UpsertCounts]:
         """Upsert already-flattened rows (parents by primary key; children replaced per parent), atomically.
 
-        Parent tables (``event_types``, ``scheduled_events``, ``invitees``) are upserted; the child rows of
-        every parent present in ``rows_by_table`` replace that parent's previous children. A parent listed
-        twice keeps its last version.
+        The child rows of every parent present in ``rows_by_table`` replace that parent's previous children.
+        A parent (or a child key) listed twice keeps its last version.
 
-        :param rows_by_table: Rows per table key, as built by :func:`scheduled_event_rows` and friends.
+        :param rows_by_table: Rows per table key, as built by :func:`~.tables.build_rows`.
         """
-        if self._bulk == "copy":
-            with self.transaction():
-                return self._write_rows_copy(rows_by_table)
         counts: dict[str, UpsertCounts] = {}
         with self.transaction():
             for key, rows in rows_by_table.items():
                 spec = TABLES[key]
                 if spec.parent_column is not None or not rows:
                     continue
-                latest = {row["uri"]: row for row in rows}
-                uris = list(latest)
-                existing = self._existing_keys(key, uris)
-                if not self.dialect.on_conflict and existing:
-                    self._delete_where_in(key, "uri", sorted(existing))
-                self._insert_rows(key, list(latest.values()), upsert=self.dialect.on_conflict)
-                counts[key] = UpsertCounts(rows=len(uris), inserted=len(uris) - len(existing), updated=len(existing))
+                latest = {tuple(row[c] for c in spec.primary_key): row for row in rows}
+                existing = self._count_where(key, spec.primary_key[0], [k[0] for k in latest])
+                self._insert(key, list(latest.values()), upsert=True, existing=existing)
+                n = len(latest)
+                counts[key] = UpsertCounts(rows=n, inserted=n - existing, updated=existing)
+                parents = [k[0] for k in latest]
                 for child in CHILD_TABLES.get(key, ()):
                     link = str(TABLES[child].parent_column)
-                    child_rows = [r for r in rows_by_table.get(child, ()) if r[link] in latest]
-                    counts[child] = self._replace_children(child, uris, child_rows)
+                    wanted = {tuple(r[c] for c in TABLES[child].primary_key): r for r in rows_by_table.get(child, ())}
+                    unique = [r for r in wanted.values() if (r[link],) in latest]
+                    before = self._delete_where(child, link, parents)
+                    self._insert(child, unique, upsert=False)
+                    m = len(unique)
+                    counts[child] = UpsertCounts(
+                        rows=m, inserted=max(0, m - before), updated=min(m, before), deleted=max(0, before - m)
+                    )
         return counts
-
-    def _replace_children(self, key: str, parents: Sequence[str], rows: Sequence[Row]) -> UpsertCounts:
-        spec = TABLES[key]
-        # Keep one row per primary key (the last), as a parent listed twice keeps its last version.
-        unique = {tuple(row[c] for c in spec.primary_key): row for row in rows}
-        before = self._count_children(key, parents)
-        if before:
-            self._delete_where_in(key, str(spec.parent_column), parents)
-        self._insert_rows(key, list(unique.values()), upsert=False)
-        n = len(unique)
-        return UpsertCounts(rows=n, inserted=max(0, n - before), updated=min(n, before), deleted=max(0, before - n))
 
     def upsert_event_types(self, items: Iterable[EventType | Mapping[str, Any]]) -> dict[str, UpsertCounts]:
         """Upsert event types into ``<prefix>event_types``."""
-        rows = [event_type_row(_as_model(EventType, item)) for item in items]
-        return self.write_rows({"event_types": rows})
+        return self._upsert_models("event_types", EventType, items)
 
     def upsert_scheduled_events(self, events: Iterable[ScheduledEvent | Mapping[str, Any]]) -> dict[str, UpsertCounts]:
         """Upsert scheduled events, replacing their ``event_memberships`` and ``event_guests`` rows."""
-        merged: RowsByTable = {"scheduled_events": [], "event_memberships": [], "event_guests": []}
-        for event in events:
-            _merge(merged, scheduled_event_rows(_as_model(ScheduledEvent, event)))
-        return self.write_rows(merged)
+        return self._upsert_models("scheduled_events", ScheduledEvent, events)
 
     def upsert_invitees(
-        self,
-        invitees: Iterable[Invitee | Mapping[str, Any]],
-        *,
-        scheduled_event_uri: str | None = None,
+        self, invitees: Iterable[Invitee | Mapping[str, Any]], *, scheduled_event_uri: str | None = None
     ) -> dict[str, UpsertCounts]:
         """Upsert invitees (API objects or webhook ``invitee.*`` payloads), replacing their answers.
 
-        :param invitees: Invitees as models or dicts.
         :param scheduled_event_uri: Scheduled event of invitees that do not name it in ``event`` (webhook
             payloads carry it as ``scheduled_event``, which is also understood).
         """
-        merged: RowsByTable = {"invitees": [], "invitee_answers": []}
-        for invitee in invitees:
-            _merge(merged, invitee_rows(_as_model(Invitee, invitee), scheduled_event_uri=scheduled_event_uri))
+        return self._upsert_models("invitees", Invitee, invitees, scheduled_event_uri=scheduled_event_uri)
+
+    def _upsert_models(
+        self, key: str, model: type[Any], items: Iterable[Any], **context: Any
+    ) -> dict[str, UpsertCounts]:
+        merged: RowsByTable = {k: [] for k in (key, *CHILD_TABLES.get(key, ()))}
+        for item in items:
+            for table, rows in build_rows(
+                key, item if isinstance(item, model) else model.model_validate(item), **context
+            ).items():
+                merged[table].extend(rows)
         return self.write_rows(merged)
 
-    # -- sync state --
+    def _where_in(
+        self,
+        key: str,
+        name: str,
+        column: str,
+        values: Sequence[Any],
+        build: Callable[[sa.Table, sa.ColumnElement[bool]], sa.ClauseElement],
+    ) -> list[tuple[Any, ...]]:
+        """Run ``build(table, column IN values)``: one cached statement with one parameter on SQLite and PostgreSQL
+        (JSON text, read by ``json_each`` / ``jsonb_array_elements_text``) and DuckDB (an array), else one
+        statement per batch of values."""
+        table = self.tables[key]
+        col = table.c[column]
+        if self.dialect.name == "generic":
+            rows: list[tuple[Any, ...]] = []
+            for start in range(0, len(values), _IN_BATCH):
+                rows += self.execute(build(table, col.in_(values[start : start + _IN_BATCH])))
+            return rows
+        param: Any = to_json(list(values))  # one string: far cheaper for the driver than a list of strings
+        if self.dialect.name == "sqlite":
+            source = sa.select(sa.func.json_each(sa.bindparam("values")).table_valued("value").c.value)
+        elif self.dialect.name == "postgresql":
+            elements = sa.func.jsonb_array_elements_text(sa.cast(sa.bindparam("values"), postgresql.JSONB))
+            source = sa.select(sa.cast(elements, col.type))
+        else:
+            source = sa.select(sa.func.unnest(sa.cast(sa.bindparam("values"), postgresql.ARRAY(col.type))))
+            param = list(values)
+        return self.execute(self._sql(key, f"{name}-{column}", lambda t: build(t, col.in_(source))), [param])
 
-    def get_sync_state(self, table_name: str, scope: str) -> SyncState | None:
-        """Return the sync state of one table and scope, or ``None`` before its first sync."""
-        ph = self.dialect.placeholder
-        cols = TABLES["sync_state"].column_names
-        rows = self.execute(
-            f"SELECT {', '.join(cols)} FROM {self.table_name('sync_state')} WHERE table_name = {ph} AND scope = {ph}",
-            [table_name, scope],
+    def _count_where(self, key: str, column: str, values: Sequence[Any]) -> int:
+        rows = self._where_in(
+            key, "count", column, values, lambda t, c: sa.select(sa.func.count()).select_from(t).where(c)
         )
+        return sum(int(r[0]) for r in rows)
+
+    def _delete_where(self, key: str, column: str, values: Sequence[Any]) -> int:
+        """Delete the rows of table ``key`` whose ``column`` is in ``values``; return how many there were."""
+        if self.dialect.name != "postgresql":  # elsewhere a count is cheaper than a DELETE that finds nothing
+            before = self._count_where(key, column, values)
+            if not before:
+                return 0
+        self._where_in(key, "delete", column, values, lambda t, c: sa.delete(t).where(c))
+        return self._rowcount if self.dialect.name == "postgresql" else before
+
+    def _insert(self, key: str, rows: Sequence[Row], *, upsert: bool, existing: int | None = None) -> None:
+        """Write ``rows`` to table ``key`` (``upsert``: replacing rows of the same key) on the fastest path there is.
+
+        :param existing: How many of the rows exist already (known to :meth:`write_rows`), ``None``: unknown.
+        """
         if not rows:
-            return None
-        values = dict(zip(cols, rows[0], strict=True))
-        return SyncState(
-            table_name=values["table_name"],
-            scope=values["scope"],
-            watermark=_as_datetime(values["watermark"]),
-            pass_started_at=_as_datetime(values["pass_started_at"]),
-            pass_mode=values["pass_mode"],
-            resume_from=_as_datetime(values["resume_from"]),
-            last_success_at=_as_datetime(values["last_success_at"]),
-            updated_at=_as_datetime(values["updated_at"]),
+            return
+        stamp = self._bind_timestamp(self._tx_synced_at or self.synced_at or datetime.now(timezone.utc))
+        columns = self._converters[key](rows, stamp)
+        values: list[Any] = list(zip(*columns, strict=True))
+        if self.fast_path and self.dialect.name == "postgresql" and (existing is not None or not upsert):
+            self._copy(key, values, merge=upsert and bool(existing))
+            return
+        if upsert and not self.dialect.upsert:  # delete-then-insert, in the same transaction
+            table, primary_key = self.tables[key], TABLES[key].primary_key
+            for row in rows:
+                self.execute(sa.delete(table).where(*(table.c[c] == row[c] for c in primary_key)))
+            upsert = False
+        if not self.dialect.compiler.positional:
+            values = [dict(zip(TABLES[key].column_names, v, strict=True)) for v in values]
+        cursor = self._cursor()
+        try:
+            if self.fast_path:  # DuckDB: one array parameter per column
+                sql = self._sql(key, f"unnest-{upsert}", lambda t: self._upsert_stmt(t, _unnest_select(t), upsert))
+                cursor.execute(sql, columns)
+            else:
+                cursor.executemany(
+                    self._sql(key, f"insert-{upsert}", lambda t: self._upsert_stmt(t, None, upsert)), values
+                )
+        finally:
+            self._release(cursor)
+
+    def _upsert_stmt(self, table: sa.Table, select: sa.Select[Any] | None, upsert: bool) -> sa.ClauseElement:
+        """``INSERT`` into ``table`` (of ``select``'s rows, else of one row of parameters), on conflict updating."""
+        insert = {"sqlite": sqlite.insert, "generic": sa.insert}.get(self.dialect.name, postgresql.insert)(table)
+        if select is not None:
+            insert = insert.from_select(table.columns.keys(), select)
+        if not upsert:
+            return insert
+        key = [c for c in table.primary_key.columns]
+        return insert.on_conflict_do_update(  # type: ignore[attr-defined,no-any-return]
+            index_elements=key,
+            set_={c.name: insert.excluded[c.name] for c in table.columns if not c.primary_key},  # type: ignore[attr-defined]
         )
 
-    def put_sync_state(self, state: SyncState) -> None:
-        """Insert or replace one ``sync_state`` row (atomically with the surrounding transaction, if any)."""
-        row: Row = {
-            "table_name": state.table_name,
-            "scope": state.scope,
-            "watermark": state.watermark,
-            "pass_started_at": state.pass_started_at,
-            "pass_mode": state.pass_mode,
-            "resume_from": state.resume_from,
-            "last_success_at": state.last_success_at,
-            "updated_at": datetime.now(timezone.utc),
-        }
-        ph = self.dialect.placeholder
-        with self.transaction():
-            if not self.dialect.on_conflict:
-                self.execute(
-                    f"DELETE FROM {self.table_name('sync_state')} WHERE table_name = {ph} AND scope = {ph}",
-                    [state.table_name, state.scope],
+    def _copy(self, key: str, values: list[list[Any]], *, merge: bool) -> None:
+        """PostgreSQL: ``COPY`` rows into their table, or (``merge``) into a staging table merged by one upsert.
+
+        The staging table is temporary (``ON COMMIT DROP``), created once per transaction and emptied on reuse.
+        """
+        from psycopg.types.json import set_json_dumps
+
+        target = self.tables[key]
+        table = target
+        cursor = self.connection.cursor()
+        try:
+            if merge:
+                table = sqlalchemy_table(
+                    TABLES[key],
+                    sa.MetaData(),
+                    f"_calendly_stage_{key}",
+                    indexes=False,
+                    prefixes=["TEMPORARY"],
+                    postgresql_on_commit="DROP",
                 )
-            self._insert_rows("sync_state", [row], upsert=self.dialect.on_conflict)
+                if table.name in self._staged:
+                    cursor.execute(f"TRUNCATE {table.name}")
+                else:
+                    cursor.execute(_ddl(sa.schema.CreateTable(table), self.dialect.compiler))
+                    self._staged.add(table.name)
+            set_json_dumps(_json_already_text, context=cursor)  # JSON values are text already
+            preparer = self.dialect.compiler.identifier_preparer
+            columns = ", ".join(preparer.format_column(c) for c in table.columns)
+            with cursor.copy(f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types([c.type.compile(dialect=self.dialect.compiler).lower() for c in table.columns])
+                for row in values:
+                    copy.write_row(row)
+            if merge:
+                cursor.execute(self._sql(key, "merge", lambda t: self._upsert_stmt(t, sa.select(table), True)))
+        finally:
+            cursor.close()
 
 
-#: Spellings of the same type across dialects and reflection (information_schema, PRAGMA table_info).
-_TYPE_ALIASES = {
-    "varchar": "text",
-    "character varying": "text",
-    "varchar(512)": "text",
-    "string": "text",
-    "int8": "integer",
-    "bigint": "integer",
-    "int": "integer",
-    "int4": "integer",
-    "bool": "boolean",
-    "timestamp with time zone": "timestamptz",
-    "timestamp without time zone": "timestamp",
-    "double": "double",
-    "double precision": "double",
-    "float8": "double",
-    "real": "double",
-}
+def _ddl(element: sa.schema.ExecutableDDLElement, dialect: sa.engine.Dialect) -> str:
+    """One line of compiled DDL (SQLAlchemy lays out ``CREATE TABLE`` over several lines)."""
+    return str(element.compile(dialect=dialect)).strip().replace("\n\t", " ").replace("\n", " ")
 
 
-def _canonical_type(name: str) -> str:
-    lowered = " ".join(name.lower().split())
-    return _TYPE_ALIASES.get(lowered, lowered)
+def _params(compiled: sa.engine.Compiled) -> Any:
+    params = compiled.params
+    positions = getattr(compiled, "positiontup", None)
+    return [params[name] for name in positions] if positions is not None else params
+
+
+def _unnest_select(table: sa.Table) -> sa.Select[Any]:
+    return sa.select(*(sa.func.unnest(sa.cast(sa.bindparam(c.name), postgresql.ARRAY(c.type))) for c in table.columns))
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _json_already_text(value: str) -> str:
+    return value
 
 
 def _package_version() -> str:
@@ -938,115 +623,3 @@ def _package_version() -> str:
         return version("airflow-provider-calendly")
     except PackageNotFoundError:  # running from a source tree
         return "unknown"
-
-
-def _merge(into: RowsByTable, rows: Mapping[str, list[Row]]) -> None:
-    for key, items in rows.items():
-        into.setdefault(key, []).extend(items)
-
-
-def _as_model(model: type[Any], item: Any) -> Any:
-    return item if isinstance(item, model) else model.model_validate(item)
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _copy_converter(spec: TableSpec) -> Callable[[Row, datetime], list[Any]]:
-    """Values of one row in column order for ``COPY`` (PostgreSQL): JSON as text, timestamps as aware datetimes.
-
-    The hot loop of a PostgreSQL load: one list comprehension per row, then only the JSON and timestamp
-    columns are touched; booleans, integers and text go to the driver as they are.
-    """
-    names = spec.column_names
-    json_at = tuple(i for i, c in enumerate(spec.columns) if c.type is J)
-    ts_at = tuple(i for i, c in enumerate(spec.columns) if c.type is TS and c.name != "_synced_at")
-    synced_at_index = names.index("_synced_at") if "_synced_at" in names else None
-    to_json = _to_json
-
-    def convert(row: Row, synced_at: datetime) -> list[Any]:
-        get = row.get
-        values = [get(name) for name in names]
-        for i in json_at:
-            value = values[i]
-            if value is not None:
-                values[i] = to_json(value)
-        for i in ts_at:
-            value = values[i]
-            if value is not None and not (type(value) is datetime and value.tzinfo is not None):
-                values[i] = _as_datetime(value)
-        if synced_at_index is not None:
-            values[synced_at_index] = synced_at
-        return values
-
-    return convert
-
-
-#: PostgreSQL type of each logical column type, for psycopg 3's binary ``COPY`` (``Copy.set_types``).
-_COPY_BINARY_TYPES = {T: "text", I: "int8", N: "float8", B: "bool", TS: "timestamptz", J: "jsonb"}
-
-
-def _json_already_text(value: str) -> str:
-    return value
-
-
-def _copy_into(cursor: Any, table: str, columns: str, types: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """``COPY table (columns) FROM STDIN`` the given rows in binary format through psycopg 3's ``cursor.copy``.
-
-    Formatted by the driver (in C): the server parses no timestamps and no escapes. JSON values arrive as
-    text already, so the ``jsonb`` dumper is told not to encode them again.
-    """
-    from psycopg.types.json import set_json_dumps
-
-    set_json_dumps(_json_already_text, context=cursor)
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(types)
-        write_row = copy.write_row
-        for values in rows:
-            write_row(values)
-
-
-def _json_dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-_msgspec_encode = msgspec.json.Encoder().encode
-
-
-def _to_json(value: Any) -> str:
-    """Compact JSON text, the same as :func:`_json_dumps` but ~7x faster (msgspec).
-
-    Values msgspec cannot encode take the standard library's path. (Calendly's JSON holds no ``NaN``; msgspec
-    would write one as ``null``, which is valid JSON where the standard library's ``NaN`` is not.)
-    """
-    try:
-        return _msgspec_encode(value).decode()
-    except (TypeError, ValueError, OverflowError, msgspec.EncodeError):
-        return _json_dumps(value)
-
-
-def _json_text(value: Any) -> str | None:
-    return None if value is None else _to_json(value)
-
-
-def _ts_aware(value: Any) -> datetime | None:
-    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
-        return value  # the driver converts aware datetimes itself
-    return _as_datetime(value)
-
-
-def _ts_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    dt = value if isinstance(value, datetime) and value.tzinfo is timezone.utc else _as_datetime(value)
-    return dt.isoformat(timespec="microseconds") if dt is not None else None
-
-
-def _ts_naive(value: Any) -> datetime | None:
-    dt = _as_datetime(value)
-    return dt.replace(tzinfo=None) if dt is not None else None
-
-
-def _bool_int(value: Any) -> int | None:
-    return None if value is None else int(bool(value))

@@ -55,6 +55,8 @@ __all__ = [
     "scheduled_event_rows",
     "schema_fingerprint",
     "sqlalchemy_metadata",
+    "sqlalchemy_table",
+    "sqlalchemy_type",
 ]
 
 Row = dict[str, Any]
@@ -62,7 +64,7 @@ RowsByTable = dict[str, list[Row]]
 
 
 class ColumnType(str, Enum):
-    """Logical column types; each dialect maps them to its own (see ``sql_writer.DIALECTS``)."""
+    """Logical column types; :func:`sqlalchemy_type` maps them to SQLAlchemy types (and so to each dialect's)."""
 
     TEXT = "text"
     INTEGER = "integer"
@@ -751,31 +753,60 @@ def readme_schema_table(prefix: str = "calendly_") -> str:
     return "\n".join(lines)
 
 
-def sqlalchemy_metadata(prefix: str = "calendly_", schema: str | None = None) -> Any:
-    """SQLAlchemy Core ``Table`` objects of every table (for analysts' queries and reflection-based tools)."""
+def sqlalchemy_type(column_type: ColumnType, *, key: bool = False) -> Any:
+    """The SQLAlchemy type of a logical column type: the one place that maps them, with each dialect's variant.
+
+    SQLite keeps the spellings of earlier releases (``INTEGER``, ``REAL``, ``TIMESTAMP``, JSON as ``TEXT``: a
+    declared ``JSON`` gets NUMERIC affinity there and would coerce numeric-looking text); PostgreSQL stores JSON
+    as ``JSONB``; DuckDB takes the generic types. A text primary-key column is ``VARCHAR(512)`` on engines that
+    cannot index unbounded text.
+    """
     import sqlalchemy as sa
     from sqlalchemy.dialects import postgresql
 
     types: dict[ColumnType, Any] = {
-        T: sa.Text(),
-        I: sa.BigInteger(),
-        ColumnType.NUMBER: sa.Double(),
-        B: sa.Boolean(),
-        TS: sa.DateTime(timezone=True),
-        J: sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+        ColumnType.TEXT: sa.Text(),
+        ColumnType.INTEGER: sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"),
+        ColumnType.NUMBER: sa.Double().with_variant(sa.REAL(), "sqlite"),
+        ColumnType.BOOLEAN: sa.Boolean(),
+        ColumnType.TIMESTAMP: sa.DateTime(timezone=True).with_variant(sa.TIMESTAMP(), "sqlite"),
+        ColumnType.JSON: sa.JSON().with_variant(postgresql.JSONB(), "postgresql").with_variant(sa.Text(), "sqlite"),
     }
+    if key and column_type is ColumnType.TEXT:
+        return sa.Text().with_variant(sa.String(512), "mysql", "mariadb", "mssql", "oracle")
+    return types[column_type]
+
+
+def sqlalchemy_table(spec: TableSpec, metadata: Any, name: str, *, indexes: bool = True, **kwargs: Any) -> Any:
+    """The SQLAlchemy Core ``Table`` of one spec, named ``name`` in ``metadata`` (columns commented, link columns indexed)."""
+    import sqlalchemy as sa
+
+    key = set(spec.primary_key)
+    return sa.Table(
+        name,
+        metadata,
+        *(
+            sa.Column(
+                c.name,
+                sqlalchemy_type(c.type, key=c.name in key),
+                primary_key=c.name in key,
+                comment=c.description or None,
+            )
+            for c in spec.columns
+        ),
+        *(sa.Index(f"{name}__{c.name}_idx", c.name) for c in spec.columns if c.index and indexes),
+        comment=spec.description,
+        **kwargs,
+    )
+
+
+def sqlalchemy_metadata(prefix: str = "calendly_", schema: str | None = None) -> Any:
+    """SQLAlchemy Core ``Table`` objects of every table, keyed ``<prefix><key>`` (the writer's and analysts')."""
+    import sqlalchemy as sa
+
     metadata = sa.MetaData(schema=schema)
     for spec in TABLES.values():
-        sa.Table(
-            f"{prefix}{spec.key}",
-            metadata,
-            *(
-                sa.Column(c.name, types[c.type], primary_key=c.name in spec.primary_key, comment=c.description or None)
-                for c in spec.columns
-            ),
-            *(sa.Index(f"{prefix}{spec.key}__{c.name}_idx", c.name) for c in spec.columns if c.index),
-            comment=spec.description,
-        )
+        sqlalchemy_table(spec, metadata, f"{prefix}{spec.key}")
     return metadata
 
 

@@ -12,12 +12,10 @@ equal to the rows the sync's ``routing_form_submissions`` resource writes; every
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 from airflow_provider_calendly.models import InviteePayload, RoutingFormSubmission
-from airflow_provider_calendly.timestamps import parse_utc
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import WEBHOOK_TABLES, build_rows
 
@@ -26,20 +24,11 @@ __all__ = ["land_delivery"]
 _INVITEE_EVENTS = ("invitee.", "invitee_no_show.")
 
 
-def _as_utc(value: Any) -> datetime | None:
-    try:
-        return parse_utc(value)
-    except (TypeError, ValueError):  # an unreadable stored value never blocks a newer delivery
-        return None
-
-
 def _land_invitee(writer: CalendlyTableWriter, payload: dict[str, Any]) -> dict[str, Any]:
     invitee = InviteePayload.model_validate(payload)
     table = writer.table_name("invitees")
-    placeholder = writer.dialect.placeholder
     with writer.transaction():
-        rows = writer.execute(f"SELECT updated_at FROM {table} WHERE uri = {placeholder}", [invitee.uri])
-        stored_at = _as_utc(rows[0][0]) if rows else None
+        stored_at = writer.stored("invitees", [invitee.uri], "updated_at").get(invitee.uri, (None,))[0]
         if stored_at and invitee.updated_at and stored_at > invitee.updated_at:
             return {"table": table, "uri": invitee.uri, "written": False, "reason": "a newer version is stored"}
         if invitee.scheduled_event is not None:

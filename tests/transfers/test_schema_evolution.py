@@ -63,14 +63,14 @@ def test_upgrade_adds_columns_keeps_old_rows_and_writes_complete_new_rows(
 ) -> None:
     writer = _old_warehouse(warehouse, LATER_COLUMNS)
     try:
-        assert "reschedule_url" not in (writer._reflect_columns("invitees") or {})
+        assert "reschedule_url" not in (writer.reflect_columns("invitees") or {})
         changes = writer.ensure_tables()
         added = {c for c in changes if "ADD COLUMN" in c}
         assert len(added) == sum(len(c) for c in (*LATER_COLUMNS.values(), *ADDED_SINCE_V1.values()))
         assert any("CREATE TABLE" in c and "schema_versions" in c for c in changes)
         for key, columns in LATER_COLUMNS.items():
-            assert set(columns) <= set(writer._reflect_columns(key) or {})
-        assert set(writer._reflect_columns("invitees") or {}) == set(TABLES["invitees"].column_names)
+            assert set(columns) <= set(writer.reflect_columns(key) or {})
+        assert set(writer.reflect_columns("invitees") or {}) == set(TABLES["invitees"].column_names)
 
         writer.upsert_invitees([invitee])
         old = writer.execute(
@@ -123,8 +123,8 @@ def test_a_changed_column_type_is_refused_naming_table_column_and_types(warehous
         assert (err.table, err.column) == (writer.table_name("invitees"), "is_no_show")
         assert "BOOLEAN" in err.expected and "rename column" in str(err).lower()
         # nothing was changed: the refused run created no other table
-        assert writer._reflect_columns("schema_versions") is None
-        assert set(writer._reflect_columns("invitees") or {}) == {"uri", "is_no_show"}
+        assert writer.reflect_columns("schema_versions") is None
+        assert set(writer.reflect_columns("invitees") or {}) == {"uri", "is_no_show"}
     finally:
         writer.close()
 

@@ -174,7 +174,7 @@ def test_generic_dialect_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, i
     from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 
     with CalendlyTableWriter(resolve_dbapi_hook("generic_wh"), "g_", dialect="generic") as writer:
-        assert "VARCHAR(512)" in writer.create_table_sql("invitees")
+        assert writer.dialect.name == "generic" and not writer.dialect.upsert
         writer.ensure_tables()
         writer.upsert_invitees([invitee])
         before = dump_all(writer)
@@ -200,53 +200,40 @@ def test_every_table_has_raw_and_synced_at() -> None:
             assert "raw" in names and "_synced_at" in names
 
 
-@pytest.mark.parametrize("bulk", ["values", "executemany", "unnest", "copy"])
-def test_every_bulk_strategy_upserts_the_same_rows(
-    warehouse: Warehouse, invitee: Invitee, event: ScheduledEvent, bulk: str
+def test_fast_path_upserts_the_rows_of_the_executemany_path(
+    warehouse: Warehouse, invitee: Invitee, event: ScheduledEvent
 ) -> None:
-    """The multi-row VALUES path (generic dialects) and the fast paths land identical rows."""
-    if bulk == "unnest" and warehouse.kind == "sqlite":
-        pytest.skip("SQLite has no arrays")
-    if bulk == "copy" and warehouse.kind != "postgres":
-        pytest.skip("COPY is PostgreSQL's")
+    """PostgreSQL's COPY and DuckDB's array parameters land what a prepared ``executemany`` lands."""
     reference = warehouse.writer(warehouse.new_prefix())
-    reference.__dict__["_bulk"] = "values"
-    forced = warehouse.writer(warehouse.new_prefix())
-    forced.__dict__["_bulk"] = bulk
+    reference.__dict__["fast_path"] = False
+    fast = warehouse.writer(warehouse.new_prefix())
+    assert fast.fast_path is (warehouse.kind != "sqlite")
     try:
         many = [invitee.model_copy(update={"uri": f"{invitee.uri}{i}"}) for i in range(30)]
-        for writer in (reference, forced):
+        for writer in (reference, fast):
             writer.ensure_tables()
             writer.upsert_scheduled_events([event])
             writer.upsert_invitees(many)
             writer.upsert_invitees(many[:10])
-        assert dump_all(forced) == dump_all(reference)
+        assert dump_all(fast) == dump_all(reference)
     finally:
         reference.close()
-        forced.close()
+        fast.close()
 
 
 # --- PostgreSQL's COPY path ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["psycopg", "psycopg2"])
-def pg_writers(request: pytest.FixtureRequest, postgres_uri: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A fast-path writer and a generic-path reference writer, in tables of their own.
-
-    psycopg 3 (the ``postgres`` extra's driver) takes ``COPY``; a psycopg2 connection the prepared
-    ``executemany`` path: both must land exactly what the generic path lands.
-    """
+@pytest.fixture
+def pg_writers(postgres_uri: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A ``COPY`` writer (psycopg 3, the ``postgres`` extra's driver) and an ``executemany`` reference writer."""
     monkeypatch.setenv("AIRFLOW_CONN_CALENDLY_PG", postgres_uri)
     from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 
     copy = CalendlyTableWriter(resolve_dbapi_hook("calendly_pg"), unique_prefix())
-    # Which driver PostgresHook hands out depends on the postgres provider's version: connect with each.
-    driver = pytest.importorskip(request.param, reason=f"the {request.param} driver is not installed here")
-    copy._conn = driver.connect(postgres_uri)
     reference = CalendlyTableWriter(resolve_dbapi_hook("calendly_pg"), unique_prefix())
-    reference.__dict__["_bulk"] = "values"
-    assert copy._bulk == ("copy" if request.param == "psycopg" else "executemany")
-    assert type(copy.connection).__module__.partition(".")[0] == request.param
+    reference.__dict__["fast_path"] = False
+    assert copy.fast_path
     for writer in (copy, reference):
         writer.ensure_tables()
     yield copy, reference
@@ -392,19 +379,3 @@ def test_copy_writes_in_one_transaction_with_the_caller(
         result = copy.upsert_invitees(_invitees(invitee, 5))
     assert (result["invitees"].inserted, result["invitees"].updated) == (2, 3)
     assert copy.count("invitees") == 5 and copy.count("sync_state") == 1
-
-
-def test_statement_cache_keeps_only_recurring_shapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Partial batches of every size must not pile up statements for the writer's lifetime."""
-    monkeypatch.setenv("AIRFLOW_CONN_CACHE_WH", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "c.db")}))
-    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
-
-    with CalendlyTableWriter(resolve_dbapi_hook("cache_wh"), "c_") as writer:
-        writer.__dict__["_bulk"] = "values"
-        writer.ensure_tables(["event_types"])
-        for n in range(1, 40):
-            writer.upsert_event_types(
-                [EventType(uri=f"https://api.calendly.com/event_types/{n}-{i}") for i in range(n)]
-            )
-        assert writer.count("event_types") == sum(range(40))
-        assert len(writer._sql_cache) <= 2
