@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +45,7 @@ class WebhookFeed:
         self.inbox = WebhookInbox(f"sqlite:///{inbox_path}")
         self.server: ReceiverServer | None = None
         self.subscription: dict[str, Any] | None = None
+        self._dead: socket.socket | None = None
 
     def connection_json(self) -> str:
         """The inbox as an Airflow connection (for ``AIRFLOW_CONN_<ID>``)."""
@@ -91,6 +93,23 @@ class WebhookFeed:
             sub = self.emulator.webhooks.subscriptions[uuid]
             sub["state"] = "disabled"
             sub["updated_at"] = self.emulator.webhooks._stamp()
+
+    def break_delivery(self) -> None:
+        """Point the subscription at a port that refuses connections: deliveries fail, are retried, dropped."""
+        assert self.subscription is not None
+        self._dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._dead.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        sub = self.emulator.webhooks.subscriptions[self.subscription["uri"].rsplit("/", 1)[-1]]
+        sub["callback_url"] = f"http://127.0.0.1:{self._dead.getsockname()[1]}/calendly/webhooks"
+
+    def restore_delivery(self) -> None:
+        """Point the subscription back at the receiver (its ``retry_started_at`` clears on the next success)."""
+        assert self.subscription is not None and self.server is not None
+        sub = self.emulator.webhooks.subscriptions[self.subscription["uri"].rsplit("/", 1)[-1]]
+        sub["callback_url"] = f"{self.server.url}/calendly/webhooks"
+        if self._dead is not None:
+            self._dead.close()
+            self._dead = None
 
     def wait(self, timeout: float = 60.0) -> None:
         """Block until every delivery the emulator queued was delivered (or given up on)."""

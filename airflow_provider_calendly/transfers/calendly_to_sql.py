@@ -46,6 +46,7 @@ _CONFIG_ATTRIBUTES = (
     "max_concurrency",
     "invitee_refresh",
     "invitee_refresh_window",
+    "webhook_inbox_conn_id",
 )
 
 __all__ = [
@@ -102,6 +103,9 @@ class CalendlyToSqlOperator(BaseOperator):
     :param invitee_refresh_window: ``(before, after)`` timedeltas around now whose meetings' invitees are
         always re-read, because no-shows (after a meeting) and reconfirmations (before it) change an invitee
         without touching its event; default 7 days back to 2 days ahead.
+    :param webhook_inbox_conn_id: Connection of the webhook receiver's inbox (``docs/webhooks.md``): an
+        incremental pass first applies its deliveries without API calls and, while the organization's
+        subscription stays active, does not re-read the refresh window's past. (templated)
     """
 
     template_fields: Sequence[str] = (
@@ -113,6 +117,7 @@ class CalendlyToSqlOperator(BaseOperator):
         "schema",
         "mode",
         "invitee_refresh",
+        "webhook_inbox_conn_id",
     )
     ui_color = "#006bff"
 
@@ -133,6 +138,7 @@ class CalendlyToSqlOperator(BaseOperator):
         max_concurrency: int = 4,
         invitee_refresh: str = "reconcile",
         invitee_refresh_window: RefreshWindow | tuple[timedelta, timedelta] | None = None,
+        webhook_inbox_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         # ``resources`` is BaseOperator's executor-resources argument too, hence the distinct attribute name.
@@ -146,6 +152,7 @@ class CalendlyToSqlOperator(BaseOperator):
             max_concurrency=max_concurrency,
             invitee_refresh="reconcile" if _is_templated(invitee_refresh) else invitee_refresh,
             invitee_refresh_window=invitee_refresh_window,
+            webhook_inbox_conn_id=webhook_inbox_conn_id,
         )
         window = RefreshWindow.coerce(invitee_refresh_window)
         self.calendly_resources = validate_resources(resources)
@@ -174,6 +181,7 @@ class CalendlyToSqlOperator(BaseOperator):
         self.max_concurrency = max_concurrency
         self.invitee_refresh = invitee_refresh
         self.invitee_refresh_window = (window.before, window.after)
+        self.webhook_inbox_conn_id = webhook_inbox_conn_id
         self._summary: dict[str, Any] | None = None
         self._sql_dialect: str | None = None
 
