@@ -27,6 +27,7 @@ calls ÷ 100 minutes.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
@@ -57,7 +58,12 @@ def collect(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--verify-every", type=int, default=None, help="fresh full sync every N passes")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--from-saved", action="store_true", help="render the rows of the last saved run")
     args = parser.parse_args(argv)
+    if args.from_saved:
+        from benchmarks.plots import OUT
+
+        return rows_for(json.loads((OUT / "bench_incremental.json").read_text()))
     quick = args.quick or wants_quick(argv)
     preset = args.preset or ("small" if quick else "medium")
     days = args.days or (3 if quick else 14)
@@ -137,7 +143,8 @@ def collect(argv: list[str] | None = None) -> list[Row]:
             row["reconcile_lower_bound"] = row["reconcile_listing"] + len(truly_changed | in_window)
             row["webhook_lower_bound"] = row["webhook_listing"] + len(feedless)
             passes.append(row)
-            save("bench_incremental", {"preset": preset, "days": days, "verified_passes": verified, "passes": passes})
+            partial = {"preset": preset, "days": days, "verified_passes": verified, "identical": identical}
+            save("bench_incremental", {**partial, "passes": passes})
             print(
                 f"  day {day + 1}: all {row['all']}, reconcile {row['reconcile']} (bound "
                 f"{row['reconcile_lower_bound']}), webhook {row['webhook']} (bound {row['webhook_lower_bound']}), "
@@ -147,11 +154,21 @@ def collect(argv: list[str] | None = None) -> list[Row]:
         for writer in writers.values():
             writer.close()
         feed.stop()
-    save("bench_incremental", {"preset": preset, "days": days, "verified_passes": verified, "passes": passes})
+    data = {"preset": preset, "days": days, "verified_passes": verified, "identical": identical, "passes": passes}
+    save("bench_incremental", data)
+    return rows_for(data)
+
+
+def rows_for(data: dict[str, Any]) -> list[Row]:
+    """The RESULTS.md rows of one run's saved passes (``--from-saved`` renders an interrupted run's)."""
+    passes = data["passes"]
+    preset, days, verified = data["preset"], len(passes), data["verified_passes"]
+    identical = bool(data.get("identical", False)) and bool(verified)
     keys = ("all", "reconcile", "webhook", "lower_bound", "reconcile_lower_bound", "webhook_lower_bound")
     total = {k: sum(p[k] for p in passes) for k in keys}
     d = {k: v / days for k, v in total.items()}
-    org = f"{preset} organization, {days} simulated days"
+    planned = f" of {data['days']} planned" if data["days"] != days else ""
+    org = f"{preset} organization, {days}{planned} simulated days"
     check = (
         f"tables of the three schemes identical after every pass, and equal to a fresh full sync after passes "
         f"{', '.join(map(str, verified))}: {identical}"
