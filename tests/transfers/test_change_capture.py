@@ -145,6 +145,38 @@ def test_a_disabled_subscription_is_a_gap_reconcile_re_reads(rig: _Rig, warehous
         writer.close()
 
 
+def test_a_crash_while_applying_loses_and_doubles_nothing(
+    rig: _Rig, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if warehouse.kind != "sqlite":
+        pytest.skip("the transaction is the writer's; its atomicity is tested per warehouse in test_sql_writer")
+    writer = warehouse.writer()
+    try:
+        rig.sync(writer, webhook_inbox_conn_id=INBOX)
+        _event, invitee = rig.emulator.book()
+        rig.feed.wait()
+        real = CalendlyTableWriter.write_rows
+
+        def crash_on_position(self: CalendlyTableWriter, rows: Any) -> Any:
+            if "webhook_feed" in rows:
+                raise RuntimeError("killed between the rows and the position")
+            return real(self, rows)
+
+        monkeypatch.setattr(CalendlyTableWriter, "write_rows", crash_on_position)
+        with pytest.raises(RuntimeError, match="killed"):
+            rig.sync(writer, webhook_inbox_conn_id=INBOX)
+        monkeypatch.setattr(CalendlyTableWriter, "write_rows", real)
+        assert invitee["uri"] not in {row[0] for row in dump_tables(writer)["invitees"]}  # rolled back together
+        summary = rig.sync(writer, webhook_inbox_conn_id=INBOX)
+        assert summary["webhook_feed"]["applied"] == {"invitee.created": 1}
+        assert summary["invitee_reads"]["by_reason"]["new"] == 0  # the feed landed it: no invitee call for it
+        again = rig.sync(writer, webhook_inbox_conn_id=INBOX)
+        assert again["webhook_feed"]["deliveries"] == 0
+        assert dump_tables(writer) == rig.full_dump(warehouse)
+    finally:
+        writer.close()
+
+
 def test_webhook_inbox_conn_id_is_checked_before_any_call() -> None:
     with pytest.raises(CalendlyConfigError, match="webhook_inbox_conn_id"):
         SyncConfig(webhook_inbox_conn_id="  ")
