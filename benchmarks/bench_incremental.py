@@ -59,11 +59,15 @@ def collect(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--verify-every", type=int, default=None, help="fresh full sync every N passes")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--from-saved", action="store_true", help="render the rows of the last saved run")
+    parser.add_argument("--write-section", action="store_true", help="write the rows as RESULTS.md's section")
     args = parser.parse_args(argv)
     if args.from_saved:
         from benchmarks.plots import OUT
 
-        return rows_for(json.loads((OUT / "bench_incremental.json").read_text()))
+        rows = rows_for(json.loads((OUT / "bench_incremental.json").read_text()))
+        if args.write_section:
+            write_section(rows)
+        return rows
     quick = args.quick or wants_quick(argv)
     preset = args.preset or ("small" if quick else "medium")
     days = args.days or (3 if quick else 14)
@@ -214,6 +218,24 @@ def rows_for(data: dict[str, Any]) -> list[Row]:
             ),
         ),
     ]
+
+
+def write_section(rows: list[Row]) -> None:
+    """Write ``rows`` and the plot as RESULTS.md's ``incremental`` section (a run of this module alone)."""
+    from benchmarks import plots, report
+
+    plot = plots.draw_incremental()
+    body = [
+        "## Incremental passes (`python -m benchmarks.bench_incremental`)",
+        "",
+        f"Measured on {report.machine()}, commit `{report._commit()}`; one simulated day of changes per pass.",
+        "",
+        *report.table_lines(rows),
+        "",
+    ]
+    if plot is not None:
+        body += [f"![{plot.stem}]({plot.relative_to(report.HERE)})", ""]
+    report.write_section("incremental", "\n".join(body))
 
 
 def iso_prefix(window_start: str) -> str:
