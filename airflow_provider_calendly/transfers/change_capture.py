@@ -343,8 +343,10 @@ class ChangeCapture:
         result = self.result
         if result is None or not result.covered or result.since is None:
             return plan_invitee_reads(events, stored, now=now, window=window, feed="gap")
-        # Reconfirmations have no webhook: meetings from the previous check on are still re-read.
-        ahead = RefreshWindow(before=max(timedelta(0), min(window.before, now - result.since)), after=window.after)
+        # Reconfirmations have no webhook: meetings from the previous check on are still re-read (those that
+        # started since may have been reconfirmed before they did); ``after=0`` says none are tracked.
+        since = max(timedelta(0), min(window.before, now - result.since)) if window.after else timedelta(0)
+        ahead = RefreshWindow(before=since, after=window.after)
         plan = plan_invitee_reads(events, stored, now=now, window=ahead)
         result.covered_by_feed += sum(
             1
