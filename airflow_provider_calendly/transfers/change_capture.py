@@ -272,8 +272,8 @@ class ChangeCapture:
     # -- applying deliveries --
 
     def _apply(self, delivery: Delivery, rows: RowsByTable, result: FeedPass) -> None:
-        organization = self.organization
-        if organization and delivery.organization and delivery.organization.rstrip("/") != organization:
+        organization, tag = self.organization, (delivery.organization or "").rstrip("/")
+        if organization and tag and tag != organization and not organization.endswith(f"/{tag}"):
             result.count(result.skipped, "other organization")
             return
         created_at = _stamp(delivery.created_at)
