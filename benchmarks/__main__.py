@@ -23,8 +23,8 @@ from pathlib import Path
 from benchmarks import plots, report
 from benchmarks.report import Row
 
-#: Goal order of the issue: calls, rate limit, workers, fan-out, loading, overhead, webhooks.
-ORDER = ("calls", "ratelimit", "workers", "fanout", "load", "overhead", "webhooks")
+#: Goal order of the issues: calls, rate limit, workers, fan-out, loading, overhead, webhooks, incremental.
+ORDER = ("calls", "ratelimit", "workers", "fanout", "load", "overhead", "webhooks", "incremental")
 
 
 def _modules() -> list[str]:

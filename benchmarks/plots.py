@@ -197,6 +197,34 @@ def draw_rss() -> Path | None:
     return _save(fig, "rss_vs_invitees.png")
 
 
+def draw_incremental() -> Path | None:
+    """Calls per daily incremental pass of each scheme and its lower bound, over the simulated days."""
+    data = _load("bench_incremental")
+    passes = (data or {}).get("passes")
+    if not passes:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    days = [p["day"] for p in passes]
+    for key, label, style in (
+        ("all", "invitee_refresh='all' (previous scheme)", "o-"),
+        ("reconcile", "reconcile", "s-"),
+        ("reconcile_lower_bound", "reconcile's lower bound (+ refresh window)", "s:"),
+        ("webhook", "webhook capture", "^-"),
+        ("webhook_lower_bound", "webhook capture's lower bound (+ reconfirmed events)", "^:"),
+        ("lower_bound", "any scheme's lower bound (listing + changed events)", "k--"),
+    ):
+        ax.plot(days, [p[key] for p in passes], style, lw=1.4, ms=4, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("simulated day (one incremental pass each)")
+    ax.set_ylabel("API calls per pass (log)")
+    ax.set_title(f"Daily incremental passes, {data.get('preset')} organization", fontsize=10)
+    ax.legend(fontsize=7, loc="center right")
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return _save(fig, "incremental_calls_per_pass.png")
+
+
 def _save(fig: Any, name: str) -> Path:
     PLOTS.mkdir(parents=True, exist_ok=True)
     path = PLOTS / name
@@ -208,7 +236,7 @@ def _save(fig: Any, name: str) -> Path:
 def draw_all() -> list[Path]:
     """Draw every plot whose data exists; return the PNGs written."""
     paths = []
-    for draw in (draw_ratelimit, draw_workers, draw_fanout, draw_rss):
+    for draw in (draw_ratelimit, draw_workers, draw_fanout, draw_rss, draw_incremental):
         try:
             path = draw()
         except Exception as exc:  # a plot must never hide the table

@@ -97,6 +97,19 @@ def render(rows: Iterable[Row], plots: Iterable[Path] = (), *, seconds: float | 
         + (f", in {seconds:.0f} s." if seconds is not None else "."),
         "Every baseline was measured in the same run, against the bundled emulator over loopback.",
         "",
+        *table_lines(rows),
+    ]
+    passed = sum(r.passed for r in rows)
+    lines += ["", f"{passed} of {len(rows)} goals met.", ""]
+    for plot in plots:
+        rel = plot.relative_to(HERE) if plot.is_relative_to(HERE) else plot
+        lines += [f"![{plot.stem}]({rel})", ""]
+    return "\n".join(lines)
+
+
+def table_lines(rows: Iterable[Row]) -> list[str]:
+    """The Markdown table of ``rows`` (header included)."""
+    lines = [
         "| metric | ours | baseline | unit | ratio | goal | pass | note |",
         "|---|---:|---:|---|---:|---|:---:|---|",
     ]
@@ -105,12 +118,7 @@ def render(rows: Iterable[Row], plots: Iterable[Path] = (), *, seconds: float | 
             f"| {row.metric} | {_fmt(row.ours)} | {_fmt(row.baseline)} | {row.unit} | {_fmt(row.effective_ratio)} "
             f"| {row.goal} | {'pass' if row.passed else '**FAIL**'} | {row.note} |"
         )
-    passed = sum(r.passed for r in rows)
-    lines += ["", f"{passed} of {len(rows)} goals met.", ""]
-    for plot in plots:
-        rel = plot.relative_to(HERE) if plot.is_relative_to(HERE) else plot
-        lines += [f"![{plot.stem}]({rel})", ""]
-    return "\n".join(lines)
+    return lines
 
 
 SECTION_MARK = "<!-- section: "

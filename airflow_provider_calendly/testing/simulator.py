@@ -73,6 +73,8 @@ class SimulationReport:
     changed_events: set[str] = field(default_factory=set)
     #: Scheduled events only one of whose invitees changed (no-show, reconfirmation): the event looks unchanged.
     invitee_only_events: set[str] = field(default_factory=set)
+    #: Scheduled events one of whose invitees changed in a way no webhook carries (a reconfirmation).
+    feedless_events: set[str] = field(default_factory=set)
 
     def add(self, kind: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
@@ -85,6 +87,7 @@ class SimulationReport:
             "counts": dict(sorted(self.counts.items())),
             "changed_events": sorted(self.changed_events),
             "invitee_only_events": sorted(self.invitee_only_events - self.changed_events),
+            "feedless_events": sorted(self.feedless_events - self.changed_events),
         }
 
 
@@ -293,6 +296,8 @@ class _Day:
             self.report.invitee_only_events.add(event["uri"])
             self.report.add("no_shows")
             if self.rng.random() < self.rates.no_show_undos:
+                # undone a little later: Calendly's timestamps of the two changes differ
+                self.emulator.advance_clock(timedelta(minutes=self.rng.randint(1, 30)))
                 self.emulator.undo_no_show(_uuid(no_show["uri"]))
                 self.report.add("no_show_undos")
 
@@ -315,6 +320,7 @@ class _Day:
                         continue
                     invitee["updated_at"] = iso(now)
                 self.report.invitee_only_events.add(event["uri"])
+                self.report.feedless_events.add(event["uri"])
                 self.report.add(kind)
 
     def event_type_edit(self) -> None:

@@ -75,7 +75,8 @@ class EmulatorWebhooks:
     :param emulator: The (started) emulator.
     :param retry_delays: Seconds to wait before each retry; the delivery is dropped after the last one.
     :param timeout: Seconds to wait for a subscriber's answer.
-    :param clock: Wall clock for signature timestamps (injectable to produce stale signatures).
+    :param clock: Wall clock for signature timestamps (injectable to produce stale signatures); envelopes'
+        ``created_at`` and the subscriptions' timestamps follow the emulator's own clock, as its data does.
     :param disable_after_failures: Failed attempts in a row after which a subscription turns ``disabled``
         (Calendly disables one after 24 hours of failing deliveries); ``None`` never disables.
     """
@@ -131,6 +132,10 @@ class EmulatorWebhooks:
             self._thread.join(timeout=self.timeout + 1)
         self._session.close()
 
+    def _stamp(self) -> str:
+        """A resource or envelope timestamp: the emulator's clock (which the change simulator moves)."""
+        return self.emulator.now().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
     # -- the subscription store --
 
     def subscribe(
@@ -180,7 +185,7 @@ class EmulatorWebhooks:
                 ):
                     raise ApiError(409, "Hook with this url already exists")
             sub_uuid = self.emulator.state.new_id()
-            now = _iso(self.clock())
+            now = self._stamp()
             resource = {
                 "uri": f"{self.emulator.uri_base}/webhook_subscriptions/{sub_uuid}",
                 "callback_url": url,
@@ -278,7 +283,7 @@ class EmulatorWebhooks:
 
     def on_event(self, event: str, payload: dict[str, Any]) -> None:
         """Queue a signed delivery of ``event`` to every matching subscription (the emulator's listener)."""
-        created_at = _iso(self.clock())
+        created_at = self._stamp()
         with self._cond:
             if self._closed:
                 return
@@ -331,7 +336,7 @@ class EmulatorWebhooks:
                     self._pending -= 1
                 else:
                     if sub["retry_started_at"] is None:
-                        sub["retry_started_at"] = _iso(self.clock())
+                        sub["retry_started_at"] = self._stamp()
                     delay = self.retry_delays[job.attempt]
                     job.attempt += 1
                     self._schedule(job, delay)
@@ -347,9 +352,9 @@ class EmulatorWebhooks:
         if self.disable_after_failures is None or failures < self.disable_after_failures:
             return False
         if sub["retry_started_at"] is None:
-            sub["retry_started_at"] = _iso(self.clock())
+            sub["retry_started_at"] = self._stamp()
         sub["state"] = "disabled"
-        sub["updated_at"] = _iso(self.clock())
+        sub["updated_at"] = self._stamp()
         return True
 
     def _post(self, job: _Job) -> int:

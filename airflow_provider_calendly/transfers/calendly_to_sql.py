@@ -48,6 +48,7 @@ _CONFIG_ATTRIBUTES = (
     "invitee_refresh_window",
     "deletions",
     "strict_resources",
+    "webhook_inbox_conn_id",
 )
 
 __all__ = [
@@ -115,6 +116,9 @@ class CalendlyToSqlOperator(BaseOperator):
         (default: set ``_deleted_at``; un-marked if they come back), ``delete`` or ``ignore``. (templated)
     :param strict_resources: Fail on a resource the plan or token does not allow (Calendly's 403/404) instead
         of skipping it with a warning (skips are listed under ``skipped`` in the XCom).
+    :param webhook_inbox_conn_id: Connection of the webhook receiver's inbox (``docs/webhooks.md``): an
+        incremental pass first applies its deliveries without API calls and, while the organization's
+        subscription stays active, does not re-read the refresh window's past. (templated)
     """
 
     template_fields: Sequence[str] = (
@@ -127,6 +131,7 @@ class CalendlyToSqlOperator(BaseOperator):
         "mode",
         "invitee_refresh",
         "deletions",
+        "webhook_inbox_conn_id",
     )
     ui_color = "#006bff"
 
@@ -150,6 +155,7 @@ class CalendlyToSqlOperator(BaseOperator):
         calendly_resources: Sequence[str] | None = None,
         deletions: str = "mark",
         strict_resources: bool = False,
+        webhook_inbox_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         if calendly_resources is not None:
@@ -169,6 +175,7 @@ class CalendlyToSqlOperator(BaseOperator):
             invitee_refresh_window=invitee_refresh_window,
             deletions="mark" if _is_templated(deletions) else deletions,
             strict_resources=strict_resources,
+            webhook_inbox_conn_id=webhook_inbox_conn_id,
         )
         window = RefreshWindow.coerce(invitee_refresh_window)
         self.calendly_resources = validate_resources(resources)
@@ -199,6 +206,7 @@ class CalendlyToSqlOperator(BaseOperator):
         self.invitee_refresh_window = (window.before, window.after)
         self.deletions = deletions
         self.strict_resources = strict_resources
+        self.webhook_inbox_conn_id = webhook_inbox_conn_id
         self._summary: dict[str, Any] | None = None
         self._sql_dialect: str | None = None
 

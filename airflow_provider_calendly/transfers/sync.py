@@ -59,6 +59,7 @@ from typing import Any
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE, CalendlyHook
 from airflow_provider_calendly.models import Invitee, ScheduledEvent
+from airflow_provider_calendly.transfers.change_capture import ChangeCapture
 from airflow_provider_calendly.transfers.reconcile import (
     InviteePlan,
     RefreshWindow,
@@ -140,6 +141,8 @@ class SyncConfig:
     :param deletions: What to do with rows Calendly no longer returns (found by full re-reads and
         ``mode="full"`` passes): ``mark`` (set ``_deleted_at``), ``delete`` or ``ignore``.
     :param strict_resources: Fail, rather than skip with a warning, on a resource Calendly answers 403/404 for.
+    :param webhook_inbox_conn_id: Connection of the webhook receiver's inbox: an incremental pass first
+        applies its deliveries (see :mod:`~airflow_provider_calendly.transfers.change_capture`).
     """
 
     resources: tuple[str, ...] = RESOURCES
@@ -155,6 +158,7 @@ class SyncConfig:
     invitee_refresh_window: RefreshWindow | tuple[timedelta, timedelta] | None = None
     deletions: str = "mark"
     strict_resources: bool = False
+    webhook_inbox_conn_id: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "resources", validate_resources(self.resources))
@@ -173,6 +177,9 @@ class SyncConfig:
         page_size = self.page_size
         if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise CalendlyConfigError(f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
+        inbox = self.webhook_inbox_conn_id
+        if inbox is not None and (not isinstance(inbox, str) or not inbox.strip()):
+            raise CalendlyConfigError(f"webhook_inbox_conn_id must be a connection id, got {inbox!r}")
 
 
 def _utcnow() -> datetime:
@@ -242,6 +249,7 @@ class CalendlySqlSync:
         self.invitee_refresh = config.invitee_refresh
         self.invitee_refresh_window = RefreshWindow.coerce(config.invitee_refresh_window)
         self.clock = clock
+        self.feed: ChangeCapture | None = None
         self.stats: dict[str, _TableStats] = {t: _TableStats() for t in tables_for_resources(self.resources)}
         self._lock = threading.Lock()
 
@@ -255,6 +263,9 @@ class CalendlySqlSync:
         self.writer.ensure_tables(self.stats)
         summary: dict[str, Any] = {"mode": self.mode, "scope": scope}
         reader = ResourceReader(self, scope)
+        self.feed = self._change_capture(scope)
+        if self.feed is not None:
+            summary["webhook_feed"] = self.feed.consume().as_dict()
         if "event_types" in self.resources:
             reader.run("event_types")
         if "scheduled_events" in self.resources or "invitees" in self.resources:
@@ -262,6 +273,8 @@ class CalendlySqlSync:
             summary.update(self._sync_events(scope))
             if summary["effective_mode"] == "full" and not summary["resumed"]:
                 reader.sweep_events(self.resources, seen_since)
+        if self.feed is not None:
+            self.feed.finish()
         for resource in reader.resources:
             if resource != "event_types":
                 reader.run(resource)
@@ -295,6 +308,27 @@ class CalendlySqlSync:
             summary["seconds"],
         )
         return summary
+
+    def _change_capture(self, scope: str) -> ChangeCapture | None:
+        """The webhook change capture of this sync, when it has an inbox and writes invitees."""
+        conn_id = self.config.webhook_inbox_conn_id
+        if conn_id is None or not {"scheduled_events", "invitees"} <= set(self.resources):
+            return None
+        from airflow_provider_calendly.webhooks.inbox import WebhookInbox
+
+        organization = self.hook.resource_uri("organizations", self.organization) if self.organization else None
+        user = self.hook.resource_uri("users", self.user) if self.user else None
+        if organization is None and user is None:
+            organization = scope
+        return ChangeCapture(
+            hook=self.hook,
+            writer=self.writer,
+            inbox=WebhookInbox.from_conn_id(conn_id),
+            scope=scope,
+            organization=organization,
+            user=user,
+            clock=self.clock,
+        )
 
     def scope(self) -> str:
         """Return what this sync covers (organization and/or user URI), the key of its ``sync_state`` rows."""
@@ -386,13 +420,17 @@ class CalendlySqlSync:
                 events = page.collection
                 listings = []
                 if "invitees" in tables:
-                    page_plan = plan_invitee_reads(
-                        events,
-                        self.writer.stored_events([e.uri for e in events]) if reconcile else {},
-                        now=now,
-                        window=self.invitee_refresh_window,
-                        refresh="reconcile" if reconcile else "all",
-                    )
+                    stored = self.writer.stored_events([e.uri for e in events]) if reconcile else {}
+                    if reconcile and self.feed is not None:
+                        page_plan = self.feed.plan(events, stored, now=now, window=self.invitee_refresh_window)
+                    else:
+                        page_plan = plan_invitee_reads(
+                            events,
+                            stored,
+                            now=now,
+                            window=self.invitee_refresh_window,
+                            refresh="reconcile" if reconcile else "all",
+                        )
                     plan.merge(page_plan)
                     listings = [pool.submit(self._list_invitees, e) for e in events if e.uri in page_plan.reads]
                 if pending is not None:
@@ -439,6 +477,8 @@ class CalendlySqlSync:
             # each skipped event is at least the one invitee listing the "all" scheme would have made
             "calls_saved": plan.skipped,
         }
+        if self.feed is not None and self.feed.result is not None:
+            summary["covered_by_feed"] = self.feed.result.covered_by_feed
         log.info(
             "Invitees read for %d of %d listed events (%s); %d listings saved",
             len(plan.reads),

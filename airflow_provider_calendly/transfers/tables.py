@@ -660,6 +660,20 @@ _SPECS: tuple[TableSpec, ...] = (
         "synced table and scope (organization/user URI)",
     ),
     TableSpec(
+        "webhook_feed",
+        (
+            Column("uri", T, "the consumer: the sync scope (organization and/or user URI) reading the webhook inbox"),
+            Column("position", I, "id of the last inbox delivery applied (committed with the rows it produced)"),
+            Column("checked_at", TS, "when the pass that moved it checked the subscription"),
+            Column("gap_since", TS, "start of a feed gap reconcile has not re-read yet (null when none)"),
+            Column("gap_reason", T, "why the feed had that gap"),
+            Column("updated_at", TS, "when this row was last written"),
+        ),
+        ("uri",),
+        "webhook change capture: each sync scope's position in the webhook inbox",
+        "sync scope consuming the webhook inbox",
+    ),
+    TableSpec(
         "schema_versions",
         (
             Column("fingerprint", T, "hash of the table registry this schema was brought up to"),

@@ -1,0 +1,363 @@
+"""Webhook change capture: an incremental pass first applies the webhook inbox's deliveries, without API calls.
+
+With ``webhook_inbox_conn_id`` set, an incremental pass starts by reading the deliveries the receiver stored
+since this sync's own **consumer position** (one per sync scope, in ``<prefix>webhook_feed``) and applying
+the ones whose payload carries the data:
+
+``invitee.created`` / ``invitee.canceled``
+    the invitee (with its answers) and its embedded scheduled event; a reschedule is a canceled old invitee
+    (``rescheduled``, ``new_invitee``) plus a created new one (``old_invitee``): both rows land, linked.
+``invitee_no_show.created`` / ``invitee_no_show.deleted``
+    the invitee with its no-show set or cleared (only for invitees already stored: a no-show's payload has
+    no scheduled event).
+``event_type.created`` / ``.updated`` / ``.deleted``
+    the event type.
+
+**Never a regression.** Calendly delivers late and more than once. A payload is applied only if its
+resource's ``updated_at`` (the delivery's ``created_at`` when it has none) is newer than the stored row's,
+so a duplicate, or an old delivery arriving after a newer API read, changes nothing.
+
+**Exactly once.** The rows a batch of deliveries produced and the position after that batch are committed
+in one transaction of the warehouse, so a crash neither loses a delivery nor applies one twice (and the
+guard above would make a second application harmless anyway).
+
+**Gap-free, or reconcile.** The feed covers the period since the previous pass only if all of these hold:
+
+* the previous pass recorded its check time (``checked_at``) and left no gap open;
+* an organization (or, for a user-only sync, user) subscription carrying the four invitee events is
+  ``active``, has no ``retry_started_at`` (Calendly sets it while deliveries to the receiver fail), and was
+  created no later than that check, so it was active for the whole period;
+* the inbox still holds every delivery after the position (none purged unread).
+
+Then the refresh window's past part (no-shows) is covered by the feed and not re-read; its future part is
+still re-read from the previous check on, because Calendly sends no webhook for reconfirmations. On any doubt
+the pass falls back to reconcile for the whole window, logs why and counts the reads as ``feed_gap``; the gap
+stays recorded until a pass has finished re-reading, so a crash in between falls back again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from airflow_provider_calendly.models import EventType, InviteePayload
+from airflow_provider_calendly.timestamps import parse_utc
+from airflow_provider_calendly.transfers.reconcile import (
+    InviteePlan,
+    RefreshWindow,
+    StoredEvent,
+    plan_invitee_reads,
+)
+from airflow_provider_calendly.transfers.tables import (
+    RowsByTable,
+    event_type_row,
+    invitee_rows,
+    scheduled_event_rows,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_calendly.hooks.calendly import CalendlyHook
+    from airflow_provider_calendly.models import ScheduledEvent, WebhookSubscription
+    from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+    from airflow_provider_calendly.webhooks.inbox import Delivery, WebhookInbox
+
+__all__ = ["FEED_EVENTS", "INVITEE_EVENTS", "ChangeCapture", "FeedPass"]
+
+log = logging.getLogger(__name__)
+
+#: The events a subscription must carry for the feed to cover invitee-only changes.
+INVITEE_EVENTS: tuple[str, ...] = (
+    "invitee.created",
+    "invitee.canceled",
+    "invitee_no_show.created",
+    "invitee_no_show.deleted",
+)
+EVENT_TYPE_EVENTS: tuple[str, ...] = ("event_type.created", "event_type.updated", "event_type.deleted")
+#: Every event change capture applies.
+FEED_EVENTS: tuple[str, ...] = (*INVITEE_EVENTS, *EVENT_TYPE_EVENTS)
+#: Deliveries read from the inbox per batch (each batch is committed with its position).
+BATCH = 500
+
+
+@dataclass
+class FeedPass:
+    """What the feed did for one pass: deliveries applied, and whether it covers the period since the last one.
+
+    :param covered: The feed was gap-free since ``since``: the refresh window's past part is not re-read.
+    :param since: The previous pass's check time (``None`` on the first pass with a feed).
+    :param reason: Why the feed does not cover the period (``None`` when it does).
+    """
+
+    covered: bool
+    since: datetime | None
+    reason: str | None
+    deliveries: int = 0
+    applied: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    covered_by_feed: int = 0
+
+    def count(self, into: dict[str, int], key: str) -> None:
+        into[key] = into.get(key, 0) + 1
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-safe summary for the XCom."""
+        return {
+            "covered": self.covered,
+            "since": self.since.isoformat() if self.since else None,
+            "gap_reason": self.reason,
+            "deliveries": self.deliveries,
+            "applied": dict(sorted(self.applied.items())),
+            "skipped": dict(sorted(self.skipped.items())),
+        }
+
+
+def _stamp(value: Any) -> datetime | None:
+    try:
+        return parse_utc(value) if value is not None else None
+    except (TypeError, ValueError):  # an unreadable stored value never blocks a newer delivery
+        return None
+
+
+def _newer(candidate: datetime | None, stored: datetime | None) -> bool:
+    return stored is None or (candidate is not None and candidate > stored)
+
+
+class ChangeCapture:
+    """Consume one sync scope's webhook deliveries into the warehouse and judge whether the feed had a gap.
+
+    :param hook: The Calendly hook (one call: the subscription list).
+    :param writer: The table writer (its public methods only).
+    :param inbox: The receiver's inbox.
+    :param scope: The sync scope (the consumer's name in ``<prefix>webhook_feed``).
+    :param organization: Organization URI of the sync (``None`` for a user-only sync).
+    :param user: User URI of the sync, if it is user-scoped: deliveries of others' meetings are skipped.
+    :param clock: The pass's clock (the check time recorded for the next pass).
+    """
+
+    def __init__(
+        self,
+        *,
+        hook: CalendlyHook,
+        writer: CalendlyTableWriter,
+        inbox: WebhookInbox,
+        scope: str,
+        organization: str | None,
+        user: str | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.hook = hook
+        self.writer = writer
+        self.inbox = inbox
+        self.scope = scope
+        self.organization = organization
+        self.user = user
+        self.clock = clock
+        self.result: FeedPass | None = None
+        self._checked: datetime | None = None
+
+    # -- the consumer's row --
+
+    def _state(self) -> tuple[int, datetime | None, datetime | None, str | None] | None:
+        ph = self.writer.dialect.placeholder
+        rows = self.writer.execute(
+            f"SELECT position, checked_at, gap_since, gap_reason FROM {self.writer.table_name('webhook_feed')} "
+            f"WHERE uri = {ph}",
+            [self.scope],
+        )
+        if not rows:
+            return None
+        position, checked_at, gap_since, reason = rows[0]
+        return int(position or 0), _stamp(checked_at), _stamp(gap_since), reason
+
+    def _state_row(
+        self, position: int, checked_at: datetime | None, gap_since: datetime | None, reason: str | None
+    ) -> RowsByTable:
+        return {
+            "webhook_feed": [
+                {
+                    "uri": self.scope,
+                    "position": position,
+                    "checked_at": checked_at,
+                    "gap_since": gap_since,
+                    "gap_reason": reason,
+                    "updated_at": self.clock(),
+                }
+            ]
+        }
+
+    # -- entry points --
+
+    def consume(self) -> FeedPass:
+        """Judge the feed since the previous pass, then apply every new delivery (rows and position together)."""
+        now = self.clock()
+        state = self._state()
+        position, since, open_gap, open_reason = state if state is not None else (None, None, None, None)
+        reason = self._gap(position, since, open_gap, open_reason)
+        result = FeedPass(covered=reason is None, since=since, reason=reason)
+        if reason is not None:
+            log.warning("Webhook feed not gap-free since %s (%s): reconcile re-reads the refresh window", since, reason)
+        gap_since = None if reason is None else (open_gap or since or now)
+        cursor = position if position is not None else self.inbox.last_id()
+        while True:
+            batch = self.inbox.fetch(after_id=cursor, events=FEED_EVENTS, limit=BATCH)
+            rows: RowsByTable = {}
+            with self.writer.transaction():
+                for delivery in batch:
+                    result.deliveries += 1
+                    self._apply(delivery, rows, result)
+                if rows:
+                    self.writer.write_rows(rows)
+                cursor = batch[-1].id if batch else cursor
+                # The check time moves only when the pass is committed (finish): a crash re-judges from the old one.
+                self.writer.write_rows(self._state_row(cursor, since, gap_since, reason))
+            if len(batch) < BATCH:
+                break
+        log.info(
+            "Webhook feed: %d deliveries read, %s applied, %s skipped",
+            result.deliveries,
+            sum(result.applied.values()),
+            sum(result.skipped.values()),
+        )
+        self.result = result
+        self._checked = now
+        return result
+
+    def finish(self) -> None:
+        """Record this pass's check time and close any gap, once the pass that re-read it is committed."""
+        state = self._state()
+        if state is not None and self._checked is not None:
+            self.writer.write_rows(self._state_row(state[0], self._checked, None, None))
+
+    # -- gap detection --
+
+    def _gap(
+        self, position: int | None, since: datetime | None, open_gap: datetime | None, open_reason: str | None
+    ) -> str | None:
+        """Return why the feed may have missed something since the previous pass (``None``: it did not)."""
+        if position is None or since is None:
+            return "no previous pass consumed the feed"
+        if open_gap is not None:
+            return f"a gap since {open_gap.isoformat()} is not re-read yet ({open_reason})"
+        oldest = self.inbox.fetch(after_id=0, limit=1)
+        if oldest and oldest[0].id > position + 1:
+            return "the inbox purged deliveries this sync may never have read"
+        subscriptions = self._subscriptions()
+        if not subscriptions:
+            return "no webhook subscription carries the invitee events"
+        for sub in subscriptions:
+            if sub.state != "active":
+                continue
+            if sub.retry_started_at is not None:
+                return f"subscription {sub.uri} has failing deliveries since {sub.retry_started_at.isoformat()}"
+            if sub.created_at is None or sub.created_at > since:
+                continue
+            return None
+        states = ", ".join(f"{s.uri}: {s.state}, created {s.created_at}" for s in subscriptions)
+        return f"no subscription was active for the whole period since {since.isoformat()} ({states})"
+
+    def _subscriptions(self) -> list[WebhookSubscription]:
+        if self.organization is not None:
+            listing = self.hook.list_webhook_subscriptions(scope="organization", organization=self.organization)
+        elif self.user is not None:
+            listing = self.hook.list_webhook_subscriptions(scope="user", user=self.user)
+        else:
+            return []
+        return [s for s in listing if set(INVITEE_EVENTS) <= set(s.events)]
+
+    # -- applying deliveries --
+
+    def _apply(self, delivery: Delivery, rows: RowsByTable, result: FeedPass) -> None:
+        organization, tag = self.organization, (delivery.organization or "").rstrip("/")
+        if organization and tag and tag != organization and not organization.endswith(f"/{tag}"):
+            result.count(result.skipped, "other organization")
+            return
+        created_at = _stamp(delivery.created_at)
+        try:
+            if delivery.event in EVENT_TYPE_EVENTS:
+                applied = self._apply_event_type(EventType.model_validate(delivery.payload), created_at, rows)
+            else:
+                applied = self._apply_invitee(InviteePayload.model_validate(delivery.payload), created_at, rows)
+        except ValidationError:
+            log.warning("Skipping webhook delivery %s (%s): its payload does not parse", delivery.id, delivery.event)
+            applied = "unreadable"
+        if applied is None:
+            result.count(result.applied, delivery.event)
+        else:
+            result.count(result.skipped, applied)
+
+    def _stored_at(self, key: str, uri: str, rows: RowsByTable) -> tuple[bool, datetime | None]:
+        """Whether ``uri`` is stored (or pending in this batch) and its ``updated_at``."""
+        pending = [r for r in rows.get(key, ()) if r["uri"] == uri]
+        if pending:
+            return True, _stamp(pending[-1].get("updated_at"))
+        ph = self.writer.dialect.placeholder
+        found = self.writer.execute(f"SELECT updated_at FROM {self.writer.table_name(key)} WHERE uri = {ph}", [uri])
+        return (True, _stamp(found[0][0])) if found else (False, None)
+
+    def _in_scope(self, event: ScheduledEvent | None) -> bool:
+        if self.user is None or event is None:
+            return True
+        return any(m.user == self.user for m in event.event_memberships)
+
+    def _apply_invitee(self, invitee: InviteePayload, created_at: datetime | None, rows: RowsByTable) -> str | None:
+        event = invitee.scheduled_event
+        if not self._in_scope(event):
+            return "other user's meeting"
+        exists, stored_at = self._stored_at("invitees", invitee.uri, rows)
+        if event is None and not exists:
+            return "invitee not stored"  # a no-show payload has no event: its booking is listed as new instead
+        if event is not None:
+            _event_exists, event_at = self._stored_at("scheduled_events", event.uri, rows)
+            if _newer(event.updated_at or created_at, event_at):
+                _merge(rows, scheduled_event_rows(event))
+        if not _newer(invitee.updated_at or created_at, stored_at):
+            return "not newer than the stored row"
+        _merge(rows, invitee_rows(invitee, scheduled_event_uri=event.uri if event else None))
+        return None
+
+    def _apply_event_type(self, item: EventType, created_at: datetime | None, rows: RowsByTable) -> str | None:
+        if self.user is not None and self.organization is None and item.profile and item.profile.owner != self.user:
+            return "other user's event type"
+        _exists, stored_at = self._stored_at("event_types", item.uri, rows)
+        if not _newer(item.updated_at or created_at, stored_at):
+            return "not newer than the stored row"
+        rows.setdefault("event_types", []).append(event_type_row(item))
+        return None
+
+    # -- planning the invitee reads --
+
+    def plan(
+        self,
+        events: Sequence[ScheduledEvent],
+        stored: Mapping[str, StoredEvent],
+        *,
+        now: datetime,
+        window: RefreshWindow,
+    ) -> InviteePlan:
+        """Plan a page's invitee reads: the whole window after a gap, else only its part the feed cannot carry."""
+        result = self.result
+        if result is None or not result.covered or result.since is None:
+            return plan_invitee_reads(events, stored, now=now, window=window, feed="gap")
+        # Reconfirmations have no webhook: meetings from the previous check on are still re-read (those that
+        # started since may have been reconfirmed before they did); ``after=0`` says none are tracked.
+        since = max(timedelta(0), min(window.before, now - result.since)) if window.after else timedelta(0)
+        ahead = RefreshWindow(before=since, after=window.after)
+        plan = plan_invitee_reads(events, stored, now=now, window=ahead)
+        result.covered_by_feed += sum(
+            1
+            for e in events
+            if e.uri not in plan.reads
+            and window.contains(e.start_time, now)
+            and not (e.invitees_counter is not None and e.invitees_counter.total == 0)
+        )
+        return plan
+
+
+def _merge(into: RowsByTable, rows: Mapping[str, Iterable[dict[str, Any]]]) -> None:
+    for key, items in rows.items():
+        into.setdefault(key, []).extend(items)
