@@ -147,11 +147,12 @@ class WebhookFeed:
 DATA_TABLES: tuple[str, ...] = tuple(t for tables in RESOURCE_TABLES.values() for t in tables)
 
 
-def _normalise(value: Any, column_type: ColumnType) -> Any:
+def _normalise(value: Any, column_type: ColumnType, *, json_decoded: bool) -> Any:
     if value is None:
         return None
     if column_type is ColumnType.JSON:
-        return json.loads(value) if isinstance(value, str) else value
+        # PostgreSQL's JSONB comes back decoded (a JSON string value is a str); the others return JSON text.
+        return json.loads(value) if isinstance(value, str) and not json_decoded else value
     if column_type is ColumnType.TIMESTAMP:
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
@@ -168,6 +169,7 @@ def _normalise(value: Any, column_type: ColumnType) -> Any:
 def dump_tables(writer: CalendlyTableWriter, keys: tuple[str, ...] = DATA_TABLES) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of each data table, sorted by primary key, normalised across dialects, ``_synced_at`` left out."""
     dump: dict[str, list[tuple[Any, ...]]] = {}
+    decoded = writer.dialect.name == "postgresql"
     for key in keys:
         spec = TABLES[key]
         columns = [c for c in spec.columns if c.name != "_synced_at"]
@@ -175,5 +177,8 @@ def dump_tables(writer: CalendlyTableWriter, keys: tuple[str, ...] = DATA_TABLES
             f"SELECT {', '.join(c.name for c in columns)} FROM {writer.table_name(key)} "
             f"ORDER BY {', '.join(spec.primary_key)}"
         )
-        dump[key] = [tuple(_normalise(v, c.type) for v, c in zip(row, columns, strict=True)) for row in rows]
+        dump[key] = [
+            tuple(_normalise(v, c.type, json_decoded=decoded) for v, c in zip(row, columns, strict=True))
+            for row in rows
+        ]
     return dump

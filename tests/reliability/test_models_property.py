@@ -173,12 +173,12 @@ def writer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CalendlyTableWr
     from airflow.providers.sqlite.hooks.sqlite import SqliteHook
 
     db = tmp_path_factory.mktemp("models") / "rows.db"
-    hook = SqliteHook(sqlite_conn_id="unused")
-    hook.get_conn = lambda: __import__("sqlite3").connect(db)  # type: ignore[method-assign]
-    w = CalendlyTableWriter(hook, "p_")
-    w.ensure_tables()
-    yield w
-    w.close()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AIRFLOW_CONN_MODELS_ROWS", json.dumps({"conn_type": "sqlite", "host": str(db)}))
+        w = CalendlyTableWriter(SqliteHook(sqlite_conn_id="models_rows"), "p_")
+        w.ensure_tables()
+        yield w
+        w.close()
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
+from airflow_provider_calendly.testing.feed import dump_tables
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
-from airflow_provider_calendly.transfers.tables import TABLES, ColumnType
+from airflow_provider_calendly.transfers.tables import TABLES
 
 WAREHOUSES = ("sqlite", "duckdb", "postgres")
 DATA_TABLES = ("event_types", "scheduled_events", "event_memberships", "event_guests", "invitees", "invitee_answers")
@@ -60,45 +59,17 @@ def drop_tables(writer: CalendlyTableWriter) -> None:
     writer.connection.commit()
 
 
-def _normalise(value: Any, column_type: ColumnType) -> Any:
-    if value is None:
-        return None
-    if column_type is ColumnType.JSON:
-        if not isinstance(value, str):
-            return value
-        try:  # JSON text (SQLite, DuckDB) …
-            return json.loads(value)
-        except ValueError:  # … or a JSON string PostgreSQL's JSONB already decoded (a routed-to URI)
-            return value
-    if column_type is ColumnType.TIMESTAMP:
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat()
-    if column_type is ColumnType.BOOLEAN:
-        return bool(value)
-    if isinstance(value, Decimal):
-        return int(value)
-    return value
-
-
 def dump_table(writer: CalendlyTableWriter, key: str) -> list[tuple[Any, ...]]:
-    """Every row of table ``key``, sorted by primary key, values normalised across dialects, ``_synced_at`` left out.
+    """Every row of table ``key``, sorted by primary key, normalised across dialects, ``_synced_at`` left out.
 
     Two syncs "produce identical tables" when these dumps are equal.
     """
-    spec = TABLES[key]
-    columns = [c for c in spec.columns if c.name != "_synced_at"]
-    rows = writer.execute(
-        f"SELECT {', '.join(c.name for c in columns)} FROM {writer.table_name(key)} ORDER BY {', '.join(spec.primary_key)}"
-    )
-    return [tuple(_normalise(v, c.type) for v, c in zip(row, columns, strict=True)) for row in rows]
+    return dump_tables(writer, (key,))[key]
 
 
 def dump_all(writer: CalendlyTableWriter) -> dict[str, list[tuple[Any, ...]]]:
-    """:func:`dump_table` of every data table."""
-    return {key: dump_table(writer, key) for key in DATA_TABLES}
+    """:func:`dump_table` of every meeting table."""
+    return dump_tables(writer, DATA_TABLES)
 
 
 def counts(writer: CalendlyTableWriter) -> dict[str, int]:
