@@ -19,6 +19,13 @@ class CalendlyError(AirflowException):
 class CalendlyConfigError(CalendlyError, ValueError):
     """The ``calendly`` connection or an argument is invalid; raised before any API call."""
 
+    @classmethod
+    def check_choice(cls, name: str, value: str, choices: tuple[str, ...]) -> str:
+        """Return ``value`` if it is one of ``choices``; else raise naming the argument and its choices."""
+        if value not in choices:
+            raise cls(f"{name} must be one of {list(choices)}, got {value!r}")
+        return value
+
 
 class CalendlyAPIError(CalendlyError):
     """Calendly answered with an error, an unusable body, or could not be reached."""

@@ -164,6 +164,25 @@ class _Bucket:
     times: deque[float] = field(default_factory=deque)
 
 
+#: Counted faults in the order they are drawn: (the ``FaultConfig`` counter, the fault it causes).
+#: ``drop_after_commit`` only hits writes (POST, DELETE).
+_COUNTED_FAULTS: tuple[tuple[str, str], ...] = (
+    ("rate_limit_storm", "storm"),
+    ("next_errors", "error"),
+    ("next_drops", "drop"),
+    ("drop_after_commit", "drop_after_commit"),
+    ("next_malformed", "malformed"),
+    ("next_slow", "slow"),
+)
+#: Random faults, drawn after the counted ones: (the ``FaultConfig`` probability, the fault it causes).
+_RATE_FAULTS: tuple[tuple[str, str], ...] = (
+    ("error_rate", "error"),
+    ("drop_rate", "drop"),
+    ("malformed_rate", "malformed"),
+    ("truncated_rate", "truncated"),
+)
+
+
 class EmulatorState:
     """Thread-safe store of the emulated organization plus rate-limit, fault and stats bookkeeping."""
 
@@ -267,32 +286,14 @@ class EmulatorState:
             if f.path_prefix and not path.startswith(f.path_prefix):
                 return None
             rng = self._fault_rng
-            if f.rate_limit_storm > 0:
-                f.rate_limit_storm -= 1
-                return "storm"
-            if f.next_errors > 0:
-                f.next_errors -= 1
-                return "error"
-            if f.next_drops > 0:
-                f.next_drops -= 1
-                return "drop"
-            if f.drop_after_commit > 0 and method in {"POST", "DELETE"}:
-                f.drop_after_commit -= 1
-                return "drop_after_commit"
-            if f.next_malformed > 0:
-                f.next_malformed -= 1
-                return "malformed"
-            if f.next_slow > 0:
-                f.next_slow -= 1
-                return "slow"
-            if f.error_rate and rng.random() < f.error_rate:
-                return "error"
-            if f.drop_rate and rng.random() < f.drop_rate:
-                return "drop"
-            if f.malformed_rate and rng.random() < f.malformed_rate:
-                return "malformed"
-            if f.truncated_rate and rng.random() < f.truncated_rate:
-                return "truncated"
+            for counter, fault in _COUNTED_FAULTS:
+                if getattr(f, counter) > 0 and (fault != "drop_after_commit" or method in {"POST", "DELETE"}):
+                    setattr(f, counter, getattr(f, counter) - 1)
+                    return fault
+            for rate, fault in _RATE_FAULTS:
+                probability = getattr(f, rate)
+                if probability and rng.random() < probability:
+                    return fault
             return None
 
     def error_status(self) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import socket
+from dataclasses import fields
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -129,15 +130,8 @@ class WebhookFeed:
         rng.shuffle(picked)
         copies = [
             NewDelivery(
-                delivery_id=f"replay-{rng.getrandbits(64):016x}-{d.delivery_id[:16]}",
-                event=d.event,
-                created_at=d.created_at,
-                created_by=d.created_by,
-                payload_uri=d.payload_uri,
-                event_type=d.event_type,
-                organization=d.organization,
-                received_at=d.received_at,
-                body=d.body,
+                **{f.name: getattr(d, f.name) for f in fields(NewDelivery)}
+                | {"delivery_id": f"replay-{rng.getrandbits(64):016x}-{d.delivery_id[:16]}"}
             )
             for d in picked
         ]

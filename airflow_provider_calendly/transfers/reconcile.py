@@ -94,9 +94,7 @@ DEFAULT_INVITEE_REFRESH_WINDOW = RefreshWindow()
 
 def validate_invitee_refresh(value: str) -> str:
     """Return ``value`` if it is ``reconcile`` or ``all``."""
-    if value not in INVITEE_REFRESH_MODES:
-        raise CalendlyConfigError(f"invitee_refresh must be one of {list(INVITEE_REFRESH_MODES)}, got {value!r}")
-    return value
+    return CalendlyConfigError.check_choice("invitee_refresh", value, INVITEE_REFRESH_MODES)
 
 
 @dataclass(frozen=True)

@@ -93,9 +93,7 @@ log = logging.getLogger(__name__)
 
 def validate_deletions(deletions: str) -> str:
     """Return ``deletions`` if it is ``mark``, ``delete`` or ``ignore``."""
-    if deletions not in DELETIONS:
-        raise CalendlyConfigError(f"deletions must be one of {list(DELETIONS)}, got {deletions!r}")
-    return deletions
+    return CalendlyConfigError.check_choice("deletions", deletions, DELETIONS)
 
 
 @dataclass(frozen=True)

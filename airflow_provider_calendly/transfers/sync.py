@@ -111,9 +111,7 @@ def validate_resources(resources: Iterable[str]) -> tuple[str, ...]:
 
 def validate_mode(mode: str) -> str:
     """Return ``mode`` if it is ``incremental`` or ``full``."""
-    if mode not in MODES:
-        raise CalendlyConfigError(f"mode must be one of {list(MODES)}, got {mode!r}")
-    return mode
+    return CalendlyConfigError.check_choice("mode", mode, MODES)
 
 
 def tables_for_resources(resources: Iterable[str]) -> tuple[str, ...]:

@@ -32,7 +32,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,8 +83,8 @@ def delivery_id(event: str, payload: Mapping[str, Any], created_at: datetime) ->
 
 
 @dataclass(frozen=True)
-class NewDelivery:
-    """A verified, parsed delivery about to be stored."""
+class _DeliveryColumns:
+    """The columns of a stored delivery, shared by one about to be stored and one read back."""
 
     delivery_id: str
     event: str
@@ -95,6 +95,11 @@ class NewDelivery:
     organization: str | None
     received_at: float
     body: str
+
+
+@dataclass(frozen=True)
+class NewDelivery(_DeliveryColumns):
+    """A verified, parsed delivery about to be stored."""
 
     @classmethod
     def from_envelope(
@@ -128,19 +133,10 @@ class StoreResult:
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """A stored delivery, as read back from the inbox."""
+class Delivery(_DeliveryColumns):
+    """A stored delivery, as read back from the inbox: the columns and its inbox ``id``."""
 
     id: int
-    delivery_id: str
-    event: str
-    created_at: str
-    created_by: str | None
-    payload_uri: str | None
-    event_type: str | None
-    organization: str | None
-    received_at: float
-    body: str
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -534,18 +530,7 @@ class WebhookInbox:
         return claimed
 
 
-_DELIVERY_FIELDS = (
-    "id",
-    "delivery_id",
-    "event",
-    "created_at",
-    "created_by",
-    "payload_uri",
-    "event_type",
-    "organization",
-    "received_at",
-    "body",
-)
+_DELIVERY_FIELDS = tuple(f.name for f in fields(Delivery))
 
 
 def _clip(value: str | None, limit: int = 512) -> str | None:
