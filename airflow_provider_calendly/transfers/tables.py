@@ -764,6 +764,12 @@ def readme_schema_table(prefix: str = "calendly_") -> str:
             f"| `{prefix}{spec.key}` | {', '.join(f'`{c}`' for c in spec.primary_key)} | {spec.one_row_per} | "
             f"{', '.join(f'`{c}`' for c in others)} |"
         )
+    lines += ["", "What every column means (the column comments the warehouse gets too):", ""]
+    for spec in TABLES.values():
+        meanings = "".join(f"<br><code>{c.name}</code>: {c.description}" for c in spec.columns)
+        lines.append(
+            f"- <details><summary><code>{prefix}{spec.key}</code>: {spec.description}</summary>{meanings}</details>"
+        )
     return "\n".join(lines)
 
 
