@@ -20,9 +20,10 @@ options (https://duckdb.org/docs/stable/configuration/overview), passed to ``duc
 Unless the extra says otherwise, a database *file* is opened with ``memory_limit`` =
 :data:`DEFAULT_FILE_MEMORY_LIMIT`: DuckDB's own default is 80 % of the machine's RAM, and its buffer pool
 keeps every block it has read or written cached up to that limit, so a long sync's RSS grew with the size of
-the database (1.2 GB after a million invitees). A loader writing 500-invitee chunks needs a few MB of working
-memory; beyond the limit DuckDB evicts clean blocks to the file (and spills to ``<file>.tmp`` if a query
-ever needs more), so the limit bounds memory, not data. In-memory databases keep DuckDB's default: their
+the database (1.2 GB after a million invitees). A loader writing 500-invitee chunks needs little working
+memory, but DuckDB keeps each table's primary-key index in memory and splits the limit across its threads:
+every resource's tables in one file ran out at 64 MiB. Beyond the limit DuckDB evicts clean blocks to the file
+(and spills to ``<file>.tmp`` if a query ever needs more), so the limit bounds memory, not data. In-memory databases keep DuckDB's default: their
 data lives in that memory.
 """
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_FILE_MEMORY_LIMIT", "DuckDBHook"]
 
 #: ``memory_limit`` of a database file when the connection's extra sets none (see the module docstring).
-DEFAULT_FILE_MEMORY_LIMIT = "64MiB"
+DEFAULT_FILE_MEMORY_LIMIT = "256MiB"
 
 _CONFIG_VALUE_TYPES = (str, int, float, bool)
 

@@ -47,6 +47,8 @@ POSTGRES = os.environ.get("CALENDLY_TEST_POSTGRES_URI", "postgresql://postgres@1
 REDIS = os.environ.get("CALENDLY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 #: Columns a sync stamps with its own clock: everything else must match between two syncs of the same data.
 VOLATILE = {"_synced_at"}
+#: What the mapped DAG syncs (its event types task and its per-user partitions), so the reference syncs the same.
+MEETING_RESOURCES = ("event_types", "scheduled_events", "invitees")
 
 
 class RoundRobin:
@@ -204,7 +206,9 @@ def _reference_sync() -> None:
     from airflow_provider_calendly.transfers.sync import CalendlySqlSync
 
     with CalendlyTableWriter(resolve_dbapi_hook("dist_warehouse"), "ref_") as writer:
-        CalendlySqlSync(hook=CalendlyHook("dist_reference"), writer=writer, mode="full").run()
+        CalendlySqlSync(
+            hook=CalendlyHook("dist_reference"), writer=writer, mode="full", resources=MEETING_RESOURCES
+        ).run()
 
 
 def _table_contents(setup: Setup, prefix: str) -> dict[str, set[tuple[Any, ...]]]:

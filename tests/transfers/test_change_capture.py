@@ -79,7 +79,7 @@ def test_a_gap_free_feed_carries_every_event_change_and_the_refresh_windows_past
     make_rig: Callable[[], _Rig], warehouse: Warehouse
 ) -> None:
     if warehouse.kind == "duckdb":
-        pytest.skip("DuckDB's test memory limit (64 MB) does not hold three prefixes of this organization at once")
+        pytest.skip("DuckDB's default file memory limit does not hold three prefixes of this organization at once")
     rig = make_rig()
     writer = warehouse.writer()
     plain = warehouse.writer(warehouse.new_prefix())
