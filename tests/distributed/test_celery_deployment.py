@@ -212,13 +212,12 @@ def _reference_sync() -> None:
 
 
 def _table_contents(setup: Setup, prefix: str) -> dict[str, set[tuple[Any, ...]]]:
-    """Every data table of ``prefix``, as a set of rows (the sync's own timestamps left out)."""
-    from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES
+    """Every table the DAGs write under ``prefix``, as a set of rows (the sync's own timestamps left out)."""
+    from airflow_provider_calendly.transfers.sync import tables_for_resources
+    from airflow_provider_calendly.transfers.tables import TABLES
 
     contents = {}
-    for key in TABLES:
-        if key in BOOKKEEPING_TABLES or key.startswith("routing") or key in {"organization_memberships"}:
-            continue
+    for key in tables_for_resources(MEETING_RESOURCES):
         exists = setup.sql("SELECT to_regclass(%s)", f"{prefix}{key}")[0][0]
         if exists is None:
             continue
