@@ -15,13 +15,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import IN_CI, REPO_ROOT
+from tests.distributed import deployment
 
 pytestmark = [
     pytest.mark.integration,
@@ -38,17 +38,8 @@ DELIVERIES = 40
 @pytest.fixture
 def fresh_database(postgres_uri: str) -> Iterator[str]:
     """A PostgreSQL database of its own for this run, dropped afterwards."""
-    import psycopg2
-
-    name = f"calendly_dist_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(postgres_uri)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield postgres_uri.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with deployment.fresh_database(postgres_uri, "dist") as uri:
+        yield uri
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
