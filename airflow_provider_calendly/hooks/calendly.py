@@ -829,10 +829,8 @@ class CalendlyHook(BaseHook):
     ) -> PageIterator[ScheduledEvent]:
         """List scheduled events of a user or organization (default: the token owner's organization)."""
         count = _page_size(page_size)
-        if status is not None and status not in {"active", "canceled"}:
-            raise CalendlyConfigError(f"status must be 'active' or 'canceled', got {status!r}")
         params: dict[str, Any] = {
-            "status": status,
+            "status": _status(status),
             "min_start_time": _timestamp_param("min_start_time", min_start_time),
             "max_start_time": _timestamp_param("max_start_time", max_start_time),
             "invitee_email": invitee_email,
@@ -857,10 +855,8 @@ class CalendlyHook(BaseHook):
     ) -> PageIterator[Invitee]:
         """List the invitees of one scheduled event."""
         count = _page_size(page_size)
-        if status is not None and status not in {"active", "canceled"}:
-            raise CalendlyConfigError(f"status must be 'active' or 'canceled', got {status!r}")
         path = f"{self.resource_path('scheduled_events', event_uuid_or_uri)}/invitees"
-        params = {"status": status, "email": email, "sort": sort, "count": count}
+        params = {"status": _status(status), "email": email, "sort": sort, "count": count}
         return self.paginate(path, params, Invitee)
 
     def get_invitee(self, event_or_invitee: str, invitee_uuid: str | None = None) -> Invitee:
@@ -1328,6 +1324,11 @@ def _page_size(page_size: int) -> int:
     if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise CalendlyConfigError(f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
     return page_size
+
+
+def _status(status: str | None) -> str | None:
+    """A scheduled event's or invitee's ``status`` filter: ``active``, ``canceled`` or none."""
+    return None if status is None else CalendlyConfigError.check_choice("status", status, ("active", "canceled"))
 
 
 def _timestamp_param(name: str, value: datetime | str | None) -> str | None:

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from airflow_provider_calendly.testing.actions import EmulatorActions
@@ -926,9 +926,7 @@ class CalendlyEmulator:
 
     @property
     def state(self) -> EmulatorState:
-        if self._state is None:
-            raise RuntimeError("the emulator is not started")
-        return self._state
+        return _started(self._state)
 
     @property
     def data(self) -> Dataset:
@@ -978,30 +976,22 @@ class CalendlyEmulator:
 
     @property
     def _api(self) -> _Api:
-        if self._server is None:
-            raise RuntimeError("the emulator is not started")
-        return self._server.api
+        return _started(self._server).api
 
     @property
     def webhooks(self) -> EmulatorWebhooks:
         """Webhook subscriptions and signed deliveries (see :mod:`airflow_provider_calendly.testing.webhooks`)."""
-        if self._webhooks is None:
-            raise RuntimeError("the emulator is not started")
-        return self._webhooks
+        return _started(self._webhooks)
 
     @property
     def actions(self) -> EmulatorActions:
         """Cancellation, scheduling links, available times, booking and deletion (see :mod:`.actions`)."""
-        if self._actions is None:
-            raise RuntimeError("the emulator is not started")
-        return self._actions
+        return _started(self._actions)
 
     @property
     def organization(self) -> EmulatorOrganization:
         """Memberships, groups, routing forms, activity log, availability; plan gating and deletions."""
-        if self._organization is None:
-            raise RuntimeError("the emulator is not started")
-        return self._organization
+        return _started(self._organization)
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event_name, payload)`` on every booking, cancellation and no-show change."""
@@ -1260,3 +1250,13 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+_T = TypeVar("_T")
+
+
+def _started(part: _T | None) -> _T:
+    """A part the running emulator holds (its state, server, webhooks…), or an error if it is not started."""
+    if part is None:
+        raise RuntimeError("the emulator is not started")
+    return part

@@ -63,9 +63,6 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_calendly.exceptions import CalendlyAPIError, CalendlyConfigError
 from airflow_provider_calendly.models import (
     ActivityLogEntry,
-    EventType,
-    OrganizationMembership,
-    RoutingForm,
     RoutingFormSubmission,
 )
 from airflow_provider_calendly.transfers.sql_writer import SyncState
@@ -87,6 +84,13 @@ SKIP_STATUSES = (403, 404)
 _DONE = {"mark": "marked deleted", "delete": "deleted"}
 #: Rows per ``IN (…)`` list of a sweep statement.
 _BATCH = 500
+#: Listings several tables read (each fetched once a sync): the hook method, the sync scope arguments it takes,
+#: and what a refusal of it is called in a skip reason.
+_SHARED_LISTINGS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "event_types": ("list_event_types", ("user", "organization"), "the event type listing"),
+    "memberships": ("list_organization_memberships", ("organization", "user"), "the organization membership listing"),
+    "routing_forms": ("list_routing_forms", ("organization",), "the routing form listing"),
+}
 
 log = logging.getLogger(__name__)
 
@@ -293,34 +297,19 @@ class ResourceReader:
             raise _Skip(cached.error, None if self._running == name else cached.needed)
         return cached
 
-    def _event_type_items(self, table: str) -> list[EventType]:
-        c = self.config
-        return self._listing(
-            "event_types",
-            table,
-            lambda: self.hook.list_event_types(user=c.user, organization=c.organization, page_size=c.page_size),
-            "the event type listing",
-        )
+    def _counted(self, table: str, pages: PageIterator[Any]) -> Iterator[Any]:
+        """Yield the items of ``pages``, counting the calls they took on ``table`` (also when reading fails)."""
+        try:
+            yield from pages
+        finally:
+            self.sync.stats[table].api_calls += pages.pages_fetched
 
-    def _membership_items(self, table: str) -> list[OrganizationMembership]:
+    def _shared(self, name: str, table: str) -> list[Any]:
+        """The items of one of :data:`_SHARED_LISTINGS` (event types, memberships, routing forms), read once."""
+        method, scope, needed = _SHARED_LISTINGS[name]
         c = self.config
-        return self._listing(
-            "memberships",
-            table,
-            lambda: self.hook.list_organization_memberships(
-                organization=c.organization, user=c.user, page_size=c.page_size
-            ),
-            "the organization membership listing",
-        )
-
-    def _form_items(self, table: str) -> list[RoutingForm]:
-        c = self.config
-        return self._listing(
-            "routing_forms",
-            table,
-            lambda: self.hook.list_routing_forms(organization=c.organization, page_size=c.page_size),
-            "the routing form listing",
-        )
+        args = {arg: getattr(c, arg) for arg in scope}
+        return self._listing(name, table, lambda: getattr(self.hook, method)(**args, page_size=c.page_size), needed)
 
     # -- writing --
 
@@ -368,66 +357,56 @@ class ResourceReader:
 
     def _event_types(self) -> bool:
         where = self._org_or_user(None, "profile_owner")
-        return self._full_read("event_types", lambda: self._event_type_items("event_types"), where)
+        return self._full_read("event_types", lambda: self._shared("event_types", "event_types"), where)
 
     def _users(self) -> bool:
         where = self._org_or_user(None, "uri")
-        return self._full_read("users", lambda: [m.user for m in self._membership_items("users")], where)
+        return self._full_read("users", lambda: [m.user for m in self._shared("memberships", "users")], where)
 
     def _memberships(self) -> bool:
         where = self._org_or_user("organization", "user_uri")
         return self._full_read(
-            "organization_memberships", lambda: self._membership_items("organization_memberships"), where
+            "organization_memberships", lambda: self._shared("memberships", "organization_memberships"), where
         )
 
     def _groups(self) -> bool:
         c = self.config
-        stats = self.sync.stats
-
-        def groups() -> Iterator[BaseModel]:
-            pages = self.hook.list_groups(organization=c.organization, page_size=c.page_size)
-            try:
-                yield from pages
-            finally:
-                stats["groups"].api_calls += pages.pages_fetched
-
-        def relationships() -> Iterator[BaseModel]:
-            pages = self.hook.list_group_relationships(organization=c.organization, page_size=c.page_size)
-            try:
-                yield from pages
-            finally:
-                stats["group_relationships"].api_calls += pages.pages_fetched
-
         where = self._org_or_user("organization", None)
-        self._full_read("groups", groups, where)
-        return self._full_read("group_relationships", relationships, where)
+        self._full_read(
+            "groups",
+            lambda: self._counted("groups", self.hook.list_groups(organization=c.organization, page_size=c.page_size)),
+            where,
+        )
+        return self._full_read(
+            "group_relationships",
+            lambda: self._counted(
+                "group_relationships",
+                self.hook.list_group_relationships(organization=c.organization, page_size=c.page_size),
+            ),
+            where,
+        )
 
     def _routing_forms(self) -> bool:
         where = self._org_or_user("organization", None)
-        return self._full_read("routing_forms", lambda: self._form_items("routing_forms"), where)
+        return self._full_read("routing_forms", lambda: self._shared("routing_forms", "routing_forms"), where)
 
     def _schedules(self) -> bool:
-        stats = self.sync.stats["availability_schedules"]
         scope = self._where_scope()
 
         def schedules() -> Iterator[BaseModel]:
             users = (
                 [scope.user]
                 if scope.user is not None
-                else [m.user.uri for m in self._membership_items("availability_schedules")]
+                else [m.user.uri for m in self._shared("memberships", "availability_schedules")]
             )
             for user in users:
-                pages = self.hook.list_user_availability_schedules(user)
-                try:
-                    yield from pages
-                finally:
-                    stats.api_calls += pages.pages_fetched
+                yield from self._counted("availability_schedules", self.hook.list_user_availability_schedules(user))
 
         return self._full_read("availability_schedules", schedules, self._org_or_user(None, "user_uri"))
 
     def _event_type_hosts(self) -> bool:
         stats = self.sync.stats["event_type_hosts"]
-        event_types = [e.uri for e in self._event_type_items("event_type_hosts")]
+        event_types = [e.uri for e in self._shared("event_types", "event_type_hosts")]
 
         def hosts() -> Iterator[BaseModel]:
             for uri in event_types:
@@ -490,7 +469,7 @@ class ResourceReader:
 
     def _submissions(self) -> bool:
         stats = self.sync.stats["routing_form_submissions"]
-        forms = self._form_items("routing_form_submissions")
+        forms = self._shared("routing_forms", "routing_form_submissions")
         seen_since = self.writer.synced_at or datetime.now(timezone.utc)
         complete = self.config.mode == "full"
         for form in forms:

@@ -149,6 +149,7 @@ class CalendlyTableWriter:
         self._converters = {key: columns_converter(key, self.dialect) for key in TABLES}
         self._bind_timestamp = bind_timestamp(self.dialect)
         self._statements: dict[tuple[str, str], str] = {}
+        self._copies: dict[str, tuple[str, list[str]]] = {}
         self._conn: Any = None
         self._depth = self._rowcount = 0
         self._tx_synced_at: datetime | None = None
@@ -421,7 +422,9 @@ class CalendlyTableWriter:
                     continue
                 latest = {tuple(row[c] for c in spec.primary_key): row for row in rows}
                 existing = self._count_where(key, spec.primary_key[0], [k[0] for k in latest])
-                self._insert(key, list(latest.values()), upsert=True, existing=existing)
+                # None of them stored yet (this transaction counted): a plain insert, and no children to replace,
+                # since children are only ever written, and swept, with their parent.
+                self._insert(key, list(latest.values()), upsert=bool(existing), existing=existing)
                 n = len(latest)
                 counts[key] = UpsertCounts(rows=n, inserted=n - existing, updated=existing)
                 parents = [k[0] for k in latest]
@@ -429,7 +432,7 @@ class CalendlyTableWriter:
                     link = str(TABLES[child].parent_column)
                     wanted = {tuple(r[c] for c in TABLES[child].primary_key): r for r in rows_by_table.get(child, ())}
                     unique = [r for r in wanted.values() if (r[link],) in latest]
-                    before = self._delete_where(child, link, parents)
+                    before = self._delete_where(child, link, parents) if existing else 0
                     self._insert(child, unique, upsert=False)
                     m = len(unique)
                     counts[child] = UpsertCounts(
@@ -581,16 +584,27 @@ class CalendlyTableWriter:
                     cursor.execute(_ddl(sa.schema.CreateTable(table), self.dialect.compiler))
                     self._staged.add(table.name)
             set_json_dumps(_json_already_text, context=cursor)  # JSON values are text already
-            preparer = self.dialect.compiler.identifier_preparer
-            columns = ", ".join(preparer.format_column(c) for c in table.columns)
-            with cursor.copy(f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types([c.type.compile(dialect=self.dialect.compiler).lower() for c in table.columns])
+            statement, types = self._copy_statement(table)
+            with cursor.copy(statement) as copy:
+                copy.set_types(types)
                 for row in values:
                     copy.write_row(row)
             if merge:
                 cursor.execute(self._sql(key, "merge", lambda t: self._upsert_stmt(t, sa.select(table), True)))
         finally:
             cursor.close()
+
+    def _copy_statement(self, table: sa.Table) -> tuple[str, list[str]]:
+        """``COPY … FROM STDIN`` of ``table`` and its columns' type names (compiled once: compiling is slow)."""
+        cached = self._copies.get(table.name)
+        if cached is None:
+            preparer = self.dialect.compiler.identifier_preparer
+            columns = ", ".join(preparer.format_column(c) for c in table.columns)
+            cached = self._copies[table.name] = (
+                f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN (FORMAT BINARY)",
+                [c.type.compile(dialect=self.dialect.compiler).lower() for c in table.columns],
+            )
+        return cached
 
 
 def _ddl(element: sa.schema.ExecutableDDLElement, dialect: sa.engine.Dialect) -> str:
