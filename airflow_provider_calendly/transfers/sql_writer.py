@@ -12,10 +12,9 @@ Everything about a table comes from :mod:`~airflow_provider_calendly.transfers.t
 writer runs them on the DB-API connection of the warehouse's own common-sql hook (one connection per writer,
 so every write joins the caller's :meth:`~CalendlyTableWriter.transaction`).
 
-- **Schema**: :meth:`~CalendlyTableWriter.ensure_tables` reflects the tables (``sqlalchemy.inspect``; DuckDB,
-  which has no SQLAlchemy dialect in the lock, through ``information_schema``) and applies only additive
-  changes — new tables, new nullable columns, indexes — in one transaction; a column of another type is
-  refused with :class:`~airflow_provider_calendly.exceptions.CalendlySchemaError`.
+- **Schema**: :meth:`~CalendlyTableWriter.ensure_tables` applies only additive changes — new tables, new
+  nullable columns, indexes — in one transaction, and refuses a column of another type (see
+  :mod:`~airflow_provider_calendly.transfers.schema`).
 - **Upserts** by primary key: the dialect's ``INSERT … ON CONFLICT … DO UPDATE`` on SQLite, PostgreSQL and
   DuckDB, delete-then-insert in the same transaction elsewhere. The children of every written parent are
   replaced, so writing the same objects twice never duplicates a row.
@@ -39,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from airflow_provider_calendly.exceptions import CalendlyConfigError, CalendlySchemaError
+from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
 from airflow_provider_calendly.transfers.dialects import (
     SqlDialect,
@@ -52,15 +51,14 @@ from airflow_provider_calendly.transfers.dialects import (
     validate_identifier,
 )
 from airflow_provider_calendly.transfers.reconcile import StoredEvent
+from airflow_provider_calendly.transfers.schema import SchemaEvolution, compile_ddl
 from airflow_provider_calendly.transfers.tables import (
-    BOOKKEEPING_TABLES,
     CHILD_TABLES,
     TABLES,
     ColumnType,
     Row,
     RowsByTable,
     build_rows,
-    schema_fingerprint,
     sqlalchemy_metadata,
     sqlalchemy_table,
 )
@@ -255,106 +253,23 @@ class CalendlyTableWriter:
             sql = self._statements[key, kind] = str(build(self.tables[key]).compile(dialect=self.dialect.compiler))
         return sql
 
-    # -- schema --
+    # -- schema (see :mod:`~airflow_provider_calendly.transfers.schema`) --
 
     def reflect_columns(self, key: str) -> dict[str, str] | None:
         """Column name → type (as the warehouse spells it) of table ``key``, or ``None`` if it does not exist."""
-        return {name: found for name, (found, _) in (self._reflect(key) or {}).items()} or None
-
-    def _reflect(self, key: str) -> dict[str, tuple[str, str]] | None:
-        """Column name → (found type, expected type, both as the warehouse spells them), or ``None`` if missing."""
-        table = self.tables[key]
-        if self.dialect.name == "duckdb":  # no SQLAlchemy dialect: its catalog, and DuckDB's spelling of our types
-            columns = sa.table("columns", sa.column("column_name"), sa.column("data_type"), schema="information_schema")
-            where_schema = sa.func.coalesce(self.schema, sa.func.current_schema())
-            rows = self.execute(
-                sa.select(columns.c.column_name, columns.c.data_type).where(
-                    sa.column("table_name") == table.name, sa.column("table_schema") == where_schema
-                )
-            )
-            if not rows:
-                return None
-            wanted = self.execute(sa.select(*(sa.func.typeof(sa.cast(sa.null(), c.type)) for c in table.columns)))
-            expected = dict(zip(table.columns.keys(), wanted[0], strict=True))
-            return {str(name): (str(found), expected.get(str(name), "")) for name, found in rows}
-        inspector = sa.inspect(self._engine)
-        if not inspector.has_table(table.name, schema=self.schema):
-            return None
-        dialect = self._engine.dialect
-        return {
-            c["name"]: (
-                c["type"].compile(dialect=dialect),
-                table.c[c["name"]].type.compile(dialect=dialect) if c["name"] in table.c else "",
-            )
-            for c in inspector.get_columns(table.name, schema=self.schema)
-        }
-
-    @cached_property
-    def _engine(self) -> sa.Engine:
-        """An engine over the writer's own connection, for reflection inside the writer's transaction."""
-        url = sa.engine.make_url(self.hook.get_uri())
-        return sa.create_engine(
-            url, creator=lambda: self.connection, poolclass=sa.pool.StaticPool, pool_reset_on_return=None
-        )
-
-    def plan_schema(self, keys: Iterable[str]) -> list[str]:
-        """The additive DDL that brings tables ``keys`` up to the registry, after reflecting them.
-
-        :raises CalendlySchemaError: if an existing column has a type other than the registry's.
-        """
-        compile_ = self.dialect.compiler
-        statements: list[str] = []
-        for key in keys:
-            table = self.tables[key]
-            found = self._reflect(key)
-            if found is None:
-                statements.append(_ddl(sa.schema.CreateTable(table, if_not_exists=True), compile_))
-            else:
-                lowered = {name.lower(): types for name, types in found.items()}
-                for column in table.columns:
-                    have, want = lowered.get(column.name, ("", ""))
-                    if have and have != want:
-                        raise CalendlySchemaError(self.table_name(key), column.name, have, want or str(column.type))
-                preparer = compile_.identifier_preparer
-                statements.extend(
-                    f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.format_column(c)} "
-                    f"{c.type.compile(dialect=compile_)}"
-                    for c in table.columns
-                    if c.name not in lowered
-                )
-            statements.extend(_ddl(sa.schema.CreateIndex(i, if_not_exists=True), compile_) for i in table.indexes)
-        return statements
+        return self.schema_evolution.reflect_columns(key)
 
     def ensure_tables(self, keys: Iterable[str] | None = None) -> list[str]:
         """Bring the given tables (default: all) and the bookkeeping tables up to the registry, atomically.
 
-        Applies only additive changes (missing tables, nullable columns, indexes) in one transaction, then
-        records the registry's fingerprint in ``schema_versions`` (and, where the dialect has them, sets the
-        column comments) when it changed.
-
         :return: The schema-changing statements applied (empty when the warehouse was up to date).
         :raises CalendlySchemaError: if a column exists with another type; nothing is changed then.
         """
-        wanted = list(dict.fromkeys([*(keys if keys is not None else TABLES), *BOOKKEEPING_TABLES]))
-        fingerprint = schema_fingerprint()
-        versions = self.tables["schema_versions"]
-        with self.transaction():
-            statements = self.plan_schema(wanted)
-            changes = [s for s in statements if not s.startswith("CREATE INDEX")]
-            for sql in statements:
-                self.execute(sql)
-            if changes or not self.execute(
-                sa.select(versions.c.fingerprint).where(versions.c.fingerprint == fingerprint)
-            ):
-                if self.dialect.name in ("postgresql", "duckdb"):
-                    for key in wanted:
-                        for column in (c for c in self.tables[key].columns if c.comment):
-                            self.execute(_ddl(sa.schema.SetColumnComment(column), self.dialect.compiler))
-                if changes:
-                    log.info("Schema of %s brought up to %s: %s", self.table_prefix, fingerprint, "; ".join(changes))
-                row = {"fingerprint": fingerprint, "package_version": _package_version(), "changes": changes}
-                self._insert("schema_versions", [{**row, "applied_at": datetime.now(timezone.utc)}], upsert=True)
-        return changes
+        return self.schema_evolution.ensure(keys)
+
+    @cached_property
+    def schema_evolution(self) -> SchemaEvolution:
+        return SchemaEvolution(self)
 
     # -- reading --
 
@@ -402,9 +317,12 @@ class CalendlyTableWriter:
 
     def put_sync_state(self, state: SyncState) -> None:
         """Insert or replace one ``sync_state`` row (atomically with the surrounding transaction, if any)."""
-        row = {**state.__dict__, "updated_at": datetime.now(timezone.utc)}
+        self.upsert_bookkeeping("sync_state", [{**state.__dict__, "updated_at": datetime.now(timezone.utc)}])
+
+    def upsert_bookkeeping(self, key: str, rows: Sequence[Row]) -> None:
+        """Insert or replace rows of a bookkeeping table (no children, no counts), atomically."""
         with self.transaction():
-            self._insert("sync_state", [row], upsert=True)
+            self._insert(key, rows, upsert=True)
 
     def write_rows(self, rows_by_table: Mapping[str, Sequence[Row]]) -> dict[str, UpsertCounts]:
         """Upsert already-flattened rows (parents by primary key; children replaced per parent), atomically.
@@ -581,7 +499,7 @@ class CalendlyTableWriter:
                 if table.name in self._staged:
                     cursor.execute(f"TRUNCATE {table.name}")
                 else:
-                    cursor.execute(_ddl(sa.schema.CreateTable(table), self.dialect.compiler))
+                    cursor.execute(compile_ddl(sa.schema.CreateTable(table), self.dialect.compiler))
                     self._staged.add(table.name)
             set_json_dumps(_json_already_text, context=cursor)  # JSON values are text already
             statement, types = self._copy_statement(table)
@@ -607,11 +525,6 @@ class CalendlyTableWriter:
         return cached
 
 
-def _ddl(element: sa.schema.ExecutableDDLElement, dialect: sa.engine.Dialect) -> str:
-    """One line of compiled DDL (SQLAlchemy lays out ``CREATE TABLE`` over several lines)."""
-    return str(element.compile(dialect=dialect)).strip().replace("\n\t", " ").replace("\n", " ")
-
-
 def _params(compiled: sa.engine.Compiled) -> Any:
     params = compiled.params
     positions = getattr(compiled, "positiontup", None)
@@ -628,12 +541,3 @@ def _int(value: Any) -> int | None:
 
 def _json_already_text(value: str) -> str:
     return value
-
-
-def _package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("airflow-provider-calendly")
-    except PackageNotFoundError:  # running from a source tree
-        return "unknown"
