@@ -78,8 +78,6 @@ def make_rig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callab
 def test_a_gap_free_feed_carries_every_event_change_and_the_refresh_windows_past(
     make_rig: Callable[[], _Rig], warehouse: Warehouse
 ) -> None:
-    if warehouse.kind == "duckdb":
-        pytest.skip("DuckDB's default file memory limit does not hold three prefixes of this organization at once")
     rig = make_rig()
     writer = warehouse.writer()
     plain = warehouse.writer(warehouse.new_prefix())
