@@ -192,16 +192,26 @@ class ChangeCapture:
 
     # -- entry points --
 
-    def consume(self) -> FeedPass:
-        """Judge the feed since the previous pass, then apply every new delivery (rows and position together)."""
+    def consume(self, *, full: bool = False) -> FeedPass:
+        """Judge the feed since the previous pass, then apply every new delivery (rows and position together).
+
+        :param full: The pass re-reads everything (``mode="full"``): the feed's gaps do not matter, so they are
+            not judged (no subscription call, no warning); deliveries are still applied (a resumed full pass
+            does not re-read what its first attempt read), and any open gap closes when the pass is committed.
+        """
         now = self.clock()
         state = self._state()
         position, since, open_gap, open_reason = state if state is not None else (None, None, None, None)
-        reason = self._gap(position, since, open_gap, open_reason)
-        result = FeedPass(covered=reason is None, since=since, reason=reason)
-        if reason is not None:
-            log.warning("Webhook feed not gap-free since %s (%s): reconcile re-reads the refresh window", since, reason)
-        gap_since = None if reason is None else (open_gap or since or now)
+        if full:
+            reason, gap_since = open_reason, open_gap
+        else:
+            reason = self._gap(position, since, open_gap, open_reason)
+            gap_since = None if reason is None else (open_gap or since or now)
+            if reason is not None:
+                log.warning(
+                    "Webhook feed not gap-free since %s (%s): reconcile re-reads the refresh window", since, reason
+                )
+        result = FeedPass(covered=not full and reason is None, since=since, reason=reason)
         cursor = position if position is not None else self.inbox.last_id()
         while True:
             batch = self.inbox.fetch(after_id=cursor, events=FEED_EVENTS, limit=BATCH)

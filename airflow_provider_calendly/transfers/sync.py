@@ -263,7 +263,7 @@ class CalendlySqlSync:
         reader = ResourceReader(self, scope)
         self.feed = self._change_capture(scope)
         if self.feed is not None:
-            summary["webhook_feed"] = self.feed.consume().as_dict()
+            summary["webhook_feed"] = self.feed.consume(full=self._events_pass_mode(scope) == "full").as_dict()
         if "event_types" in self.resources:
             reader.run("event_types")
         if "scheduled_events" in self.resources or "invitees" in self.resources:
@@ -348,6 +348,11 @@ class CalendlySqlSync:
                 self.stats[key].counts.add(value)
 
     # -- scheduled events and invitees: a start-time window, in committed chunks --
+
+    def _events_pass_mode(self, scope: str) -> str:
+        """Whether the events pass about to run is ``full`` (also a first or a resumed full one) or ``incremental``."""
+        tables = [t for t in ("scheduled_events", "invitees") if t in self.resources]
+        return self._plan_pass({t: self.writer.get_sync_state(t, scope) for t in tables}, self.clock())[2]
 
     def _sync_events(self, scope: str) -> dict[str, Any]:
         tables: list[str] = [t for t in ("scheduled_events", "invitees") if t in self.resources]

@@ -190,6 +190,33 @@ def test_a_crash_while_applying_loses_and_doubles_nothing(
         writer.close()
 
 
+def test_a_full_pass_with_the_feed_judges_no_gap_and_the_next_pass_is_covered(
+    make_rig: Callable[[], _Rig], warehouse: Warehouse, caplog: pytest.LogCaptureFixture
+) -> None:
+    if warehouse.kind != "sqlite":
+        pytest.skip("what a full pass asks of the feed does not depend on the warehouse")
+    caplog.set_level("WARNING", logger="airflow_provider_calendly.transfers.change_capture")
+    rig = make_rig()
+    writer = warehouse.writer()
+    try:
+        rig.sync(writer, webhook_inbox_conn_id=INBOX)  # the first pass: the feed has no previous check yet
+        simulate(rig.emulator, seed=300)
+        rig.feed.wait()
+        assert not [r for r in caplog.records if "not gap-free" in r.getMessage()]  # the first pass is a full one
+        rig.emulator.reset_stats()
+        full = rig.sync(writer, mode="full", webhook_inbox_conn_id=INBOX)
+        assert not [r for r in caplog.records if "not gap-free" in r.getMessage()]
+        assert full["webhook_feed"]["gap_reason"] is None and full["webhook_feed"]["deliveries"] > 0
+        assert not [r for r in rig.emulator.requests if "/webhook_subscriptions" in r.path]  # no gap check
+        simulate(rig.emulator, seed=301)
+        rig.feed.wait()
+        after = rig.sync(writer, webhook_inbox_conn_id=INBOX)
+        assert after["webhook_feed"]["covered"] is True
+        assert dump_tables(writer) == rig.full_dump(warehouse)
+    finally:
+        writer.close()
+
+
 def test_webhook_inbox_conn_id_is_checked_before_any_call() -> None:
     with pytest.raises(CalendlyConfigError, match="webhook_inbox_conn_id"):
         SyncConfig(webhook_inbox_conn_id="  ")
