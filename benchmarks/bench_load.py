@@ -49,7 +49,7 @@ FLAT_TOLERANCE = 1.10
 #: Our upsert load vs the warehouse's raw bulk load of the same, already converted rows (same run).
 RAW_GOAL = 0.7
 #: Alternating runs of each load; the best of each is compared.
-REPEATS = 3
+REPEATS = 5
 NAMES = {"sqlite": "SQLite", "duckdb": "DuckDB", "postgres": "PostgreSQL"}
 
 
