@@ -72,6 +72,7 @@ from airflow_provider_calendly.ratelimit import (
     budget_key,
     validate_storage_url,
 )
+from airflow_provider_calendly.timestamps import parse_utc
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -1402,7 +1403,7 @@ def _parse_instant(name: str, value: datetime | str) -> datetime:
     text = _timestamp_param(name, value)
     if text is None:
         raise CalendlyConfigError(f"{name} is required")
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return parse_utc(text)
 
 
 def _check_invitee(invitee: Mapping[str, Any]) -> dict[str, Any]:

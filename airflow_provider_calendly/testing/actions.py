@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_calendly.testing.data import iso
-from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter
+from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter, time_parameter
 
 if TYPE_CHECKING:
     from airflow_provider_calendly.testing.emulator import CalendlyEmulator
@@ -34,16 +34,6 @@ __all__ = ["MAX_AVAILABLE_TIMES_DAYS", "EmulatorActions"]
 MAX_AVAILABLE_TIMES_DAYS = 31
 SLOT_STEP = timedelta(minutes=30)
 WORKDAY = (9, 17)  # UTC hours
-
-
-def _parse(name: str, value: Any) -> datetime:
-    if not isinstance(value, str) or not value:
-        raise invalid_parameter(name, "is required")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise invalid_parameter(name, "must be a valid ISO 8601 timestamp") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 class EmulatorActions:
@@ -99,7 +89,7 @@ class EmulatorActions:
 
     def _busy(self, host: str) -> list[tuple[datetime, datetime]]:
         return [
-            (_parse("start_time", e["start_time"]), _parse("end_time", e["end_time"]))
+            (time_parameter("start_time", e["start_time"]), time_parameter("end_time", e["end_time"]))
             for e in self.emulator.data.scheduled_events.values()
             if e["status"] == "active" and any(m["user"] == host for m in e["event_memberships"])
         ]
@@ -161,7 +151,7 @@ class EmulatorActions:
                 raise ApiError(404)
             if event["status"] == "canceled":
                 raise ApiError(403, "Event is already canceled.")
-            if _parse("start_time", event["start_time"]) <= self._now():
+            if time_parameter("start_time", event["start_time"]) <= self._now():
                 raise ApiError(403, "Cannot cancel an event that has already started.")
             event = self.emulator.cancel_event(rest[0], reason=reason)
             return 201, {"resource": dict(event["cancellation"])}
@@ -185,8 +175,8 @@ class EmulatorActions:
     def handle_available_times(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest:
             raise ApiError(404)
-        start = _parse("start_time", query.get("start_time"))
-        end = _parse("end_time", query.get("end_time"))
+        start = time_parameter("start_time", query.get("start_time"))
+        end = time_parameter("end_time", query.get("end_time"))
         now = self._now()
         if start < now:
             raise invalid_parameter("start_time", "must be in the future")
@@ -223,7 +213,7 @@ class EmulatorActions:
                 raise invalid_parameter(f"invitee.{name}", "is required")
         if not person.get("name") and not person.get("first_name"):
             raise invalid_parameter("invitee.name", "name or first_name is required")
-        start = _parse("start_time", body.get("start_time"))
+        start = time_parameter("start_time", body.get("start_time"))
         self._take_booking_quota()
         state = self.emulator.state
         with state.lock:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airflow_provider_calendly.timestamps import parse_utc
+
 #: The fixed "now" the synthetic data is spread around, so a seed always gives the same data.
 REFERENCE_NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
 
@@ -269,7 +271,7 @@ def add_invitee(
         name = " ".join(w.capitalize() for w in re.split(r"[._+-]+", email.partition("@")[0]) if w) or None
     if name:
         first, _, last = name.partition(" ")
-    created = min(now, datetime.fromisoformat(event["created_at"].replace("Z", "+00:00")))
+    created = min(now, parse_utc(event["created_at"]))
     invitee = {
         "uri": f"{event['uri']}/invitees/{invitee_uuid}",
         "email": email or f"{first}.{last}.{invitee_uuid[:6]}@client.example".lower(),

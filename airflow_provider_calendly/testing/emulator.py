@@ -52,8 +52,9 @@ from airflow_provider_calendly.testing.data import (
     new_scheduled_event,
     org_size,
 )
-from airflow_provider_calendly.testing.errors import ApiError, Listener, invalid_parameter
+from airflow_provider_calendly.testing.errors import ApiError, Listener, invalid_parameter, time_parameter
 from airflow_provider_calendly.testing.webhooks import EmulatorWebhooks
+from airflow_provider_calendly.timestamps import parse_utc
 
 if TYPE_CHECKING:
     from airflow_provider_calendly.testing.organization import EmulatorOrganization
@@ -361,13 +362,8 @@ def _decode_token(token: str) -> list[Any]:
 
 
 def _parse_time(name: str, value: str) -> str:
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise invalid_parameter(name, "must be a valid ISO 8601 timestamp") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return iso(parsed)
+    """A time filter as the emulator's own ISO text (what it compares stored timestamps with)."""
+    return iso(time_parameter(name, value))
 
 
 def _parse_bool(name: str, value: str) -> bool:
@@ -1086,7 +1082,7 @@ class CalendlyEmulator:
             event_type = event_type or next((e for e in data.event_types if e["active"]), None)
             now = self._now()
             if isinstance(start_time, str):
-                start = datetime.fromisoformat(start_time.replace("Z", "+00:00"))
+                start = parse_utc(start_time)
             else:
                 start = start_time or (now + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
             rng = random.Random(state.new_id())

@@ -8,7 +8,10 @@ imports it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+
+from airflow_provider_calendly.timestamps import parse_utc
 
 __all__ = ["ERROR_TITLES", "ApiError", "Listener", "invalid_parameter"]
 
@@ -44,3 +47,13 @@ class ApiError(Exception):
 def invalid_parameter(parameter: str, message: str) -> ApiError:
     """A 400 naming the parameter that is invalid, as Calendly reports it."""
     return ApiError(400, details=[{"parameter": parameter, "message": message}])
+
+
+def time_parameter(name: str, value: Any) -> datetime:
+    """A request's timestamp parameter as an aware UTC datetime, or Calendly's 400 naming it."""
+    if not isinstance(value, str) or not value:
+        raise invalid_parameter(name, "is required")
+    try:
+        return parse_utc(value)
+    except ValueError:
+        raise invalid_parameter(name, "must be a valid ISO 8601 timestamp") from None

@@ -14,11 +14,11 @@ import json
 import random
 import socket
 from dataclasses import fields
-from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_calendly.timestamps import parse_utc
 from airflow_provider_calendly.transfers.change_capture import FEED_EVENTS
 from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES, TABLES, ColumnType
 from airflow_provider_calendly.webhooks.inbox import NewDelivery, WebhookInbox
@@ -148,11 +148,7 @@ def _normalise(value: Any, column_type: ColumnType, *, json_decoded: bool) -> An
         # PostgreSQL's JSONB comes back decoded (a JSON string value is a str); the others return JSON text.
         return json.loads(value) if isinstance(value, str) and not json_decoded else value
     if column_type is ColumnType.TIMESTAMP:
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat()
+        return parse_utc(value).isoformat()
     if column_type is ColumnType.BOOLEAN:
         return bool(value)
     if isinstance(value, Decimal):

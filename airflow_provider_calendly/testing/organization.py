@@ -27,6 +27,7 @@ from airflow_provider_calendly.testing.data import iso
 from airflow_provider_calendly.testing.emulator import CalendlyEmulator, _parse_time
 from airflow_provider_calendly.testing.errors import ApiError
 from airflow_provider_calendly.testing.errors import invalid_parameter as _invalid
+from airflow_provider_calendly.timestamps import parse_utc
 
 #: Gateable resources and the paths each covers.
 GATES: dict[str, tuple[str, ...]] = {
@@ -70,10 +71,6 @@ def _uuid_of(uri: str) -> str:
 
 def _copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
-
-
-def _parse(ts: str) -> datetime:
-    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
 class EmulatorOrganization:
@@ -125,7 +122,7 @@ class EmulatorOrganization:
 
     def _build(self) -> None:
         data = self._state.data
-        org_created = _parse(data.organization["created_at"])
+        org_created = parse_utc(data.organization["created_at"])
         roles = ["owner", "admin"]
         for n, user in enumerate(data.users):
             joined = iso(org_created + timedelta(days=n))
@@ -240,7 +237,7 @@ class EmulatorOrganization:
 
     def _build_routing_forms(self) -> None:
         data = self._state.data
-        created = _parse(data.organization["created_at"]) + timedelta(days=20)
+        created = parse_utc(data.organization["created_at"]) + timedelta(days=20)
         for n, (name, status) in enumerate((("Talk to sales", "published"), ("Support triage", "draft"))):
             created += timedelta(days=n)
             form: dict[str, Any] = {
@@ -276,9 +273,9 @@ class EmulatorOrganization:
         for event_uuid in sorted(data.invitees):
             for invitee in data.invitees[event_uuid]:
                 if self._rng.random() < 0.25:
-                    self._submit(published, invitee, at=_parse(invitee["created_at"]) - timedelta(minutes=3))
+                    self._submit(published, invitee, at=parse_utc(invitee["created_at"]) - timedelta(minutes=3))
         # Someone who filled the form in but booked nothing.
-        self._submit(published, None, at=_parse(data.organization["created_at"]) + timedelta(days=30))
+        self._submit(published, None, at=parse_utc(data.organization["created_at"]) + timedelta(days=30))
 
     def _submit(
         self,

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_calendly.testing.data import add_invitee, iso, new_scheduled_event
+from airflow_provider_calendly.timestamps import parse_utc
 
 if TYPE_CHECKING:
     from airflow_provider_calendly.testing.emulator import CalendlyEmulator
@@ -123,10 +124,6 @@ def _uuid(uri: str) -> str:
     return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 class _Day:
     """One simulated day: a time-ordered list of changes, each applied with the clock at its moment."""
 
@@ -149,7 +146,7 @@ class _Day:
         if not events:
             return 1.0
         starts = [e["start_time"] for e in events]
-        span = (_parse(max(starts)) - _parse(min(starts))).total_seconds() / 86400
+        span = (parse_utc(max(starts)) - parse_utc(min(starts))).total_seconds() / 86400
         return max(1.0, len(starts) / max(1.0, span))
 
     def run(self) -> None:

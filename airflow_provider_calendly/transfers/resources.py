@@ -65,6 +65,7 @@ from airflow_provider_calendly.models import (
     ActivityLogEntry,
     RoutingFormSubmission,
 )
+from airflow_provider_calendly.transfers.dialects import as_datetime, bind_timestamp
 from airflow_provider_calendly.transfers.sql_writer import SyncState
 from airflow_provider_calendly.transfers.tables import CHILD_TABLES, RESOURCE_TABLES, TABLES, RowsByTable, build_rows
 
@@ -120,25 +121,6 @@ class _Skip(Exception):
 # --- deletion sweeps ------------------------------------------------------------------------------------------
 
 
-def _as_utc(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T", 1))
-    if not isinstance(value, datetime):
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-def _bind_timestamp(writer: CalendlyTableWriter, value: datetime) -> Any:
-    """``value`` as this dialect binds timestamps (the same forms the writer uses for rows)."""
-    if writer.dialect.timestamps_as_text:
-        return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
-    if writer.dialect.naive_utc_timestamps:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value
-
-
 def _batches(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), _BATCH):
         yield items[i : i + _BATCH]
@@ -169,7 +151,7 @@ def sweep_deletions(
     conditions = [c for c in ("_deleted_at IS NULL" if policy == "mark" else "", f"({where})" if where else "") if c]
     condition = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     rows = writer.execute(f"SELECT uri, _synced_at FROM {table}{condition}", list(params))
-    gone = sorted(uri for uri, synced in rows if (at := _as_utc(synced)) is None or at < seen_since)
+    gone = sorted(uri for uri, synced in rows if (at := as_datetime(synced)) is None or at < seen_since)
     if not gone:
         return 0
     now = datetime.now(timezone.utc)
@@ -179,7 +161,7 @@ def sweep_deletions(
             if policy == "mark":
                 writer.execute(
                     f"UPDATE {table} SET _deleted_at = {ph} WHERE uri IN ({marks})",
-                    [_bind_timestamp(writer, now), *batch],
+                    [bind_timestamp(writer.dialect)(now), *batch],
                 )
                 continue
             for child in CHILD_TABLES.get(key, ()):
