@@ -361,6 +361,16 @@ def _decode_token(token: str) -> list[Any]:
     return key[:2]
 
 
+_T = TypeVar("_T")
+
+
+def _started(part: _T | None) -> _T:
+    """A part the running emulator holds (its state, server, webhooks…), or an error if it is not started."""
+    if part is None:
+        raise RuntimeError("the emulator is not started")
+    return part
+
+
 def _parse_time(name: str, value: str) -> str:
     """A time filter as the emulator's own ISO text (what it compares stored timestamps with)."""
     return iso(time_parameter(name, value))
@@ -1246,13 +1256,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-
-
-_T = TypeVar("_T")
-
-
-def _started(part: _T | None) -> _T:
-    """A part the running emulator holds (its state, server, webhooks…), or an error if it is not started."""
-    if part is None:
-        raise RuntimeError("the emulator is not started")
-    return part
