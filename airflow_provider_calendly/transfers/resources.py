@@ -65,7 +65,7 @@ from airflow_provider_calendly.models import (
     ActivityLogEntry,
     RoutingFormSubmission,
 )
-from airflow_provider_calendly.transfers.dialects import as_datetime, bind_timestamp
+from airflow_provider_calendly.transfers.dialects import bind_timestamp
 from airflow_provider_calendly.transfers.sql_writer import SyncState
 from airflow_provider_calendly.transfers.tables import CHILD_TABLES, RESOURCE_TABLES, TABLES, RowsByTable, build_rows
 
@@ -148,10 +148,22 @@ def sweep_deletions(
     table = writer.table_name(key)
     ph = writer.dialect.placeholder
     # Marking keeps a row's first mark; deleting also removes rows an earlier run only marked.
-    conditions = [c for c in ("_deleted_at IS NULL" if policy == "mark" else "", f"({where})" if where else "") if c]
-    condition = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    rows = writer.execute(f"SELECT uri, _synced_at FROM {table}{condition}", list(params))
-    gone = sorted(uri for uri, synced in rows if (at := as_datetime(synced)) is None or at < seen_since)
+    # Only the gone rows' URIs leave the warehouse: a sweep's memory is what was deleted, not the table's size.
+    # Every dialect stores _synced_at in one comparable form (SQLite: ISO text of one fixed shape).
+    conditions = [
+        c
+        for c in (
+            "_deleted_at IS NULL" if policy == "mark" else "",
+            f"({where})" if where else "",
+            f"(_synced_at IS NULL OR _synced_at < {ph})",
+        )
+        if c
+    ]
+    rows = writer.execute(
+        f"SELECT uri FROM {table} WHERE {' AND '.join(conditions)}",
+        [*params, bind_timestamp(writer.dialect)(seen_since)],
+    )
+    gone = sorted(uri for (uri,) in rows)
     if not gone:
         return 0
     now = datetime.now(timezone.utc)
