@@ -195,57 +195,54 @@ def rows_for(data: dict[str, Any]) -> list[Row]:
         f"{', '.join(map(str, verified))}: {identical}"
     )
     window_share = sum(p["refresh_window_events"] for p in passes) / days
+
+    def ratio_row(compared: str, scheme: str, bound: str, limit: float, note: str) -> Row:
+        """One scheme's calls against one bound, both per pass; the goal is a ratio of at most ``limit``."""
+        return Row(
+            metric=f"calls per daily incremental pass, {compared} ({org})",
+            ours=round(d[scheme], 1),
+            baseline=round(d[bound], 1),
+            unit="calls",
+            goal=f"ratio ≤ {limit}",
+            passed=total[scheme] <= limit * total[bound] and identical,
+            note=note,
+        )
+
     return [
-        Row(
-            metric=f"calls per daily incremental pass, reconcile vs its lower bound ({org})",
-            ours=round(d["reconcile"], 1),
-            baseline=round(d["reconcile_lower_bound"], 1),
-            unit="calls",
-            goal="ratio ≤ 1.3",
-            passed=total["reconcile"] <= 1.3 * total["reconcile_lower_bound"] and identical,
-            note=(
-                f"bound = listing calls + changed events + the {window_share:.0f} events/day in the refresh window; "
-                f"bound of any scheme (listing + changed events) {d['lower_bound']:.0f}/day; {check}"
-            ),
+        ratio_row(
+            "reconcile vs its lower bound",
+            "reconcile",
+            "reconcile_lower_bound",
+            1.3,
+            f"bound = listing calls + changed events + the {window_share:.0f} events/day in the refresh window; "
+            f"bound of any scheme (listing + changed events) {d['lower_bound']:.0f}/day; {check}",
         ),
-        Row(
-            metric=f"calls per daily incremental pass, reconcile vs invitee_refresh='all' ({org})",
-            ours=round(d["reconcile"], 1),
-            baseline=round(d["all"], 1),
-            unit="calls",
-            goal="ratio ≤ 0.1",
-            passed=total["reconcile"] <= 0.1 * total["all"] and identical,
-            note=(
-                f"at 100 calls/60 s: 'all' {d['all'] / 100:.0f} min/day, reconcile {d['reconcile'] / 100:.1f} "
-                f"min/day; {window_share:.0f} of reconcile's reads a day are the refresh window (7 days back, "
-                "2 ahead) that no listing field can rule out without a feed"
-            ),
+        ratio_row(
+            "reconcile vs invitee_refresh='all'",
+            "reconcile",
+            "all",
+            0.1,
+            f"at 100 calls/60 s: 'all' {d['all'] / 100:.0f} min/day, reconcile {d['reconcile'] / 100:.1f} "
+            f"min/day; {window_share:.0f} of reconcile's reads a day are the refresh window (7 days back, "
+            "2 ahead) that no listing field can rule out without a feed",
         ),
-        Row(
-            metric=f"calls per daily incremental pass, webhook capture vs its lower bound ({org})",
-            ours=round(d["webhook"], 1),
-            baseline=round(d["webhook_lower_bound"], 1),
-            unit="calls",
-            goal="ratio ≤ 1.3",
-            passed=total["webhook"] <= 1.3 * total["webhook_lower_bound"] and identical,
-            note=(
-                f"bound = listing calls + events whose change no webhook carries (reconfirmations that did happen: "
-                f"an oracle, the simulator's report); {d['webhook'] / d['all']:.3f} x 'all', "
-                f"{d['webhook'] / d['reconcile']:.2f} x reconcile; at 100 calls/60 s {d['webhook'] / 100:.1f} min/day"
-            ),
+        ratio_row(
+            "webhook capture vs its lower bound",
+            "webhook",
+            "webhook_lower_bound",
+            1.3,
+            f"bound = listing calls + events whose change no webhook carries (reconfirmations that did happen: "
+            f"an oracle, the simulator's report); {d['webhook'] / d['all']:.3f} x 'all', "
+            f"{d['webhook'] / d['reconcile']:.2f} x reconcile; at 100 calls/60 s {d['webhook'] / 100:.1f} min/day",
         ),
-        Row(
-            metric=f"calls per daily incremental pass, webhook capture vs what neither listing nor feed vouches for ({org})",
-            ours=round(d["webhook"], 1),
-            baseline=round(d["webhook_unvouched_bound"], 1),
-            unit="calls",
-            goal="ratio ≤ 1.3",
-            passed=total["webhook"] <= 1.3 * total["webhook_unvouched_bound"] and identical,
-            note=(
-                "bound without an oracle = listing calls + meetings that may have been reconfirmed since the previous "
-                "pass (started since it, or starting within the window's 2 days ahead: Calendly sends no webhook and "
-                "leaves the event's updated_at as it was) + the feedless changes"
-            ),
+        ratio_row(
+            "webhook capture vs what neither listing nor feed vouches for",
+            "webhook",
+            "webhook_unvouched_bound",
+            1.3,
+            "bound without an oracle = listing calls + meetings that may have been reconfirmed since the previous "
+            "pass (started since it, or starting within the window's 2 days ahead: Calendly sends no webhook and "
+            "leaves the event's updated_at as it was) + the feedless changes",
         ),
     ]
 
