@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_calendly.testing.data import iso
 from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter, time_parameter
+from airflow_provider_calendly.timestamps import parse_utc
 
 if TYPE_CHECKING:
     from airflow_provider_calendly.testing.emulator import CalendlyEmulator
@@ -89,7 +90,7 @@ class EmulatorActions:
 
     def _busy(self, host: str) -> list[tuple[datetime, datetime]]:
         return [
-            (time_parameter("start_time", e["start_time"]), time_parameter("end_time", e["end_time"]))
+            (parse_utc(e["start_time"]), parse_utc(e["end_time"]))
             for e in self.emulator.data.scheduled_events.values()
             if e["status"] == "active" and any(m["user"] == host for m in e["event_memberships"])
         ]
@@ -151,7 +152,7 @@ class EmulatorActions:
                 raise ApiError(404)
             if event["status"] == "canceled":
                 raise ApiError(403, "Event is already canceled.")
-            if time_parameter("start_time", event["start_time"]) <= self._now():
+            if parse_utc(event["start_time"]) <= self._now():
                 raise ApiError(403, "Cannot cancel an event that has already started.")
             event = self.emulator.cancel_event(rest[0], reason=reason)
             return 201, {"resource": dict(event["cancellation"])}

@@ -124,7 +124,7 @@ def columns_converter(key: str, dialect: SqlDialect) -> Callable[[Sequence[Row],
     """
     spec = TABLES[key]
     names = [c.name for c in spec.columns if c.name != "_synced_at"]
-    by_type = {ColumnType.JSON: _json_column, ColumnType.TIMESTAMP: _timestamp_column(bind_timestamp(dialect))}
+    by_type = {ColumnType.JSON: to_json, ColumnType.TIMESTAMP: bind_timestamp(dialect)}
     touched = [(i, by_type[spec.column(n).type]) for i, n in enumerate(names) if spec.column(n).type in by_type]
     synced_at = spec.column_names.index("_synced_at") if "_synced_at" in spec.column_names else None
     pick = operator.itemgetter(*names)
@@ -135,35 +135,13 @@ def columns_converter(key: str, dialect: SqlDialect) -> Callable[[Sequence[Row],
         except KeyError:  # a row built by hand may leave columns out: they are NULL
             picked = [tuple(row.get(name) for name in names) for row in rows]
         columns = [list(column) for column in zip(*picked, strict=True)]
-        for i, convert_column in touched:
-            columns[i] = convert_column(columns[i])
+        for i, fn in touched:
+            columns[i] = [None if v is None else fn(v) for v in columns[i]]
         if synced_at is not None:
             columns.insert(synced_at, [stamp] * len(rows))
         return columns
 
     return convert
-
-
-def _json_column(values: list[Any]) -> list[str | None]:
-    """A column's values as JSON text: msgspec in one comprehension, the slow path only if a value needs it."""
-    try:
-        return [None if v is None else _encode_json(v).decode() for v in values]
-    except (TypeError, ValueError, OverflowError, msgspec.EncodeError):
-        return [None if v is None else to_json(v) for v in values]
-
-
-def _timestamp_column(bind: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
-    """A column's timestamps as the dialect binds them; SQLite's UTC datetimes straight to ISO text."""
-    if bind is _ts_text:
-        return lambda values: [
-            None
-            if v is None
-            else v.isoformat(timespec="microseconds")
-            if type(v) is datetime and v.tzinfo is timezone.utc
-            else _ts_text(v)
-            for v in values
-        ]
-    return lambda values: [None if v is None else bind(v) for v in values]
 
 
 def as_datetime(value: Any) -> datetime | None:

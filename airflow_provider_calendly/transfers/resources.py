@@ -399,18 +399,15 @@ class ResourceReader:
         return self._full_read("availability_schedules", schedules, self._org_or_user(None, "user_uri"))
 
     def _event_type_hosts(self) -> bool:
-        stats = self.sync.stats["event_type_hosts"]
         event_types = [e.uri for e in self._shared("event_types", "event_type_hosts")]
 
         def hosts() -> Iterator[BaseModel]:
             for uri in event_types:
                 pages = self.hook.list_event_type_memberships(uri, page_size=self.config.page_size)
                 try:
-                    yield from pages
+                    yield from self._counted("event_type_hosts", pages)
                 except CalendlyAPIError as exc:
                     self._gone_since_listed(exc, "Event type", uri, self.hook.get_event_type)
-                finally:
-                    stats.api_calls += pages.pages_fetched
 
         where: tuple[str, list[Any]] = ("", [])
         if self._where_scope().user is not None:  # a user sync reads the hosts of that user's event types only

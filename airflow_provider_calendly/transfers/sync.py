@@ -349,16 +349,21 @@ class CalendlySqlSync:
 
     # -- scheduled events and invitees: a start-time window, in committed chunks --
 
+    def _event_states(self, scope: str) -> dict[str, SyncState | None]:
+        """The stored ``sync_state`` of each events table this sync writes (``None`` before its first pass)."""
+        return {
+            t: self.writer.get_sync_state(t, scope) for t in ("scheduled_events", "invitees") if t in self.resources
+        }
+
     def _events_pass_mode(self, scope: str) -> str:
         """Whether the events pass about to run is ``full`` (also a first or a resumed full one) or ``incremental``."""
-        tables = [t for t in ("scheduled_events", "invitees") if t in self.resources]
-        return self._plan_pass({t: self.writer.get_sync_state(t, scope) for t in tables}, self.clock())[2]
+        return self._plan_pass(self._event_states(scope), self.clock())[2]
 
     def _sync_events(self, scope: str) -> dict[str, Any]:
-        tables: list[str] = [t for t in ("scheduled_events", "invitees") if t in self.resources]
         started = time.monotonic()
         now = self.clock()
-        states = {t: self.writer.get_sync_state(t, scope) for t in tables}
+        states = self._event_states(scope)
+        tables = list(states)
         pass_started, window_start, effective_mode, resumed = self._plan_pass(states, now)
         base = {t: states[t] or SyncState(table_name=t, scope=scope) for t in tables}
         with self.writer.transaction():
