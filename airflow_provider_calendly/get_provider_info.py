@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-DEFAULT_API_BASE_URL = "https://api.calendly.com"
+from airflow_provider_calendly.uris import CANONICAL_API_URL
+
+DEFAULT_API_BASE_URL = CANONICAL_API_URL
 
 
 def _option(description: str, kind: str, default: str | None) -> dict[str, Any]:

@@ -7,10 +7,13 @@ JSON-safe dicts with ``model_dump(mode="json")``.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from airflow_provider_calendly.timestamps import as_utc
+from airflow_provider_calendly.uris import uuid_from_uri
 
 __all__ = [
     "ActivityLogActor",
@@ -59,12 +62,7 @@ __all__ = [
 ]
 
 
-def _as_utc(value: datetime) -> datetime:
-    """Calendly timestamps are UTC; a naive one is read as UTC rather than local time."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-
-
-Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
+Timestamp = Annotated[datetime, AfterValidator(as_utc)]
 
 _T = TypeVar("_T")
 
@@ -89,11 +87,6 @@ def _whole_if_integral(value: Any) -> Any:
 
 #: A field Calendly's API description types as ``number``: ``30``, ``30.0`` and ``30.5`` are all valid.
 Number = Annotated[int | float, BeforeValidator(_whole_if_integral)]
-
-
-def uuid_from_uri(uri: str) -> str:
-    """Return the last path segment of a Calendly resource URI (its UUID)."""
-    return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
 class CalendlyModel(BaseModel):
