@@ -774,13 +774,6 @@ class RedisRateLimiter:
 
 # --- the Scheduling API's own budget ------------------------------------------------------------------------
 
-SCHEDULING_API_LIMITS: tuple[tuple[int, float], ...] = ((10, 60.0), (50, 3600.0), (100, 86400.0))
-"""``POST /invitees`` (Create Event Invitee) limits of a paid, non-Enterprise plan: calls per window, per user.
-
-Calendly counts this endpoint under its own, much stricter limits than the 500/min of the rest of the API;
-the connection extra ``scheduling_rate_limits`` replaces them (e.g. ``[[500, 60]]`` on Enterprise).
-"""
-
 
 class MultiWindowRateLimiter:
     """Several windows at once (e.g. 10/min and 50/h and 100/day): a call leaves when every window allows it.

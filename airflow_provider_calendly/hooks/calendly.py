@@ -39,6 +39,7 @@ from airflow_provider_calendly.exceptions import (
     CalendlyServerError,
 )
 from airflow_provider_calendly.get_provider_info import DEFAULT_API_BASE_URL
+from airflow_provider_calendly.limits import SCHEDULING_API_LIMITS
 from airflow_provider_calendly.models import (
     ActivityLogEntry,
     AvailabilitySchedule,
@@ -64,7 +65,6 @@ from airflow_provider_calendly.models import (
 from airflow_provider_calendly.ratelimit import (
     DEFAULT_KEY_PREFIX,
     DEFAULT_RATE_LIMIT_PERIOD,
-    SCHEDULING_API_LIMITS,
     MultiWindowRateLimiter,
     RateLimiter,
     RedisRateLimiter,

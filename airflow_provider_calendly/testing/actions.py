@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_calendly.limits import SCHEDULING_API_LIMITS
 from airflow_provider_calendly.testing.data import iso
 from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter, time_parameter
 from airflow_provider_calendly.timestamps import parse_utc
@@ -42,7 +43,7 @@ class EmulatorActions:
 
     :param emulator: The (started) emulator.
     :param scheduling_rate_limits: ``(calls, seconds)`` windows of ``POST /invitees``, per user (default:
-        Calendly's paid-plan limits, :data:`~airflow_provider_calendly.ratelimit.SCHEDULING_API_LIMITS`).
+        Calendly's paid-plan limits, :data:`~airflow_provider_calendly.limits.SCHEDULING_API_LIMITS`).
     """
 
     def __init__(
@@ -52,9 +53,6 @@ class EmulatorActions:
         scheduling_rate_limits: Sequence[tuple[int, float]] | None = None,
     ) -> None:
         if scheduling_rate_limits is None:
-            # Imported here: the pytest plugin imports the emulator before Airflow's config may be loaded.
-            from airflow_provider_calendly.ratelimit import SCHEDULING_API_LIMITS
-
             scheduling_rate_limits = SCHEDULING_API_LIMITS
         self.emulator = emulator
         self.scheduling_rate_limits = tuple(scheduling_rate_limits)
