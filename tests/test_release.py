@@ -87,6 +87,7 @@ def test_wheel_contents_and_metadata(dist: dict[str, Path]) -> None:
         entry_points = wheel.read(f"{info_dir}/entry_points.txt").decode()
     assert f"{DIST_NAME}/py.typed" in names
     assert f"{DIST_NAME}/get_provider_info.py" in names
+    assert f"{DIST_NAME}/pacing/redis_limiter.lua" in names  # the Redis limiter's scripts, next to their module
     assert not [n for n in names if n.startswith(("tests/", "example_dags/", "docs/"))]
     # The example DAGs the guides copy ship inside the package (a pip user has no repository checkout).
     shipped = {n.rsplit("/", 1)[-1] for n in names if n.startswith(f"{DIST_NAME}/example_dags/")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from functools import cached_property
 from itertools import islice
@@ -10,13 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_calendly.exceptions import CalendlyAPIError, CalendlyConfigError, CalendlyNotFoundError
+from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-    from airflow_provider_calendly.models import Invitee
 
 
 class _CalendlyOperator(BaseOperator):
@@ -89,17 +88,6 @@ class CalendlyGetEventTypeOperator(_CalendlyOperator):
         return self.hook.get_event_type(self.event_type).model_dump(mode="json")
 
 
-def _no_show_of(invitee: Invitee) -> dict[str, Any] | None:
-    """The no-show embedded in an invitee, shaped like ``GET /invitee_no_shows/{uuid}``'s resource."""
-    if invitee.no_show is None or not invitee.no_show.uri:
-        return None
-    return {
-        "uri": invitee.no_show.uri,
-        "invitee": invitee.uri,
-        "created_at": invitee.no_show.created_at.isoformat() if invitee.no_show.created_at else None,
-    }
-
-
 class CalendlyMarkNoShowOperator(_CalendlyOperator):
     """Mark an invitee as a no-show; idempotent, so Airflow retries and reruns cause exactly one no-show.
 
@@ -118,26 +106,19 @@ class CalendlyMarkNoShowOperator(_CalendlyOperator):
         self.invitee_uri = invitee_uri
 
     def execute(self, context: Context) -> dict[str, Any]:
-        existing = _no_show_of(self.hook.get_invitee(self.invitee_uri))
-        if existing is not None:
-            self.log.info("Invitee %s is already marked as a no-show (%s)", self.invitee_uri, existing["uri"])
-            return existing
-        try:
-            no_show = self.hook.create_invitee_no_show(self.invitee_uri)
-        except CalendlyAPIError as exc:
-            if exc.status_code is not None and exc.status_code < 500 and exc.status_code not in (400, 409, 422):
-                raise
-            recovered = _no_show_of(self.hook.get_invitee(self.invitee_uri))
-            if recovered is None:
-                raise
-            self.log.info("Marking failed (%s) but the invitee is marked: treating as done", exc)
-            return recovered
-        self.log.info("Marked invitee %s as a no-show (%s)", self.invitee_uri, no_show.uri)
+        no_show, marked_now = self.hook.mark_invitee_no_show(self.invitee_uri)
+        if marked_now:
+            self.log.info("Marked invitee %s as a no-show (%s)", no_show.invitee, no_show.uri)
+        else:
+            self.log.info("Invitee %s is already marked as a no-show (%s)", no_show.invitee, no_show.uri)
         return no_show.model_dump(mode="json")
 
 
 class CalendlyUndoNoShowOperator(_CalendlyOperator):
     """Undo a no-show, by the no-show's UUID/URI or by the invitee's URI; already undone counts as success.
+
+    Returns the canonical URIs of the no-show (``None`` if the invitee had none) and of the invitee (``None``
+    when given the no-show), and whether this run deleted it.
 
     :param no_show: The no-show's UUID or URI. (templated)
     :param invitee_uri: Or the invitee's URI: its current no-show, if any, is undone. (templated)
@@ -154,22 +135,8 @@ class CalendlyUndoNoShowOperator(_CalendlyOperator):
         self.invitee_uri = invitee_uri
 
     def execute(self, context: Context) -> dict[str, Any]:
-        no_show = self.no_show
-        if not no_show:
-            if not self.invitee_uri:
-                raise CalendlyConfigError("pass exactly one of no_show or invitee_uri")
-            existing = _no_show_of(self.hook.get_invitee(self.invitee_uri))
-            if existing is None:
-                self.log.info("Invitee %s has no no-show: nothing to undo", self.invitee_uri)
-                return {"no_show": None, "invitee": self.invitee_uri, "deleted": False}
-            no_show = existing["uri"]
-        try:
-            self.hook.delete_invitee_no_show(no_show)
-        except CalendlyNotFoundError:
-            self.log.info("No-show %s does not exist (already undone): nothing to do", no_show)
-            return {"no_show": no_show, "invitee": self.invitee_uri, "deleted": False}
-        self.log.info("Undid no-show %s", no_show)
-        return {"no_show": no_show, "invitee": self.invitee_uri, "deleted": True}
+        undone = self.hook.undo_invitee_no_show(no_show=self.no_show or None, invitee=self.invitee_uri or None)
+        return asdict(undone)
 
 
 # --- actions: cancel, single-use links, available times, booking, data deletion --------------------------
@@ -197,13 +164,14 @@ class CalendlyCancelEventOperator(_CalendlyOperator):
         self.reason = reason
 
     def execute(self, context: Context) -> dict[str, Any]:
-        cancellation, canceled_now = self.hook.cancel_scheduled_event(self.event, reason=self.reason or None)
+        event = self.hook.resource_uri("scheduled_events", self.event)
+        cancellation, canceled_now = self.hook.cancel_scheduled_event(event, reason=self.reason or None)
         if canceled_now:
-            self.log.info("Canceled scheduled event %s", self.event)
+            self.log.info("Canceled scheduled event %s", event)
         else:
-            self.log.info("Scheduled event %s was already canceled: nothing to do", self.event)
+            self.log.info("Scheduled event %s was already canceled: nothing to do", event)
         return {
-            "event": self.event,
+            "event": event,
             "canceled_now": canceled_now,
             "cancellation": cancellation.model_dump(mode="json"),
         }

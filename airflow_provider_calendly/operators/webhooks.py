@@ -1,48 +1,29 @@
-"""Operators that manage Calendly webhook subscriptions idempotently."""
+"""Operators that manage Calendly webhook subscriptions idempotently (the recovery is the hook's)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_calendly.exceptions import (
-    CalendlyAPIError,
-    CalendlyConfigError,
-    CalendlyNotFoundError,
-    CalendlyWebhookUnhealthyError,
-)
+from airflow_provider_calendly.client.webhooks import callback_version
+from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-    from airflow_provider_calendly.models import WebhookSubscription
 
 __all__ = [
     "DEFAULT_WEBHOOK_EVENTS",
     "CalendlyCheckWebhookSubscriptionOperator",
     "CalendlyDeleteWebhookSubscriptionOperator",
     "CalendlyEnsureWebhookSubscriptionOperator",
+    "callback_version",
 ]
 
 DEFAULT_WEBHOOK_EVENTS = ("invitee.created", "invitee.canceled", "routing_form_submission.created")
-
-
-_VERSION_RE = re.compile(r"^/v([0-9]+)$")
-
-
-def callback_version(base: str, callback: str) -> int | None:
-    """``1`` for ``base`` itself, ``N`` for ``base/vN`` (a replacement's versioned path), else ``None``."""
-    base, callback = base.rstrip("/"), callback.rstrip("/")
-    if callback == base:
-        return 1
-    match = _VERSION_RE.match(callback[len(base) :]) if callback.startswith(base) else None
-    return int(match.group(1)) if match else None
 
 
 class _WebhookOperator(BaseOperator):
@@ -67,27 +48,20 @@ class _WebhookOperator(BaseOperator):
     def hook(self) -> CalendlyHook:
         return CalendlyHook(calendly_conn_id=self.calendly_conn_id)
 
-    def _find(self, url: str) -> list[WebhookSubscription]:
-        """Subscriptions of this scope (and user, for scope ``user``) posting to ``url``."""
-        found = []
-        for sub in self.hook.list_webhook_subscriptions(
-            scope=self.scope, organization=self.organization or None, user=self.user or None
-        ):
-            if callback_version(url, sub.callback_url) is None or (sub.scope and sub.scope != self.scope):
-                continue
-            if self.scope == "user" and self.user and sub.user and not sub.user.rstrip("/").endswith(self.user):
-                continue
-            found.append(sub)
-        return found
+    def _where(self) -> dict[str, Any]:
+        """The subscription's scope, as the hook's webhook methods take it (templated blanks mean "not set")."""
+        return {"scope": self.scope, "organization": self.organization or None, "user": self.user or None}
 
 
 class CalendlyEnsureWebhookSubscriptionOperator(_WebhookOperator):
     """Make sure ``url`` is subscribed to ``events``; create or replace the subscription only when needed.
 
     Idempotent: an existing subscription with the same callback URL and scope and the same events is
-    returned untouched; one with different events is deleted and re-created; none is created. Deliveries are
-    signed with the connection's ``webhook_signing_key`` extra (Calendly does not disclose a subscription's
-    key, so pass ``recreate=True`` once after rotating it). Returns the subscription as a dict (no key in it).
+    returned untouched; one with different events is deleted and re-created; none is created. A disabled one
+    is replaced on the next versioned path (``url/vN``) and the result carries ``replaced`` and ``feed_gap``.
+    Deliveries are signed with the connection's ``webhook_signing_key`` extra (Calendly does not disclose a
+    subscription's key, so pass ``recreate=True`` once after rotating it). Returns the subscription as a dict
+    (no key in it).
 
     :param url: The receiver's public callback URL, e.g. ``https://airflow.example.com/calendly/webhooks``.
         (templated)
@@ -131,72 +105,21 @@ class CalendlyEnsureWebhookSubscriptionOperator(_WebhookOperator):
             )
         return key.get_secret_value()
 
-    def _create(self, url: str) -> WebhookSubscription:
-        return self.hook.create_webhook_subscription(
-            url,
-            self.events,
-            scope=self.scope,
-            organization=self.organization or None,
-            user=self.user or None,
-            signing_key=self._signing_key(),
-        )
-
     def execute(self, context: Context) -> dict[str, Any]:
-        url = self.url
-        if not url:
-            raise CalendlyConfigError("url is required")
-        wanted = set(self.events)
-        existing = self._find(url)
-        keep = next((s for s in existing if set(s.events) == wanted), None) if not self.recreate else None
-        for sub in existing:
-            if sub is keep:
-                continue
-            self.log.info("Replacing webhook subscription %s (events %s)", sub.uri, sorted(sub.events))
-            try:
-                self.hook.delete_webhook_subscription(sub.uri)
-            except CalendlyNotFoundError:
-                self.log.info("Webhook subscription %s was already deleted", sub.uri)
-        if keep is not None and keep.state == "disabled":
-            return self._replace_disabled(url, keep, existing)
-        if keep is not None:
-            self.log.info("Webhook subscription %s for %s is up to date", keep.uri, url)
-            return keep.model_dump(mode="json")
-        try:
-            created = self._create(url)
-        except CalendlyAPIError as exc:
-            if exc.status_code != 409:
-                raise
-            # Created concurrently (Calendly refuses a second subscription for the same URL and scope).
-            again = [s for s in self._find(url) if set(s.events) == wanted]
-            if not again:
-                raise
-            self.log.info("Webhook subscription for %s was created concurrently: %s", url, again[0].uri)
-            return again[0].model_dump(mode="json")
-        self.log.info("Created webhook subscription %s for %s (events %s)", created.uri, url, sorted(wanted))
-        return created.model_dump(mode="json")
-
-    def _replace_disabled(
-        self, url: str, old: WebhookSubscription, existing: list[WebhookSubscription]
-    ) -> dict[str, Any]:
-        """Create the replacement on the next versioned path first, then delete the disabled one."""
-        version = max(callback_version(url, s.callback_url) or 1 for s in existing) + 1
-        new_url = f"{url.rstrip('/')}/v{version}"
-        self.log.warning(
-            "Webhook subscription %s is disabled (retrying since %s): replacing it with one on %s",
-            old.uri,
-            old.retry_started_at,
-            new_url,
+        ensured = self.hook.ensure_webhook_subscription(
+            self.url or "",
+            self.events,
+            signing_key=self._signing_key(),
+            recreate=self.recreate,
+            **self._where(),
         )
-        created = self._create(new_url)
-        try:
-            self.hook.delete_webhook_subscription(old.uri)
-        except CalendlyNotFoundError:
-            self.log.info("Webhook subscription %s was already deleted", old.uri)
-        since = old.retry_started_at or old.updated_at or old.created_at
-        until = created.created_at or datetime.now(timezone.utc)
-        gap = {"gap_start": since.isoformat() if since else None, "gap_end": until.isoformat()}
-        self.log.warning("No deliveries reached %s from %s to %s: treat it as a feed gap", url, *gap.values())
-        return {**created.model_dump(mode="json"), "replaced": old.uri, "feed_gap": gap}
+        result = ensured.subscription.model_dump(mode="json")
+        if ensured.replaced is None:
+            return result
+        gap_start = ensured.gap_start.isoformat() if ensured.gap_start else None
+        gap_end = ensured.gap_end.isoformat() if ensured.gap_end else None
+        self.log.warning("No deliveries reached %s from %s to %s: treat it as a feed gap", self.url, gap_start, gap_end)
+        return {**result, "replaced": ensured.replaced, "feed_gap": {"gap_start": gap_start, "gap_end": gap_end}}
 
 
 class CalendlyCheckWebhookSubscriptionOperator(_WebhookOperator):
@@ -220,29 +143,15 @@ class CalendlyCheckWebhookSubscriptionOperator(_WebhookOperator):
         self.max_retrying = float(max_retrying)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        url = self.url or ""
-        found = self._find(url)
-        if not found:
-            raise CalendlyWebhookUnhealthyError(f"no webhook subscription posts to {url}: no events are delivered")
-        sub = max(found, key=lambda s: callback_version(url, s.callback_url) or 1)
-        if sub.state == "disabled":
-            raise CalendlyWebhookUnhealthyError(
-                f"webhook subscription {sub.uri} is disabled (failing since {sub.retry_started_at}): Calendly "
-                "delivers nothing; run CalendlyEnsureWebhookSubscriptionOperator to replace it"
-            )
-        if sub.retry_started_at is not None:
-            retrying = datetime.now(timezone.utc) - sub.retry_started_at
-            if retrying > timedelta(seconds=self.max_retrying):
-                raise CalendlyWebhookUnhealthyError(
-                    f"Calendly has been retrying deliveries to {sub.callback_url} since {sub.retry_started_at} "
-                    f"({retrying}); it disables the subscription after 24 hours: check the receiver"
-                )
+        sub = self.hook.check_webhook_subscription(self.url or "", max_retrying=self.max_retrying, **self._where())
         self.log.info("Webhook subscription %s is %s", sub.uri, sub.state)
         return sub.model_dump(mode="json")
 
 
 class CalendlyDeleteWebhookSubscriptionOperator(_WebhookOperator):
     """Delete a webhook subscription, by UUID/URI or by callback URL and scope; already gone counts as done.
+
+    Returns ``{"deleted": [...]}``: the canonical URIs of the subscriptions this run deleted.
 
     :param subscription: The subscription's UUID or URI. (templated)
     :param url: Or the callback URL: every subscription of this scope posting there is deleted. (templated)
@@ -261,16 +170,7 @@ class CalendlyDeleteWebhookSubscriptionOperator(_WebhookOperator):
         self.subscription = subscription
 
     def execute(self, context: Context) -> dict[str, Any]:
-        targets = [self.subscription] if self.subscription else [s.uri for s in self._find(self.url or "")]
-        deleted = []
-        for target in targets:
-            try:
-                self.hook.delete_webhook_subscription(target)
-            except CalendlyNotFoundError:
-                self.log.info("Webhook subscription %s does not exist: nothing to delete", target)
-                continue
-            self.log.info("Deleted webhook subscription %s", target)
-            deleted.append(target)
-        if not targets:
-            self.log.info("No webhook subscription posts to %s: nothing to delete", self.url)
+        deleted = self.hook.delete_webhook_subscriptions(
+            subscription=self.subscription or None, url=None if self.subscription else self.url or "", **self._where()
+        )
         return {"deleted": deleted}

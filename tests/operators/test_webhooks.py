@@ -79,17 +79,17 @@ def test_ensure_recovers_from_a_concurrent_create(
     calendly_emulator: CalendlyEmulator, signed_conn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     operator = CalendlyEnsureWebhookSubscriptionOperator(task_id="t", url=URL, events=["invitee.created"])
-    real_find = operator._find
+    real_find = operator.hook.find_webhook_subscriptions
     seen: list[int] = []
 
-    def racing_find(url: str) -> Any:
+    def racing_find(url: str, **where: Any) -> Any:
         if not seen:  # another run creates it between our listing and our POST
             seen.append(1)
             calendly_emulator.webhooks.subscribe(URL, ["invitee.created"], signing_key=KEY)
             return []
-        return real_find(url)
+        return real_find(url, **where)
 
-    monkeypatch.setattr(operator, "_find", racing_find)
+    monkeypatch.setattr(operator.hook, "find_webhook_subscriptions", racing_find)
     result = _run(operator)
     assert result["callback_url"] == URL
     assert len(calendly_emulator.webhooks.subscriptions) == 1
