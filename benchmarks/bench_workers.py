@@ -6,7 +6,7 @@ several windows) is started in this process, and that many worker processes list
 :class:`CalendlyHook` (one call per page, ``AIRFLOW_CONN_…`` connection) until ``--duration`` seconds are up:
 
 - **shared**: every worker has ``rate_limit_storage`` pointing at the local Redis, so they pace against one
-  budget (:class:`~airflow_provider_calendly.ratelimit.RedisRateLimiter`);
+  budget (:class:`~airflow_provider_calendly.pacing.RedisRateLimiter`);
 - **baseline**: no storage, each worker paces with its own in-process limiter at the full limit, so together
   they over-ask and fall back on the server's headers and 429s.
 
@@ -74,7 +74,7 @@ def _worker(conn_id: str, ready: Any, go: Any, duration: float, results: Any) ->
 
 
 def _redis_problem(url: str) -> str | None:
-    from airflow_provider_calendly.ratelimit import redact_url
+    from airflow_provider_calendly.pacing import redact_url
 
     try:
         import redis
@@ -90,7 +90,7 @@ def _redis_problem(url: str) -> str | None:
 def _forget_budget(url: str, token: str, base_url: str) -> None:
     import redis
 
-    from airflow_provider_calendly.ratelimit import budget_key
+    from airflow_provider_calendly.pacing import budget_key
 
     key = budget_key(token, base_url)
     client = redis.Redis.from_url(url)
@@ -205,7 +205,7 @@ def collect(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args(argv or [])
     prepare_airflow()  # done when common was imported; again in case a caller reset the environment
-    from airflow_provider_calendly.ratelimit import redact_url
+    from airflow_provider_calendly.pacing import redact_url
 
     worker_counts = [int(n) for n in args.workers.split(",") if n.strip()]
     problem = _redis_problem(args.redis_url)

@@ -5,32 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
-from functools import cached_property
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
 from airflow_provider_calendly.exceptions import CalendlyConfigError
-from airflow_provider_calendly.hooks.calendly import CalendlyHook
+from airflow_provider_calendly.operators.base import CalendlyBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class _CalendlyOperator(BaseOperator):
-    """Shared plumbing: the connection id and a lazily built hook."""
-
-    def __init__(self, *, calendly_conn_id: str = CalendlyHook.default_conn_name, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.calendly_conn_id = calendly_conn_id
-
-    @cached_property
-    def hook(self) -> CalendlyHook:
-        return CalendlyHook(calendly_conn_id=self.calendly_conn_id)
-
-
-class CalendlyListEventTypesOperator(_CalendlyOperator):
+class CalendlyListEventTypesOperator(CalendlyBaseOperator):
     """List event types (default: the token owner's organization) and return them as a list of dicts.
 
     :param user: Only this user's event types (UUID or URI). (templated)
@@ -71,7 +56,7 @@ class CalendlyListEventTypesOperator(_CalendlyOperator):
         return event_types
 
 
-class CalendlyGetEventTypeOperator(_CalendlyOperator):
+class CalendlyGetEventTypeOperator(CalendlyBaseOperator):
     """Fetch one event type and return it as a dict.
 
     :param event_type: The event type's UUID or URI. (templated)
@@ -88,7 +73,7 @@ class CalendlyGetEventTypeOperator(_CalendlyOperator):
         return self.hook.get_event_type(self.event_type).model_dump(mode="json")
 
 
-class CalendlyMarkNoShowOperator(_CalendlyOperator):
+class CalendlyMarkNoShowOperator(CalendlyBaseOperator):
     """Mark an invitee as a no-show; idempotent, so Airflow retries and reruns cause exactly one no-show.
 
     The invitee is read first: if it is already marked, its existing no-show is returned without a POST.
@@ -114,7 +99,7 @@ class CalendlyMarkNoShowOperator(_CalendlyOperator):
         return no_show.model_dump(mode="json")
 
 
-class CalendlyUndoNoShowOperator(_CalendlyOperator):
+class CalendlyUndoNoShowOperator(CalendlyBaseOperator):
     """Undo a no-show, by the no-show's UUID/URI or by the invitee's URI; already undone counts as success.
 
     Returns the canonical URIs of the no-show (``None`` if the invitee had none) and of the invitee (``None``
@@ -148,7 +133,7 @@ def _try_number(context: Context) -> int:
     return number if isinstance(number, int) else 1
 
 
-class CalendlyCancelEventOperator(_CalendlyOperator):
+class CalendlyCancelEventOperator(CalendlyBaseOperator):
     """Cancel a scheduled event; an event already canceled counts as done (logged), one that started fails.
 
     :param event: The scheduled event's UUID or URI. (templated)
@@ -177,7 +162,7 @@ class CalendlyCancelEventOperator(_CalendlyOperator):
         }
 
 
-class CalendlyCreateSchedulingLinkOperator(_CalendlyOperator):
+class CalendlyCreateSchedulingLinkOperator(CalendlyBaseOperator):
     """Create a single-use scheduling link for an event type and return it (``booking_url`` is the link).
 
     Calendly cannot list or look up scheduling links, so a response lost in transit leaves one unused link
@@ -201,7 +186,7 @@ class CalendlyCreateSchedulingLinkOperator(_CalendlyOperator):
         return link.model_dump(mode="json")
 
 
-class CalendlyListAvailableTimesOperator(_CalendlyOperator):
+class CalendlyListAvailableTimesOperator(CalendlyBaseOperator):
     """List an event type's bookable start times in a range (longer ranges are split into 31-day calls).
 
     :param event_type: The event type's UUID or URI. (templated)
@@ -237,7 +222,7 @@ class CalendlyListAvailableTimesOperator(_CalendlyOperator):
         return found
 
 
-class CalendlyBookMeetingOperator(_CalendlyOperator):
+class CalendlyBookMeetingOperator(CalendlyBaseOperator):
     """Book a meeting through Calendly's Scheduling API (``POST /invitees``), exactly once.
 
     A lost response is never booked twice (the hook looks the booking up before sending again), and an
@@ -297,7 +282,7 @@ class CalendlyBookMeetingOperator(_CalendlyOperator):
         return {"invitee": booked.model_dump(mode="json"), "booked_now": created}
 
 
-class CalendlyDeleteInviteeDataOperator(_CalendlyOperator):
+class CalendlyDeleteInviteeDataOperator(CalendlyBaseOperator):
     """Ask Calendly to delete all data of invitees by email (Enterprise; irreversible, so ``confirm=True``).
 
     Resending the same request is harmless, so retries are safe. Calendly completes it within 7 days.

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
-
-from airflow.sdk import BaseOperator
 
 from airflow_provider_calendly.client.webhooks import callback_version
 from airflow_provider_calendly.exceptions import CalendlyConfigError
-from airflow_provider_calendly.hooks.calendly import CalendlyHook
+from airflow_provider_calendly.operators.base import CalendlyBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -26,7 +23,9 @@ __all__ = [
 DEFAULT_WEBHOOK_EVENTS = ("invitee.created", "invitee.canceled", "routing_form_submission.created")
 
 
-class _WebhookOperator(BaseOperator):
+class _WebhookOperator(CalendlyBaseOperator):
+    """What the subscription operators share: the callback URL and the subscription's scope."""
+
     def __init__(
         self,
         *,
@@ -34,7 +33,6 @@ class _WebhookOperator(BaseOperator):
         scope: str = "organization",
         organization: str | None = None,
         user: str | None = None,
-        calendly_conn_id: str = CalendlyHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -42,11 +40,6 @@ class _WebhookOperator(BaseOperator):
         self.scope = scope
         self.organization = organization
         self.user = user
-        self.calendly_conn_id = calendly_conn_id
-
-    @cached_property
-    def hook(self) -> CalendlyHook:
-        return CalendlyHook(calendly_conn_id=self.calendly_conn_id)
 
     def _where(self) -> dict[str, Any]:
         """The subscription's scope, as the hook's webhook methods take it (templated blanks mean "not set")."""
