@@ -125,3 +125,18 @@ def test_delete_by_uri_and_by_url_is_idempotent(calendly_emulator: CalendlyEmula
     assert calendly_emulator.webhooks.subscriptions == {}
     with pytest.raises(CalendlyConfigError):
         CalendlyDeleteWebhookSubscriptionOperator(task_id="d")
+
+
+def test_ensure_after_a_replacement_whose_answer_was_lost_keeps_the_replacement(
+    calendly_emulator: CalendlyEmulator, signed_conn: str
+) -> None:
+    hooks = calendly_emulator.webhooks
+    disabled = hooks.subscribe(URL, list(DEFAULT_WEBHOOK_EVENTS), signing_key=KEY)
+    hooks.subscriptions[disabled["uri"].rsplit("/", 1)[-1]].update(
+        state="disabled", retry_started_at="2020-01-01T00:00:00.000000Z"
+    )
+    replacement = hooks.subscribe(URL + "/v2", list(DEFAULT_WEBHOOK_EVENTS), signing_key=KEY)  # created, answer lost
+    result = _run(CalendlyEnsureWebhookSubscriptionOperator(task_id="t", url=URL))
+    assert result["uri"] == replacement["uri"]
+    assert [s["uri"] for s in hooks.subscriptions.values()] == [replacement["uri"]]
+    assert _calls(calendly_emulator, "POST") == 0 and _calls(calendly_emulator, "DELETE") == 1
