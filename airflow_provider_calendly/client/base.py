@@ -1,7 +1,7 @@
 """What every Calendly area shares: one resource in and out, listings, identity, and the default owner.
 
 An area (:mod:`~.scheduling`, :mod:`~.organization`, …) only builds paths and parameters and calls
-:meth:`CalendlyBase.get_resource`, :meth:`~CalendlyBase.send_resource` or :meth:`~CalendlyBase.paginate`;
+:meth:`CalendlyBase.get_resource`, :meth:`~CalendlyBase.post_resource` or :meth:`~CalendlyBase.paginate`;
 everything about how a request travels is in :mod:`~airflow_provider_calendly.client.requestor`.
 """
 
@@ -70,7 +70,7 @@ class CalendlyBase(Requestor):
         """``GET`` one resource and parse it."""
         return parse_resource(self.request("GET", path), model, "GET", path)
 
-    def send_resource(
+    def post_resource(
         self, path: str, payload: Mapping[str, Any], model: type[ModelT], *, budget: RateLimiter | None = None
     ) -> ModelT:
         """``POST`` a payload and parse the resource Calendly answers with."""

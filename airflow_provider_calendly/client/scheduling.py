@@ -114,7 +114,7 @@ class SchedulingAPI(CalendlyBase):
         if reason is not None and not isinstance(reason, str):
             raise CalendlyConfigError(f"reason must be a string, got {type(reason).__name__}")
         path = f"{self.resource_path('scheduled_events', uuid_or_uri)}/cancellation"
-        return self.send_resource(path, {"reason": reason} if reason else {}, Cancellation)
+        return self.post_resource(path, {"reason": reason} if reason else {}, Cancellation)
 
     def list_event_invitees(
         self,
@@ -139,7 +139,7 @@ class SchedulingAPI(CalendlyBase):
 
     def create_invitee_no_show(self, invitee_uri: str) -> NoShow:
         """Mark an invitee as a no-show (``POST /invitee_no_shows``), sent once (see ``mark_invitee_no_show``)."""
-        return self.send_resource("/invitee_no_shows", {"invitee": self.identity.invitee_uri(invitee_uri)}, NoShow)
+        return self.post_resource("/invitee_no_shows", {"invitee": self.identity.invitee_uri(invitee_uri)}, NoShow)
 
     def get_invitee_no_show(self, uuid_or_uri: str) -> NoShow:
         """Return one no-show."""
@@ -164,7 +164,7 @@ class SchedulingAPI(CalendlyBase):
             "owner": self.resource_uri("event_types", event_type),
             "owner_type": "EventType",
         }
-        return self.send_resource("/scheduling_links", payload, SchedulingLink)
+        return self.post_resource("/scheduling_links", payload, SchedulingLink)
 
     def list_available_times(
         self,
@@ -218,7 +218,7 @@ class SchedulingAPI(CalendlyBase):
         :meth:`book_meeting` checks the arguments and never books twice: use it unless you handle a lost answer
         yourself.
         """
-        return self.send_resource("/invitees", payload, Invitee, budget=self.scheduling_rate_limiter)
+        return self.post_resource("/invitees", payload, Invitee, budget=self.scheduling_rate_limiter)
 
     def find_booking(self, event_type: str, start_time: datetime | str, email: str) -> Invitee | None:
         """Return the active invitee ``email`` on an event of ``event_type`` starting at ``start_time``, if any."""

@@ -80,7 +80,7 @@ class WebhooksAPI(CalendlyBase):
             payload["user"] = self.resource_uri("users", user)
         if signing_key:
             payload["signing_key"] = signing_key
-        return self.send_resource("/webhook_subscriptions", payload, WebhookSubscription)
+        return self.post_resource("/webhook_subscriptions", payload, WebhookSubscription)
 
     def get_webhook_subscription(self, uuid_or_uri: str) -> WebhookSubscription:
         """Return one webhook subscription."""

@@ -17,7 +17,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_calendly.client import CalendlyAPI
 from airflow_provider_calendly.client.errors import error_for_response, required_scopes
-from airflow_provider_calendly.client.pagination import PageIterator, parse_page
+from airflow_provider_calendly.client.pagination import PageIterator
 from airflow_provider_calendly.client.params import MAX_PAGE_SIZE, check_page_size
 from airflow_provider_calendly.client.requestor import IDEMPOTENT_METHODS, RETRYABLE_STATUS
 from airflow_provider_calendly.client.scheduling import MAX_AVAILABLE_TIMES_RANGE
@@ -38,7 +38,6 @@ __all__ = [
     "PageIterator",
     "check_page_size",
     "error_for_response",
-    "parse_page",
     "required_scopes",
 ]
 
