@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
 from airflow_provider_calendly.testing import CalendlyEmulator
-from airflow_provider_calendly.testing.feed import WebhookFeed, dump_tables
 from airflow_provider_calendly.testing.simulator import simulate
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.sync import CalendlySqlSync, SyncConfig
+from tests.harness.feed import WebhookFeed, dump_tables
 from tests.transfers.helpers import Warehouse
 
 START = datetime(2026, 6, 1, 6, 0, tzinfo=timezone.utc)
