@@ -5,7 +5,8 @@ loopback, subscribes the emulator's organization to every event change capture a
 SQLite inbox reachable as an Airflow connection. It can break the feed the ways Calendly's can break:
 :meth:`disable` (the subscription turns ``disabled``, deliveries stop) and :meth:`resubscribe` (a new
 subscription, as an operator would create), and it can replay stored deliveries as duplicates or late
-arrivals (:meth:`replay`). :func:`dump_tables` is the comparison of two syncs' tables (``_synced_at`` left out).
+arrivals (:meth:`replay`). :func:`dump_tables` is the comparison of two syncs' tables (``_synced_at`` and
+``_as_of`` left out).
 """
 
 from __future__ import annotations
@@ -153,13 +154,18 @@ def _normalise(value: Any, column_type: ColumnType, *, json_decoded: bool) -> An
     return value
 
 
+#: Columns that say when and how a row was written, not what Calendly holds: two syncs' tables may differ there.
+WRITE_BOOKKEEPING = ("_synced_at", "_as_of")
+
+
 def dump_tables(writer: CalendlyTableWriter, keys: tuple[str, ...] = DATA_TABLES) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of each data table, sorted by primary key, normalised across dialects, ``_synced_at`` left out."""
+    """Every row of each data table, sorted by primary key, normalised across dialects, without
+    :data:`WRITE_BOOKKEEPING`."""
     dump: dict[str, list[tuple[Any, ...]]] = {}
     decoded = writer.dialect.name == "postgresql"
     for key in keys:
         spec = TABLES[key]
-        columns = [c for c in spec.columns if c.name != "_synced_at"]
+        columns = [c for c in spec.columns if c.name not in WRITE_BOOKKEEPING]
         rows = writer.execute(
             f"SELECT {', '.join(c.name for c in columns)} FROM {writer.table_name(key)} "
             f"ORDER BY {', '.join(spec.primary_key)}"
