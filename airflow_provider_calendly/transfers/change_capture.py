@@ -8,8 +8,8 @@ the ones whose payload carries the data:
     the invitee (with its answers) and its embedded scheduled event; a reschedule is a canceled old invitee
     (``rescheduled``, ``new_invitee``) plus a created new one (``old_invitee``): both rows land, linked.
 ``invitee_no_show.created`` / ``invitee_no_show.deleted``
-    the invitee with its no-show set or cleared (only for invitees already stored: a no-show's payload has
-    no scheduled event).
+    the invitee with its no-show set or cleared (and its scheduled event if the payload embeds it; without
+    one, an invitee not stored yet is left to the listing, which finds its meeting new).
 ``event_type.created`` / ``.updated`` / ``.deleted``
     the event type.
 
@@ -42,6 +42,22 @@ Then the refresh window's past part (no-shows) is covered by the feed and not re
 still re-read from the previous check on, because Calendly sends no webhook for reconfirmations. On any doubt
 the pass falls back to reconcile for the whole window, logs why and counts the reads as ``feed_gap``; the gap
 stays recorded until a pass has finished re-reading, so a crash in between falls back again.
+
+**What Calendly's reference leaves open**, and why the feed is right either way (each is tested both ways):
+
+* whether a no-show, a reconfirmation or a cancellation moves ``updated_at`` (of the invitee, or of the
+  scheduled event for a cancellation): deliveries are ordered by ``_as_of`` (above); the listing compares an
+  event's status and invitee counters as well as its ``updated_at`` (``CalendlyEmulator(updated_at_moved_by=())``
+  in the equivalence tests);
+* how far Calendly's clock and this host's differ, and how soon a change is readable after its webhook's
+  ``created_at``: reads count as of :data:`READ_MARGIN` before the pass's start (a clock ahead of Calendly's);
+* whether a no-show's payload embeds its scheduled event (see above);
+* in which order deliveries arrive, and how often (duplicates, late and reordered deliveries).
+
+It relies on what the reference does state: ``updated_at`` is when the resource last changed (so it never goes
+back), a delivery's ``created_at`` is when the change it reports happened (two changes of one resource with the
+very same ``created_at`` cannot be ordered: the first applied stands until the row is read again), and
+reconfirmations have no webhook event.
 """
 
 from __future__ import annotations

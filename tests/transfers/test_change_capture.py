@@ -10,7 +10,9 @@ cancellations, or by none of them.
 
 from __future__ import annotations
 
+import json
 import random
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,11 +24,14 @@ from hypothesis import strategies as st
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
+from airflow_provider_calendly.models import WebhookEnvelope
 from airflow_provider_calendly.testing import UPDATED_AT_CHANGES, CalendlyEmulator
 from airflow_provider_calendly.testing.simulator import simulate
 from airflow_provider_calendly.transfers.change_capture import Stored, stored_is_newer
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.sync import CalendlySqlSync, SyncConfig
+from airflow_provider_calendly.uris import CANONICAL_API_URL
+from airflow_provider_calendly.webhooks.inbox import NewDelivery
 from tests.harness.feed import WebhookFeed, dump_tables
 from tests.transfers.helpers import Warehouse
 
@@ -203,6 +208,42 @@ def test_a_change_right_after_a_read_by_a_clock_running_ahead_is_not_lost(
         writer.close()
 
 
+def _deliver(rig: _Rig, event: str, payload: dict[str, Any], created_at: datetime) -> None:
+    """Store a delivery in the inbox as the receiver would (for payload shapes the emulator does not send)."""
+    envelope = {"event": event, "created_at": created_at.isoformat(), "created_by": None, "payload": payload}
+    body = json.dumps(envelope)
+    parsed = WebhookEnvelope.model_validate(envelope)
+    assert rig.feed.inbox.store_many([NewDelivery.from_envelope(parsed, body, received_at=time.time())])[0].stored
+
+
+def test_a_no_show_of_an_invitee_not_stored_lands_when_its_payload_embeds_the_event(
+    make_rig: Callable[..., _Rig], warehouse: Warehouse
+) -> None:
+    """Calendly's reference does not say whether a no-show's payload embeds its scheduled event: either way."""
+    if warehouse.kind != "sqlite":
+        pytest.skip("which deliveries apply does not depend on the warehouse")
+    rig = make_rig()
+    writer = warehouse.writer()
+    try:
+        rig.sync(writer, webhook_inbox_conn_id=INBOX)
+        event = next(e for e in rig.emulator.data.scheduled_events.values() if e["status"] == "active")
+        invitee = rig.emulator.data.invitees[event["uri"].rsplit("/", 1)[-1]][0]
+        new_event = {**json.loads(json.dumps(event)), "uri": f"{event['uri']}0"}  # a meeting never synced
+        now = rig.emulator.now()
+        no_show = {"uri": f"{CANONICAL_API_URL}/invitee_no_shows/N1", "created_at": now.isoformat()}
+        new = {**json.loads(json.dumps(invitee)), "uri": f"{new_event['uri']}/invitees/I1", "no_show": no_show}
+        new["event"] = new_event["uri"]
+        _deliver(rig, "invitee_no_show.created", new, now)
+        _deliver(rig, "invitee_no_show.created", {**new, "scheduled_event": new_event}, now + timedelta(seconds=1))
+        feed = rig.sync(writer, webhook_inbox_conn_id=INBOX)["webhook_feed"]
+        assert feed["applied"] == {"invitee_no_show.created": 1}
+        assert feed["skipped"] == {"invitee not stored": 1}  # without the event: left to the listing
+        assert {row[0]: row[8] for row in dump_tables(writer)["invitees"]}[new["uri"]] is True
+        assert new_event["uri"] in {row[0] for row in dump_tables(writer)["scheduled_events"]}
+    finally:
+        writer.close()
+
+
 def test_a_disabled_subscription_is_a_gap_reconcile_re_reads(
     make_rig: Callable[..., _Rig], warehouse: Warehouse
 ) -> None:
@@ -304,7 +345,7 @@ FAULTS = ("none", "duplicates", "disabled", "failing")
 
 
 @example(seed=14, days=[(1, "duplicates"), (1, "disabled"), (2, "failing"), (1, "none")])  # every fault, always
-@settings(max_examples=2, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=1, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     seed=st.integers(0, 10_000),
     days=st.lists(st.tuples(st.integers(1, 2), st.sampled_from(FAULTS)), min_size=2, max_size=3),
