@@ -27,6 +27,7 @@ from airflow_provider_calendly.testing.routes import (
     parse_sort,
     route,
     time_param,
+    uri_param,
 )
 from airflow_provider_calendly.testing.scheduling import find
 from airflow_provider_calendly.testing.state import snapshot
@@ -80,13 +81,9 @@ class OrganizationRoutes:
 
     # -- shared --
 
-    def _uri(self, query: dict[str, str], name: str) -> str | None:
-        """A URI filter as the data names it (a URI of another organization or kind simply matches nothing)."""
-        return self.state.canonical(query[name]) if query.get(name) else None
-
     def _organization(self, query: dict[str, str], *, required: bool = True) -> None:
         """Check the ``organization`` filter: any URI but this organization's answers 403, as Calendly does."""
-        org = self._uri(query, "organization")
+        org = uri_param(self.state, query, "organization", "organizations")
         if org is None:
             if required:
                 raise invalid_parameter("organization", "is required")
@@ -102,13 +99,13 @@ class OrganizationRoutes:
         path: str,
         *,
         organization: bool | None = True,
-        filters: dict[str, Callable[[dict[str, Any]], Any]] | None = None,
+        filters: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] | None = None,
         sort: str | None = None,
     ) -> tuple[int, Any]:
         """Serve ``GET /{collection}/{uuid}`` or a filtered, paginated listing (by ``created_at``).
 
         :param organization: ``True``: the ``organization`` filter is required; ``False``: optional; ``None``: none.
-        :param filters: URI filters: parameter → the item's value to compare with it.
+        :param filters: URI filters: parameter → (collection of its URIs, the item's value to compare with it).
         :param sort: The documented default ``sort`` (``None``: the listing takes no ``sort``).
         """
         if len(rest) == 1:
@@ -117,8 +114,8 @@ class OrganizationRoutes:
             raise ApiError(404)
         if organization is not None:
             self._organization(query, required=organization)
-        for param, value in (filters or {}).items():
-            wanted = self._uri(query, param)
+        for param, (collection, value) in (filters or {}).items():
+            wanted = uri_param(self.state, query, param, collection)
             if wanted is not None:
                 items = [i for i in items if value(i) == wanted]
         order = parse_sort(query if sort else {}, ("created_at",), sort or "created_at:asc")
@@ -130,6 +127,7 @@ class OrganizationRoutes:
         query: dict[str, str],
         by_parent: dict[str, list[dict[str, Any]]],
         param: str,
+        collection: str,
         path: str,
         *,
         sort: str | None = None,
@@ -137,7 +135,7 @@ class OrganizationRoutes:
         """Serve one item among every parent's, or the listing of the parent the required ``param`` names."""
         if rest:
             return self._listing(rest, query, [i for items in by_parent.values() for i in items], path)
-        parent = self._uri(query, param)
+        parent = uri_param(self.state, query, param, collection)
         if parent is None:
             raise invalid_parameter(param, "is required")
         if parent not in by_parent:
@@ -156,7 +154,7 @@ class OrganizationRoutes:
             items = [m for m in items if m["role"] == role]
         if query.get("email"):
             items = [m for m in items if m["user"]["email"] == query["email"]]
-        filters = {"user": lambda m: m["user"]["uri"]}
+        filters = {"user": ("users", lambda m: m["user"]["uri"])}
         return self._listing(rest, query, items, "/organization_memberships", organization=False, filters=filters)
 
     @route("DELETE", "organization_memberships", scope="organizations:write")
@@ -172,7 +170,10 @@ class OrganizationRoutes:
 
     @route("GET", "group_relationships", scope="groups:read")
     def get_group_relationships(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        filters = {"group": lambda r: r["group"], "owner": lambda r: r["owner"]["uri"]}
+        filters = {
+            "group": ("groups", lambda r: r["group"]),
+            "owner": ("organization_memberships", lambda r: r["owner"]["uri"]),
+        }
         items = self.organization.group_relationships
         return self._listing(rest, query, items, "/group_relationships", organization=False, filters=filters)
 
@@ -186,7 +187,9 @@ class OrganizationRoutes:
     @route("GET", "routing_form_submissions", scope="routing_forms:read")
     def get_submissions(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         submissions = self.organization.submissions
-        return self._children(rest, query, submissions, "form", "/routing_form_submissions", sort="created_at:asc")
+        return self._children(
+            rest, query, submissions, "form", "routing_forms", "/routing_form_submissions", sort="created_at:asc"
+        )
 
     # -- activity log --
 
@@ -198,7 +201,8 @@ class OrganizationRoutes:
         lo = time_param("min_occurred_at", query["min_occurred_at"]) if "min_occurred_at" in query else None
         hi = time_param("max_occurred_at", query["max_occurred_at"]) if "max_occurred_at" in query else None
         namespaces, actions, actors = _array(query, "namespace"), _array(query, "action"), _array(query, "actor")
-        actors = {self.state.canonical(a) for a in actors} if actors else None
+        if actors is not None:
+            actors = {uri_param(self.state, {"actor": a}, "actor", "users") or "" for a in actors}
         term = query.get("search_term")
         if term is not None and len(term) > MAX_SEARCH_TERM:
             raise invalid_parameter("search_term", f"must be at most {MAX_SEARCH_TERM} characters")
@@ -226,7 +230,7 @@ class OrganizationRoutes:
         schedules = self.organization.schedules
         if rest:
             return self._listing(rest, query, schedules, "/user_availability_schedules")
-        user = self._uri(query, "user")
+        user = uri_param(self.state, query, "user", "users")
         if user is None:
             raise invalid_parameter("user", "is required")
         if user not in {m["user"]["uri"] for m in self.organization.memberships}:
@@ -236,4 +240,4 @@ class OrganizationRoutes:
     @route("GET", "event_type_memberships", scope="event_types:read")
     def get_event_type_hosts(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         hosts = self.organization.event_type_hosts
-        return self._children(rest, query, hosts, "event_type", "/event_type_memberships")
+        return self._children(rest, query, hosts, "event_type", "event_types", "/event_type_memberships")

@@ -137,9 +137,13 @@ class EmulatorState:
     # -- identity --
 
     def canonical(self, uri: str) -> str:
-        """Read a canonical URI given as a filter the way the data names it (the same, unless ``base_url_uris``)."""
-        if uri.startswith(CANONICAL_API_URL + "/"):
-            return self.data.base_url + uri[len(CANONICAL_API_URL) :]
+        """Read a URI given as a filter the way the data names it (the same, unless ``base_url_uris``).
+
+        The canonical ``https://api.calendly.com/…`` and the emulator's own address name the same resource.
+        """
+        for alias in (CANONICAL_API_URL, self.base_url):
+            if uri.startswith(alias + "/"):
+                return self.data.base_url + uri[len(alias) :]
         return uri
 
     def check_scope(self, token_id: int, scope: str | None) -> None:
