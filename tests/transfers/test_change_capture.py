@@ -142,14 +142,7 @@ def test_the_feed_catches_what_reconcile_documents_as_missable(
     try:
         rig.sync(writer, webhook_inbox_conn_id=INBOX)
         rig.emulator.advance_clock(timedelta(hours=2))
-        now = rig.emulator.now()
-        old = next(
-            i
-            for e in rig.emulator.state.events_by_start()
-            if e["status"] == "active" and now - timedelta(days=12) < _dt(e["start_time"]) < now - timedelta(days=8)
-            for i in rig.emulator.data.invitees[e["uri"].rsplit("/", 1)[-1]]
-            if i["status"] == "active" and i["no_show"] is None
-        )
+        old = _invitee_of_a_meeting_8_to_12_days_ago(rig.emulator)
         rig.emulator.mark_no_show(old["uri"])  # invitee-only, outside the refresh window: reconcile misses it
         rig.feed.wait()
         rig.emulator.advance_clock(timedelta(hours=1))
@@ -188,14 +181,7 @@ def test_a_change_right_after_a_read_by_a_clock_running_ahead_is_not_lost(
 
     try:
         CalendlySqlSync(hook=_hook(), writer=writer, clock=ahead, webhook_inbox_conn_id=INBOX, page_size=50).run()
-        now = rig.emulator.now()
-        old = next(
-            i
-            for e in rig.emulator.state.events_by_start()
-            if e["status"] == "active" and now - timedelta(days=12) < _dt(e["start_time"]) < now - timedelta(days=8)
-            for i in rig.emulator.data.invitees[e["uri"].rsplit("/", 1)[-1]]
-            if i["status"] == "active" and i["no_show"] is None
-        )
+        old = _invitee_of_a_meeting_8_to_12_days_ago(rig.emulator)
         rig.emulator.advance_clock(timedelta(minutes=1))
         rig.emulator.mark_no_show(old["uri"])  # on Calendly's clock, before this host's clock said the read was
         rig.feed.wait()
@@ -338,6 +324,18 @@ def test_webhook_inbox_conn_id_is_checked_before_any_call() -> None:
 
 def _dt(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _invitee_of_a_meeting_8_to_12_days_ago(emulator: CalendlyEmulator) -> dict[str, Any]:
+    """An active invitee without a no-show whose meeting is outside the refresh window (7 days back)."""
+    now = emulator.now()
+    return next(
+        i
+        for e in emulator.state.events_by_start()
+        if e["status"] == "active" and now - timedelta(days=12) < _dt(e["start_time"]) < now - timedelta(days=8)
+        for i in emulator.data.invitees[e["uri"].rsplit("/", 1)[-1]]
+        if i["status"] == "active" and i["no_show"] is None
+    )
 
 
 #: What may happen to the feed during a simulated day.
