@@ -27,6 +27,7 @@ import json
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlencode
 
 from airflow_provider_calendly.testing.data import iso
 from airflow_provider_calendly.testing.errors import invalid_parameter, time_parameter
@@ -120,9 +121,6 @@ class Router:
             return None, []
         return self.get(method, segments[0], admin=admin), segments[1:]
 
-    def routes(self) -> list[Route]:
-        return list(self._routes.values())
-
 
 # --- parameters ------------------------------------------------------------------------------------------------
 
@@ -186,15 +184,27 @@ class SortOrder:
         return self.fields[0][1]
 
     def values(self, item: dict[str, Any]) -> list[Any]:
-        """The JSON-safe sort position of ``item`` (what a page token carries)."""
-        return [*([item.get(name) is None, item.get(name)] for name, _ in self.fields), item["uri"]]
+        """The JSON-safe sort position of ``item`` (what a page token carries): per field whether its value is
+        missing and the value, then the item's uri."""
+        position: list[Any] = []
+        for name, _ in self.fields:
+            value = item.get(name)
+            position += [value is None, value]
+        return [*position, item["uri"]]
 
-    def key(self, values: Sequence[Any]) -> Any:
-        """A comparable key of a position (a tuple, or with mixed directions one that inverts descending fields)."""
-        parts = [tuple(v) for v in values[:-1]]
+    def key(self, position: Sequence[Any]) -> Any:
+        """A comparable key of a position (with mixed directions, one that inverts the descending fields)."""
         if self.uniform:
-            return (*parts, values[-1])
-        return (*(_Inverted(p) if d else p for p, (_, d) in zip(parts, self.fields, strict=True)), values[-1])
+            return tuple(position)
+        pairs = (tuple(position[2 * n : 2 * n + 2]) for n in range(len(self.fields)))
+        return (*(_Inverted(p) if d else p for p, (_, d) in zip(pairs, self.fields, strict=True)), position[-1])
+
+    def item_key(self) -> Callable[[dict[str, Any]], Any]:
+        """``key(values(item))`` as one function, flat and fast for the usual single field."""
+        if len(self.fields) == 1:
+            name = self.fields[0][0]
+            return lambda item: ((value := item.get(name)) is None, value, item["uri"])
+        return lambda item: self.key(self.values(item))
 
 
 @functools.total_ordering
@@ -235,29 +245,27 @@ def _encode_token(position: list[Any]) -> str:
 
 
 def _decode_token(token: str, order: SortOrder) -> list[Any]:
-    """The position a token names (``[*sort values, uri]``, possibly followed by a nonce); 400 if it is not one."""
+    """The position a token names (:meth:`SortOrder.values`, possibly followed by a nonce); 400 if it is not one."""
     try:
         position = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (binascii.Error, ValueError):
         raise invalid_parameter("page_token", "is invalid") from None
-    size = len(order.fields) + 1
+    size = 2 * len(order.fields) + 1
     if (
         not isinstance(position, list)
         or len(position) not in (size, size + 1)
         or not isinstance(position[size - 1], str)
-        or not all(isinstance(v, list) and len(v) == 2 and isinstance(v[0], bool) for v in position[: size - 1])
+        or not all(isinstance(missing, bool) for missing in position[: size - 1 : 2])
     ):
         raise invalid_parameter("page_token", "is invalid")
     return position[:size]
 
 
-def _start(keys: list[Any], after: Any, descending: bool) -> int:
-    """Index of the first key after ``after`` in a list sorted ascending (or, ``descending``, reversed)."""
+def _bisect(ordered: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any], position: Any, *, right: bool) -> int:
+    """Where ``position`` falls in ``ordered`` (sorted by ``key``); 400 for a token whose values do not compare."""
     try:
-        if not descending:
-            return bisect.bisect_right(keys, after)
-        return next((n for n, k in enumerate(keys) if k < after), len(keys))
-    except TypeError:  # a token of another listing or sort: its values do not compare with these
+        return (bisect.bisect_right if right else bisect.bisect_left)(ordered, position, key=key)
+    except TypeError:  # a token of another listing or sort
         raise invalid_parameter("page_token", "is invalid") from None
 
 
@@ -271,23 +279,21 @@ def paginate(
     repeats) are drawn here.
     """
     count = count_param(query)
-    uniform = order.uniform
-    keyed = sorted(
-        ((order.key(order.values(i)), i) for i in items),
-        key=lambda pair: pair[0],
-        reverse=uniform and order.descending,
-    )
-    keys = [k for k, _ in keyed]
+    key = order.item_key()
+    ordered = sorted(items, key=key)  # ascending by key: a descending listing reads it backwards
     token = query.get("page_token")
     position = _decode_token(token, order) if token else None
-    start = _start(keys, order.key(position), uniform and order.descending) if position is not None else 0
-    page = [i for _, i in keyed[start : start + count]]
+    if order.uniform and order.descending:
+        end = _bisect(ordered, key, order.key(position), right=False) if position is not None else len(ordered)
+        page, more = ordered[max(0, end - count) : end][::-1], end > count
+    else:
+        start = _bisect(ordered, key, order.key(position), right=True) if position is not None else 0
+        page, more = ordered[start : start + count], start + count < len(ordered)
     faults = state.faults
     if page and faults.take_empty_page(path):
         # a fresh token for the same position: the next call resumes where this empty page stood
         resume = position if position is not None else _before_first(order, page[0])
         return _envelope(state, path, query, [], _encode_token([*resume, state.new_id()]), token)
-    more = start + count < len(keyed)
     next_token = _encode_token(order.values(page[-1])) if more and page else None
     if next_token and token and faults.repeats_page_token(path):
         next_token = token
@@ -309,8 +315,6 @@ def _envelope(
     next_token: str | None,
     token: str | None,
 ) -> dict[str, Any]:
-    from urllib.parse import urlencode
-
     def url(page_token: str | None) -> str | None:
         if not page_token:
             return None
