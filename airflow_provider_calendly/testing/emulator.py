@@ -306,18 +306,10 @@ class CalendlyEmulator:
 
     # -- changes (see World) --
 
-    def book(
-        self,
-        *,
-        event_type_uri: str | None = None,
-        start_time: str | datetime | None = None,
-        invitee_email: str | None = None,
-        invitee_name: str | None = None,
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Book a new scheduled event with one invitee; emits ``invitee.created``."""
-        return self.world.book(
-            event_type_uri=event_type_uri, start_time=start_time, invitee_email=invitee_email, invitee_name=invitee_name
-        )
+    def book(self, **booking: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Book a new scheduled event with one invitee (``event_type_uri``, ``start_time``, ``invitee_email``,
+        ``invitee_name``; see :meth:`World.book`); emits ``invitee.created``."""
+        return self.world.book(**booking)
 
     def cancel_event(self, event_uuid: str, *, reason: str | None = None) -> dict[str, Any]:
         """Cancel a scheduled event (and its invitees); emits ``invitee.canceled`` per invitee."""
