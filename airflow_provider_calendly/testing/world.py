@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_calendly.testing.data import (
+    Dataset,
     add_invitee,
     cancel_invitee_record,
     cancel_scheduled_event,
@@ -62,7 +63,7 @@ class World:
         self.updated_at_moved_by = validate_updated_at_moved_by(updated_at_moved_by)
 
     @property
-    def data(self) -> Any:
+    def data(self) -> Dataset:
         return self.state.data
 
     def now(self) -> datetime:
