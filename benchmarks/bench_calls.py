@@ -26,7 +26,7 @@ from typing import Any
 
 import requests
 
-from airflow_provider_calendly.testing.emulator import CANONICAL_API_URL
+from airflow_provider_calendly.uris import CANONICAL_API_URL
 from benchmarks.common import EmulatorProcess, hook_for, save, sqlite_writer, wants_quick
 from benchmarks.report import Row, run_standalone
 

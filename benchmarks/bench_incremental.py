@@ -48,11 +48,11 @@ def _calls(emulator: Any) -> int:
 def collect(argv: list[str] | None = None) -> list[Row]:
     from airflow_provider_calendly.testing import CalendlyEmulator
     from airflow_provider_calendly.testing.data import iso
-    from airflow_provider_calendly.testing.feed import WebhookFeed, dump_tables
     from airflow_provider_calendly.testing.simulator import simulate
     from airflow_provider_calendly.transfers.reconcile import DEFAULT_INVITEE_REFRESH_WINDOW
     from airflow_provider_calendly.transfers.sync import CalendlySqlSync
     from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES
+    from tests.harness.feed import WebhookFeed, dump_tables
 
     tables = tuple(t for resource in MEETINGS for t in RESOURCE_TABLES[resource])  # what the passes write
 

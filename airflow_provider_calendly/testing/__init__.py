@@ -16,18 +16,30 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_provider_calendly.testing.data import REFERENCE_NOW, Dataset, build_dataset
-    from airflow_provider_calendly.testing.emulator import CalendlyEmulator, FaultConfig, RequestRecord
+    from airflow_provider_calendly.testing.emulator import CalendlyEmulator
+    from airflow_provider_calendly.testing.faults import FaultConfig
+    from airflow_provider_calendly.testing.state import RequestRecord
+    from airflow_provider_calendly.testing.world import UPDATED_AT_CHANGES
 
 _MODULE_OF = {
     "REFERENCE_NOW": "data",
     "Dataset": "data",
     "build_dataset": "data",
     "CalendlyEmulator": "emulator",
-    "FaultConfig": "emulator",
-    "RequestRecord": "emulator",
+    "FaultConfig": "faults",
+    "RequestRecord": "state",
+    "UPDATED_AT_CHANGES": "world",
 }
 
-__all__ = ["REFERENCE_NOW", "CalendlyEmulator", "Dataset", "FaultConfig", "RequestRecord", "build_dataset"]
+__all__ = [
+    "REFERENCE_NOW",
+    "UPDATED_AT_CHANGES",
+    "CalendlyEmulator",
+    "Dataset",
+    "FaultConfig",
+    "RequestRecord",
+    "build_dataset",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_calendly.limits import SCHEDULING_API_LIMITS
 from airflow_provider_calendly.testing.data import iso
 from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter, time_parameter
+from airflow_provider_calendly.testing.routes import route
 from airflow_provider_calendly.timestamps import parse_utc
 
 if TYPE_CHECKING:
-    from airflow_provider_calendly.testing.emulator import CalendlyEmulator
+    from airflow_provider_calendly.testing.organization import EmulatorOrganization
+    from airflow_provider_calendly.testing.world import World
 
 __all__ = ["MAX_AVAILABLE_TIMES_DAYS", "EmulatorActions"]
 
@@ -39,49 +41,44 @@ WORKDAY = (9, 17)  # UTC hours
 
 
 class EmulatorActions:
-    """The write-action endpoints of one :class:`CalendlyEmulator`.
+    """The write-action endpoints of one emulator.
 
-    :param emulator: The (started) emulator.
+    :param world: The emulated organization's state and changes.
+    :param organization: Its people and forms (a data-compliance deletion removes submissions too).
     :param scheduling_rate_limits: ``(calls, seconds)`` windows of ``POST /invitees``, per user (default:
         Calendly's paid-plan limits, :data:`~airflow_provider_calendly.limits.SCHEDULING_API_LIMITS`).
     """
 
     def __init__(
         self,
-        emulator: CalendlyEmulator,
+        world: World,
+        organization: EmulatorOrganization,
         *,
         scheduling_rate_limits: Sequence[tuple[int, float]] | None = None,
     ) -> None:
         if scheduling_rate_limits is None:
             scheduling_rate_limits = SCHEDULING_API_LIMITS
-        self.emulator = emulator
+        self.world = world
+        self.state = world.state
+        self.organization = organization
         self.scheduling_rate_limits = tuple(scheduling_rate_limits)
         self.links: dict[str, dict[str, Any]] = {}
         self.deletion_requests: list[list[str]] = []
         self._booking_times: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def install(self) -> EmulatorActions:
-        """Register the routes on the emulator."""
-        self.emulator.register_route("POST", "scheduled_events", self.handle_cancellation)
-        self.emulator.register_route("POST", "scheduling_links", self.handle_scheduling_link)
-        self.emulator.register_route("GET", "event_type_available_times", self.handle_available_times)
-        self.emulator.register_route("POST", "invitees", self.handle_invitee)
-        self.emulator.register_route("POST", "data_compliance", self.handle_deletion)
-        return self
-
     # -- helpers --
 
     def _now(self) -> datetime:
-        return self.emulator.state.now()
+        return self.world.now()
 
     def _event_type(self, uri: Any, parameter: str) -> dict[str, Any]:
         if not isinstance(uri, str) or not uri:
             raise invalid_parameter(parameter, "is required")
-        uri = self.emulator.state.canonical(uri)
-        if not uri.startswith(f"{self.emulator.data.base_url}/event_types/"):
+        uri = self.state.canonical(uri)
+        if not uri.startswith(f"{self.state.data.base_url}/event_types/"):
             raise invalid_parameter(parameter, "must be an event type URI")
-        for event_type in self.emulator.data.event_types:
+        for event_type in self.state.data.event_types:
             if event_type["uri"] == uri:
                 return event_type
         raise ApiError(404, "The server could not find the requested resource.")
@@ -89,7 +86,7 @@ class EmulatorActions:
     def _busy(self, host: str) -> list[tuple[datetime, datetime]]:
         return [
             (parse_utc(e["start_time"]), parse_utc(e["end_time"]))
-            for e in self.emulator.data.scheduled_events.values()
+            for e in self.state.data.scheduled_events.values()
             if e["status"] == "active" and any(m["user"] == host for m in e["event_memberships"])
         ]
 
@@ -116,7 +113,7 @@ class EmulatorActions:
 
     def _take_booking_quota(self) -> None:
         """Count one ``POST /invitees`` against every window; refuse with 429 and headers when one is full."""
-        now = self.emulator.state.monotonic()
+        now = self.state.monotonic()
         with self._lock:
             longest = max(p for _, p in self.scheduling_rate_limits)
             while self._booking_times and self._booking_times[0] <= now - longest:
@@ -137,13 +134,14 @@ class EmulatorActions:
 
     # -- routes --
 
+    @route("POST", "scheduled_events", scope="scheduled_events:write")
     def handle_cancellation(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) != 2 or rest[1] != "cancellation":
             raise ApiError(404)
         reason = body.get("reason") if isinstance(body, dict) else None
         if reason is not None and (not isinstance(reason, str) or len(reason) > 10000):
             raise invalid_parameter("reason", "must be a string of at most 10000 characters")
-        state = self.emulator.state
+        state = self.state
         with state.lock:
             event = state.data.scheduled_events.get(rest[0])
             if event is None:
@@ -152,9 +150,10 @@ class EmulatorActions:
                 raise ApiError(403, "Event is already canceled.")
             if parse_utc(event["start_time"]) <= self._now():
                 raise ApiError(403, "Cannot cancel an event that has already started.")
-            event = self.emulator.cancel_event(rest[0], reason=reason)
+            event = self.world.cancel_event(rest[0], reason=reason)
             return 201, {"resource": dict(event["cancellation"])}
 
+    @route("POST", "scheduling_links", scope="scheduling_links:write")
     def handle_scheduling_link(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest:
             raise ApiError(404)
@@ -164,13 +163,14 @@ class EmulatorActions:
             raise invalid_parameter("max_event_count", "must be 1")
         if body.get("owner_type") != "EventType":
             raise invalid_parameter("owner_type", "must be EventType")
-        with self.emulator.state.lock:
+        with self.state.lock:
             event_type = self._event_type(body.get("owner"), "owner")
-            code = self.emulator.state.new_id().replace("-", "")[:12]
+            code = self.state.new_id().replace("-", "")[:12]
             booking_url = f"https://calendly.com/d/{code}/{event_type['slug']}"
             self.links[booking_url] = {"owner": event_type["uri"], "used": False}
         return 201, {"resource": {"booking_url": booking_url, "owner": event_type["uri"], "owner_type": "EventType"}}
 
+    @route("GET", "event_type_available_times", scope="availability:read")
     def handle_available_times(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest:
             raise ApiError(404)
@@ -183,7 +183,7 @@ class EmulatorActions:
             raise invalid_parameter("end_time", "must be after start_time")
         if end - start > timedelta(days=MAX_AVAILABLE_TIMES_DAYS):
             raise invalid_parameter("end_time", f"date range can be no greater than {MAX_AVAILABLE_TIMES_DAYS} days")
-        with self.emulator.state.lock:
+        with self.state.lock:
             event_type = self._event_type(query.get("event_type"), "event_type")
             slots = self.free_slots(event_type, start, end)
         collection = [
@@ -199,6 +199,7 @@ class EmulatorActions:
         ]
         return 200, {"collection": collection}
 
+    @route("POST", "invitees", scope="scheduled_events:write")
     def handle_invitee(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest:
             raise ApiError(404)
@@ -214,7 +215,7 @@ class EmulatorActions:
             raise invalid_parameter("invitee.name", "name or first_name is required")
         start = time_parameter("start_time", body.get("start_time"))
         self._take_booking_quota()
-        state = self.emulator.state
+        state = self.state
         with state.lock:
             event_type = self._event_type(body.get("event_type"), "event_type")
             if not event_type["active"]:
@@ -222,7 +223,7 @@ class EmulatorActions:
             if start not in self.free_slots(event_type, start, start):
                 raise invalid_parameter("start_time", "The selected time is no longer available.")
             name = person.get("name") or " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)
-            booked, invitee = self.emulator.book(
+            booked, invitee = self.world.book(
                 event_type_uri=event_type["uri"], start_time=start, invitee_email=person["email"], invitee_name=name
             )
             invitee["timezone"] = person["timezone"]
@@ -235,19 +236,20 @@ class EmulatorActions:
                 booked["location"] = {"type": body["location"].get("kind"), **body["location"]}
             return 201, {"resource": dict(invitee)}
 
+    @route("POST", "data_compliance", scope="data_compliance:write")
     def handle_deletion(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest != ["deletion", "invitees"]:
             raise ApiError(404)
         emails = body.get("emails") if isinstance(body, dict) else None
         if not isinstance(emails, list) or not emails or not all(isinstance(e, str) and "@" in e for e in emails):
             raise invalid_parameter("emails", "must be a non-empty list of email addresses")
-        state = self.emulator.state
+        state = self.state
         with state.lock:
             if state.data.organization.get("plan") != "enterprise":
                 raise ApiError(403, "This endpoint requires an Enterprise subscription.")
             self.deletion_requests.append(list(emails))
             # Invitees, their no-shows and their routing form submissions (see testing.organization).
-            self.emulator.organization.delete_invitee_data(emails)
+            self.organization.delete_invitee_data(emails)
         return 202, None
 
     # -- what a person does with a link --
@@ -256,7 +258,7 @@ class EmulatorActions:
         self, booking_url: str, *, start_time: datetime | None = None, email: str | None = None
     ) -> dict[str, Any]:
         """Book through a single-use link (as an invitee on the booking page would); a used link is refused."""
-        with self.emulator.state.lock:
+        with self.state.lock:
             link = self.links.get(booking_url)
             if link is None or link["used"]:
                 raise ValueError(f"scheduling link {booking_url} does not exist or was already used")
@@ -268,7 +270,7 @@ class EmulatorActions:
                     raise ValueError("no free slot in the next 14 days")
                 start_time = slots[0]
             link["used"] = True
-            _event, invitee = self.emulator.book(
+            _event, invitee = self.world.book(
                 event_type_uri=event_type["uri"], start_time=start_time, invitee_email=email
             )
             return invitee

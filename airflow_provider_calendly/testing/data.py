@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow_provider_calendly.timestamps import parse_utc
+from airflow_provider_calendly.uris import uuid_from_uri
 
 #: The fixed "now" the synthetic data is spread around, so a seed always gives the same data.
 REFERENCE_NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
@@ -183,10 +184,11 @@ def build_dataset(
         event = new_scheduled_event(dataset, new_id(), event_type, start, booked_at=booked_at, rng=rng)
         for _ in range(rng.randint(lo, hi)):
             add_invitee(dataset, event, new_id(), rng=rng, now=now)
+        invitees = dataset.invitees[uuid_from_uri(event["uri"])]
         if canceled:
-            cancel_scheduled_event(dataset, event["uri"].rsplit("/", 1)[-1], at=min(now, start), reason="Conflict")
-        elif start < now and rng.random() < 0.15 and dataset.invitees[event["uri"].rsplit("/", 1)[-1]]:
-            invitee = dataset.invitees[event["uri"].rsplit("/", 1)[-1]][0]
+            cancel_scheduled_event(dataset, event, at=min(now, start), reason="Conflict")
+        elif start < now and rng.random() < 0.15 and invitees:
+            invitee = invitees[0]
             invitee["no_show"] = {
                 "uri": f"{base}/invitee_no_shows/{new_id()}",
                 "created_at": iso(start + timedelta(hours=1)),
@@ -264,7 +266,7 @@ def add_invitee(
     name: str | None = None,
 ) -> dict[str, Any]:
     """Book one invitee onto a scheduled event (and count it)."""
-    event_uuid = event["uri"].rsplit("/", 1)[-1]
+    event_uuid = uuid_from_uri(event["uri"])
     first, last = _FIRST[rng.randrange(len(_FIRST))], _LAST[rng.randrange(len(_LAST))]
     if not name and email:
         # A booking made with an email only is named after it, as a person reading the email would.
@@ -326,20 +328,44 @@ def add_invitee(
     return invitee
 
 
-def cancel_scheduled_event(dataset: Dataset, event_uuid: str, *, at: datetime, reason: str | None) -> None:
-    """Cancel an event and all its invitees, host-side."""
-    event = dataset.scheduled_events[event_uuid]
+def cancellation(canceled_by: str, reason: str | None, canceler_type: str, at: datetime) -> dict[str, Any]:
+    """A cancellation as Calendly describes one: who canceled (a host or the invitee), why and when."""
+    return {"canceled_by": canceled_by, "reason": reason, "canceler_type": canceler_type, "created_at": iso(at)}
+
+
+def cancel_invitee_record(
+    event: dict[str, Any], invitee: dict[str, Any], details: dict[str, Any], *, touch: bool
+) -> None:
+    """Cancel one active invitee (``details``: its cancellation); the event is canceled with its last one.
+
+    :param touch: Move the ``updated_at`` of the invitee and the event to the cancellation's time.
+    """
+    invitee["status"] = "canceled"
+    invitee["cancellation"] = dict(details)
+    counter = event["invitees_counter"]
+    counter["active"] = max(0, counter["active"] - 1)
+    if counter["active"] == 0 and event["status"] == "active":
+        event["status"] = "canceled"
+        event["cancellation"] = dict(details)
+    if touch:
+        invitee["updated_at"] = event["updated_at"] = details["created_at"]
+
+
+def cancel_scheduled_event(
+    dataset: Dataset, event: dict[str, Any], *, at: datetime, reason: str | None, touch: bool = True
+) -> list[dict[str, Any]]:
+    """Cancel an event and all its active invitees, host-side; return the invitees it canceled."""
     host = event["event_memberships"][0]["user_name"] if event["event_memberships"] else "Host"
-    cancellation = {"canceled_by": host, "reason": reason, "canceler_type": "host", "created_at": iso(at)}
-    event["status"] = "canceled"
-    event["cancellation"] = cancellation
-    event["updated_at"] = iso(at)
-    for invitee in dataset.invitees[event_uuid]:
-        if invitee["status"] == "active":
-            invitee["status"] = "canceled"
-            invitee["cancellation"] = dict(cancellation)
-            invitee["updated_at"] = iso(at)
-    event["invitees_counter"]["active"] = 0
+    details = cancellation(host, reason, "host", at)
+    active = [i for i in dataset.invitees[uuid_from_uri(event["uri"])] if i["status"] == "active"]
+    for invitee in active:
+        cancel_invitee_record(event, invitee, details, touch=touch)
+    if event["status"] == "active":  # an event nobody was booked into
+        event["status"] = "canceled"
+        event["cancellation"] = details
+        if touch:
+            event["updated_at"] = details["created_at"]
+    return active
 
 
 # --- organization sizes -----------------------------------------------------------------------------------

@@ -1,33 +1,33 @@
-"""The emulator's people, routing forms, activity log and availability: data, endpoints, gating and deletions.
+"""The emulator's people, routing forms, activity log and availability: their data, gating and changes.
 
 Built from the emulator's dataset so that everything agrees with it: every user has an organization membership
 and a group, event type hosts are members, routing form submissions answer their form's questions and their
 submitters are real invitees (who point back at the submission), availability schedules belong to members.
-
-Endpoints (Calendly's paths and parameters): ``/organization_memberships``, ``/groups``,
-``/group_relationships``, ``/routing_forms``, ``/routing_form_submissions?form=``, ``/activity_log_entries``,
-``/user_availability_schedules?user=``, ``/event_type_memberships?event_type=`` and
-``DELETE /organization_memberships/{uuid}``; ``POST /data_compliance/deletion/invitees`` (served by
-:mod:`~airflow_provider_calendly.testing.actions`) removes invitees through :meth:`EmulatorOrganization.delete_invitee_data`.
+Their endpoints are in :mod:`~airflow_provider_calendly.testing.organization_routes`.
 
 Plan gating is switchable per resource (:meth:`EmulatorOrganization.gate`): a gated resource answers 403
 ``Permission Denied`` (or 404) the way Calendly answers a plan or a role that does not include the feature.
+``POST /data_compliance/deletion/invitees`` (served by :mod:`~airflow_provider_calendly.testing.actions`)
+removes invitees through :meth:`EmulatorOrganization.delete_invitee_data`.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_calendly.testing.data import iso
-from airflow_provider_calendly.testing.emulator import CalendlyEmulator, _parse_time
 from airflow_provider_calendly.testing.errors import ApiError
-from airflow_provider_calendly.testing.errors import invalid_parameter as _invalid
+from airflow_provider_calendly.testing.state import snapshot
 from airflow_provider_calendly.timestamps import parse_utc
+from airflow_provider_calendly.uris import uuid_from_uri
+
+if TYPE_CHECKING:
+    from airflow_provider_calendly.testing.world import World
+
+__all__ = ["GATES", "GATE_MESSAGES", "EmulatorOrganization"]
 
 #: Gateable resources and the paths each covers.
 GATES: dict[str, tuple[str, ...]] = {
@@ -38,7 +38,8 @@ GATES: dict[str, tuple[str, ...]] = {
     "availability_schedules": ("user_availability_schedules",),
     "event_type_hosts": ("event_type_memberships",),
 }
-_GATE_MESSAGES = {"activity_log": "Please upgrade your Calendly account to Enterprise."}
+#: What a gated resource says in its 403 (default: Calendly's "Permission Denied" message).
+GATE_MESSAGES: dict[str, str] = {"activity_log": "Please upgrade your Calendly account to Enterprise."}
 
 _GROUP_NAMES = ("Sales", "Customer Success", "Engineering")
 _COMPANY_SIZES = ("1-10", "11-50", "51-200", "201+")
@@ -62,28 +63,18 @@ _UTM = (
 )
 _WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
-Handler = Callable[[list[str], dict[str, str], Any], tuple[int, Any]]
-
-
-def _uuid_of(uri: str) -> str:
-    return uri.rstrip("/").rsplit("/", 1)[-1]
-
-
-def _copy(value: Any) -> Any:
-    return json.loads(json.dumps(value))
-
 
 class EmulatorOrganization:
     """People, groups, routing forms, activity log and availability of the emulated organization."""
 
-    def __init__(self, emulator: CalendlyEmulator) -> None:
-        self._emulator = emulator
-        self._state = emulator.state
-        data = emulator.state.data
+    def __init__(self, world: World, *, seed: int) -> None:
+        self._world = world
+        self.state = world.state
+        data = world.state.data
         self.organization_uri: str = data.organization["uri"]
         # Mint URIs the way the dataset does (whatever its host), never from a request's base URL.
         self._root = self.organization_uri.rsplit("/organizations/", 1)[0]
-        self._rng = random.Random(f"organization-{emulator.seed}")
+        self._rng = random.Random(f"organization-{seed}")
         self.gates: dict[str, int] = {}
         self.memberships: list[dict[str, Any]] = []
         self.groups: list[dict[str, Any]] = []
@@ -97,23 +88,6 @@ class EmulatorOrganization:
 
     # -- setup --
 
-    def install(self) -> EmulatorOrganization:
-        """Register this module's routes with the emulator's dispatcher."""
-        routes: dict[tuple[str, str], Handler] = {
-            ("GET", "organization_memberships"): self._get_memberships,
-            ("DELETE", "organization_memberships"): self._delete_membership,
-            ("GET", "groups"): self._get_groups,
-            ("GET", "group_relationships"): self._get_group_relationships,
-            ("GET", "routing_forms"): self._get_routing_forms,
-            ("GET", "routing_form_submissions"): self._get_submissions,
-            ("GET", "activity_log_entries"): self._get_activity,
-            ("GET", "user_availability_schedules"): self._get_schedules,
-            ("GET", "event_type_memberships"): self._get_event_type_hosts,
-        }
-        for (method, collection), handler in routes.items():
-            self._emulator.register_route(method, collection, self._gated(collection, handler))
-        return self
-
     def _id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
@@ -121,7 +95,7 @@ class EmulatorOrganization:
         return f"{self._root}/{collection}/{self._id()}"
 
     def _build(self) -> None:
-        data = self._state.data
+        data = self.state.data
         org_created = parse_utc(data.organization["created_at"])
         roles = ["owner", "admin"]
         for n, user in enumerate(data.users):
@@ -170,7 +144,7 @@ class EmulatorOrganization:
             {
                 "uri": self._uri("group_relationships"),
                 "role": role,
-                "owner": {"type": "OrganizationMembership", **_copy(membership)},
+                "owner": {"type": "OrganizationMembership", **snapshot(membership)},
                 "organization": self.organization_uri,
                 "group": group["uri"],
                 "created_at": at,
@@ -181,8 +155,8 @@ class EmulatorOrganization:
             group["member_count"] += 1
 
     def _build_hosts(self) -> None:
-        users = self._state.data.users
-        for n, event_type in enumerate(self._state.data.event_types):
+        users = self.state.data.users
+        for n, event_type in enumerate(self.state.data.event_types):
             owner = event_type["profile"]["owner"]
             hosts = [u for u in users if u["uri"] == owner]
             if event_type["kind"] == "group" and len(users) > 1:
@@ -199,7 +173,7 @@ class EmulatorOrganization:
             ]
 
     def _build_schedules(self) -> None:
-        for n, user in enumerate(self._state.data.users):
+        for n, user in enumerate(self.state.data.users):
             start, end = ("08:00", "16:00") if n % 2 else ("09:00", "17:00")
             rules: list[dict[str, Any]] = [
                 {
@@ -236,7 +210,7 @@ class EmulatorOrganization:
                 )
 
     def _build_routing_forms(self) -> None:
-        data = self._state.data
+        data = self.state.data
         created = parse_utc(data.organization["created_at"]) + timedelta(days=20)
         for n, (name, status) in enumerate((("Talk to sales", "published"), ("Support triage", "draft"))):
             created += timedelta(days=n)
@@ -296,7 +270,7 @@ class EmulatorOrganization:
             }
         event_type_uri = None
         if invitee is not None:
-            event = self._state.data.scheduled_events.get(_uuid_of(invitee["event"]))
+            event = self.state.data.scheduled_events.get(uuid_from_uri(invitee["event"]))
             event_type_uri = event["event_type"] if event else None
         tracking = dict((invitee or {}).get("tracking") or {**rng.choice(_UTM), "salesforce_uuid": None})
         submission = {
@@ -330,7 +304,7 @@ class EmulatorOrganization:
         return submission
 
     def _log(self, at: str, namespace: str, action: str, details: dict[str, Any]) -> None:
-        owner = self._state.data.users[0]
+        owner = self.state.data.users[0]
         self.activity.append(
             {
                 "uri": self._uri("activity_log_entries"),
@@ -352,7 +326,7 @@ class EmulatorOrganization:
 
     def record_activity(self, namespace: str, action: str, details: dict[str, Any], *, at: str | None = None) -> None:
         """Add an activity log entry (for simulators: Calendly logs the organization's admin changes)."""
-        with self._state.lock:
+        with self.state.lock:
             self._log(at or self._now(), namespace, action, details)
             self.activity.sort(key=lambda e: (e["occurred_at"], e["uri"]))
 
@@ -373,155 +347,39 @@ class EmulatorOrganization:
         else:
             self.gates.pop(resource, None)
 
-    def _gated(self, collection: str, handler: Handler) -> Handler:
-        resource = next(name for name, paths in GATES.items() if collection in paths)
-
-        def serve(rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-            status = self.gates.get(resource)
-            if status is not None:
-                raise ApiError(status, _GATE_MESSAGES.get(resource) if status == 403 else None)
-            with self._state.lock:
-                return handler(rest, query, body)
-
-        return serve
-
-    # -- reads --
-
-    def _organization(self, query: dict[str, str], *, required: bool = True) -> None:
-        org = self._state.canonical(query["organization"]) if query.get("organization") else None
-        if not org:
-            if required:
-                raise _invalid("organization", "is required")
-            return
-        if org != self.organization_uri:
-            raise ApiError(403, "You do not have access to this organization.")
-
-    def _page(self, path: str, items: list[dict[str, Any]], query: dict[str, str], default: str) -> dict[str, Any]:
-        field, desc = self._emulator._api._sort(query, {default.split(":")[0]}, default)
-        return self._emulator._api._page(path, items, query, field, desc)
-
     @staticmethod
-    def _one(items: list[dict[str, Any]], item_uuid: str) -> tuple[int, Any]:
-        for item in items:
-            if _uuid_of(item["uri"]) == item_uuid:
-                return 200, {"resource": _copy(item)}
-        raise ApiError(404)
+    def gated_resource(collection: str) -> str | None:
+        """The key of :data:`GATES` covering ``collection`` (``None``: it cannot be gated)."""
+        return next((name for name, paths in GATES.items() if collection in paths), None)
 
-    def _listing(
-        self,
-        rest: list[str],
-        query: dict[str, str],
-        items: list[dict[str, Any]],
-        path: str,
-        *,
-        organization: bool | None = True,
-        filters: dict[str, Callable[[dict[str, Any]], Any]] | None = None,
-        sortable: bool = False,
-    ) -> tuple[int, Any]:
-        """Serve ``GET /{collection}/{uuid}`` or a filtered, paginated listing sorted by ``created_at``.
+    def gate_of(self, collection: str) -> int | None:
+        """The status a gated ``collection`` answers (``None``: it is served)."""
+        resource = self.gated_resource(collection)
+        return self.gates.get(resource) if resource is not None else None
 
-        :param organization: ``True``: the ``organization`` filter is required; ``False``: optional; ``None``: none.
-        """
-        if len(rest) == 1:
-            return self._one(items, rest[0])
-        if rest:
-            return self._not_found()
-        if organization is not None:
-            self._organization(query, required=organization)
-        for param, key in (filters or {}).items():
-            if query.get(param):
-                items = [i for i in items if key(i) == self._state.canonical(query[param])]
-        if not sortable:
-            query = {k: v for k, v in query.items() if k != "sort"}
-        return 200, self._page(path, _copy(items), query, "created_at:asc")
+    # -- lookups for other routes --
 
-    def _get_memberships(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        if not rest and not query.get("organization") and not query.get("user"):
-            raise _invalid("organization", "one of user or organization is required")
-        filters = {"user": lambda m: m["user"]["uri"], "email": lambda m: m["user"]["email"]}
-        return self._listing(
-            rest, query, self.memberships, "/organization_memberships", organization=False, filters=filters
-        )
+    def group_users(self, group_uri: str) -> set[str] | None:
+        """URIs of the users who are members of a group (``None``: no such group in the organization)."""
+        if all(g["uri"] != group_uri for g in self.groups):
+            return None
+        return {r["owner"]["user"]["uri"] for r in self.group_relationships if r["group"] == group_uri}
 
-    def _get_groups(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        return self._listing(rest, query, self.groups, "/groups")
-
-    def _get_group_relationships(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        filters = {"group": lambda r: r["group"], "owner": lambda r: r["owner"]["uri"]}
-        items = self.group_relationships
-        return self._listing(rest, query, items, "/group_relationships", organization=False, filters=filters)
-
-    def _get_routing_forms(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        return self._listing(rest, query, self.routing_forms, "/routing_forms", sortable=True)
-
-    def _get_submissions(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        if len(rest) == 1:
-            return self._one([s for subs in self.submissions.values() for s in subs], rest[0])
-        if rest:
-            return self._not_found()
-        form = self._state.canonical(query["form"]) if query.get("form") else None
-        if not form:
-            raise _invalid("form", "is required")
-        if form not in self.submissions:
-            raise ApiError(404)
-        return 200, self._page("/routing_form_submissions", _copy(self.submissions[form]), query, "created_at:asc")
-
-    def _get_activity(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        if rest:
-            return self._not_found()
-        self._organization(query)
-        lo = _parse_time("min_occurred_at", query["min_occurred_at"]) if "min_occurred_at" in query else None
-        hi = _parse_time("max_occurred_at", query["max_occurred_at"]) if "max_occurred_at" in query else None
-        items = [
-            e
-            for e in self.activity
-            if (lo is None or e["occurred_at"] >= lo)
-            and (hi is None or e["occurred_at"] < hi)
-            and (not query.get("namespace") or e["namespace"] in query["namespace"].split(","))
-            and (not query.get("action") or e["action"] in query["action"].split(","))
-        ]
-        page = self._page("/activity_log_entries", _copy(items), query, "occurred_at:desc")
-        page["total_count"] = len(items)
-        page["exceeds_max_total_count"] = False
-        page["last_event_time"] = max((e["occurred_at"] for e in items), default=None)
-        return 200, page
-
-    def _get_schedules(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        if len(rest) == 1:
-            return self._one(self.schedules, rest[0])
-        if rest:
-            return self._not_found()
-        user = self._state.canonical(query["user"]) if query.get("user") else None
-        if not user:
-            raise _invalid("user", "is required")
-        if user not in {m["user"]["uri"] for m in self.memberships}:
-            raise ApiError(403, "This user is not in your organization")
-        return 200, {"collection": _copy([s for s in self.schedules if s["user"] == user])}
-
-    def _get_event_type_hosts(self, rest: list[str], query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        event_type = self._state.canonical(query["event_type"]) if query.get("event_type") else None
-        if not rest and not event_type:
-            raise _invalid("event_type", "is required")
-        hosts = self.event_type_hosts.get(event_type or "")
-        if hosts is None and not rest:
-            raise ApiError(404)
-        return self._listing(rest, query, [] if rest else hosts or [], "/event_type_memberships", organization=None)
-
-    @staticmethod
-    def _not_found() -> tuple[int, Any]:
-        raise ApiError(404)
+    def default_schedule(self, user_uri: str) -> str | None:
+        """URI of a user's default availability schedule (what the user's event types follow)."""
+        return next((s["uri"] for s in self.schedules if s["user"] == user_uri and s["default"]), None)
 
     # -- changes --
 
     def _now(self) -> str:
-        return iso(self._emulator._now())
+        return iso(self._world.now())
 
     def remove_member(self, membership_or_user_uri: str) -> dict[str, Any]:
         """Remove a user from the organization: its membership, group relationships and event type hosting."""
-        with self._state.lock:
-            key = _uuid_of(membership_or_user_uri)
+        with self.state.lock:
+            key = uuid_from_uri(membership_or_user_uri)
             membership = next(
-                (m for m in self.memberships if key in {_uuid_of(m["uri"]), _uuid_of(m["user"]["uri"])}), None
+                (m for m in self.memberships if key in {uuid_from_uri(m["uri"]), uuid_from_uri(m["user"]["uri"])}), None
             )
             if membership is None:
                 raise ApiError(404)
@@ -538,13 +396,13 @@ class EmulatorOrganization:
             for uri, hosts in self.event_type_hosts.items():
                 self.event_type_hosts[uri] = [h for h in hosts if h["member"]["uri"] != user_uri]
             self._log(self._now(), "User", "Removed", {"email": membership["user"]["email"]})
-            removed: dict[str, Any] = _copy(membership)
+            removed: dict[str, Any] = snapshot(membership)
             return removed
 
     def delete_routing_form(self, form_uri: str) -> None:
         """Delete a routing form (its submissions go with it)."""
-        with self._state.lock:
-            form = next((f for f in self.routing_forms if _uuid_of(f["uri"]) == _uuid_of(form_uri)), None)
+        with self.state.lock:
+            form = next((f for f in self.routing_forms if uuid_from_uri(f["uri"]) == uuid_from_uri(form_uri)), None)
             if form is None:
                 raise ApiError(404)
             self.routing_forms.remove(form)
@@ -553,27 +411,9 @@ class EmulatorOrganization:
 
     def delete_invitee_data(self, emails: list[str]) -> int:
         """Data-compliance deletion: remove every invitee with these emails, its no-show and its submissions."""
-        state = self._state
         wanted = {e.lower() for e in emails}
-        removed = 0
-        gone_invitees: set[str] = set()
-        with state.lock:
-            data = state.data
-            for event_uuid in list(data.invitees):
-                invitees = data.invitees[event_uuid]
-                gone = [i for i in invitees if i["email"].lower() in wanted]
-                if not gone:
-                    continue
-                removed += len(gone)
-                data.invitees[event_uuid] = [i for i in invitees if i not in gone]
-                for invitee in gone:
-                    gone_invitees.add(invitee["uri"])
-                    state._invitee_index.pop(_uuid_of(invitee["uri"]), None)
-                    if invitee.get("no_show"):
-                        state.no_shows.pop(_uuid_of(invitee["no_show"]["uri"]), None)
-                counter = data.scheduled_events[event_uuid]["invitees_counter"]
-                counter["total"] = len(data.invitees[event_uuid])
-                counter["active"] = sum(1 for i in data.invitees[event_uuid] if i["status"] == "active")
+        with self.state.lock:
+            gone_invitees = self._world.delete_invitees(emails)
             gone_uris = {
                 s["uri"]
                 for subs in self.submissions.values()
@@ -583,9 +423,8 @@ class EmulatorOrganization:
             }
             for form_uri, subs in self.submissions.items():
                 self.submissions[form_uri] = [s for s in subs if s["uri"] not in gone_uris]
-            state.resort()
-            self._log(self._now(), "DataCompliance", "InviteesDeleted", {"count": removed})
-        return removed
+            self._log(self._now(), "DataCompliance", "InviteesDeleted", {"count": len(gone_invitees)})
+        return len(gone_invitees)
 
     def submit(
         self,
@@ -595,7 +434,7 @@ class EmulatorOrganization:
         answers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Record a submission of a form (default: the first published one); emits ``routing_form_submission.created``."""
-        state = self._state
+        state = self.state
         with state.lock:
             form = next(
                 (
@@ -607,13 +446,7 @@ class EmulatorOrganization:
             )
             if form is None:
                 raise ApiError(404)
-            invitee = state.invitee(_uuid_of(invitee_uri))[1] if invitee_uri else None
-            submission: dict[str, Any] = _copy(self._submit(form, invitee, at=self._emulator._now(), answers=answers))
+            invitee = state.invitee(uuid_from_uri(invitee_uri))[1] if invitee_uri else None
+            submission: dict[str, Any] = snapshot(self._submit(form, invitee, at=self._world.now(), answers=answers))
         state.emit("routing_form_submission.created", submission)
         return submission
-
-    def _delete_membership(self, rest: list[str], _query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        if len(rest) != 1:
-            return self._not_found()
-        self.remove_member(rest[0])
-        return 204, None

@@ -26,18 +26,23 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 
+from airflow_provider_calendly.testing.data import iso
 from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter
+from airflow_provider_calendly.testing.receiver import ReceiverServer
+from airflow_provider_calendly.testing.routes import enum_param, paginate, parse_sort, route, uri_param
+from airflow_provider_calendly.uris import uuid_from_uri
 from airflow_provider_calendly.webhooks.signature import SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:
-    from airflow_provider_calendly.testing.emulator import CalendlyEmulator
+    from airflow_provider_calendly.testing.organization import EmulatorOrganization
+    from airflow_provider_calendly.testing.world import World
 
+#: :class:`ReceiverServer` lives in :mod:`~airflow_provider_calendly.testing.receiver`; this name stays for imports.
 __all__ = ["DeliveryAttempt", "EmulatorWebhooks", "ReceiverServer"]
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,13 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
 _EVENT_NAME_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 _USER_SCOPED_EVENTS_EXCLUDED = frozenset({"routing_form_submission.created"})
+#: The scopes a subscription may have: the whole organization, one user's meetings, or a group's.
+SCOPES = ("organization", "user", "group")
+
+
+def _owner(subscription: dict[str, Any]) -> str | None:
+    """The user or group a user- or group-scoped subscription covers (``None`` for an organization's)."""
+    return subscription.get(subscription["scope"]) if subscription["scope"] != "organization" else None
 
 
 @dataclass(frozen=True)
@@ -70,9 +82,10 @@ class _Job:
 
 
 class EmulatorWebhooks:
-    """Subscription store and signed delivery with retries for one :class:`CalendlyEmulator`.
+    """Subscription store and signed delivery with retries for one emulator.
 
-    :param emulator: The (started) emulator.
+    :param world: The emulated organization (its clock stamps envelopes; its changes are delivered).
+    :param organization: Its groups (the ``group`` scope of a subscription).
     :param retry_delays: Seconds to wait before each retry; the delivery is dropped after the last one.
     :param timeout: Seconds to wait for a subscriber's answer.
     :param clock: Wall clock for signature timestamps (injectable to produce stale signatures); envelopes'
@@ -83,14 +96,17 @@ class EmulatorWebhooks:
 
     def __init__(
         self,
-        emulator: CalendlyEmulator,
+        world: World,
+        organization: EmulatorOrganization,
         *,
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
         disable_after_failures: int | None = None,
     ) -> None:
-        self.emulator = emulator
+        self.world = world
+        self.state = world.state
+        self.organization = organization
         self.disable_after_failures = disable_after_failures
         self._failures: dict[str, int] = {}
         self.retry_delays = tuple(retry_delays)
@@ -107,19 +123,10 @@ class EmulatorWebhooks:
         self._thread: threading.Thread | None = None
         self._session = requests.Session()
         self._session.trust_env = False
+        self.state.listeners.append(self.on_event)
 
     def __repr__(self) -> str:
         return f"EmulatorWebhooks(subscriptions={len(self.subscriptions)}, pending={self._pending})"
-
-    # -- wiring --
-
-    def install(self) -> EmulatorWebhooks:
-        """Register the ``/webhook_subscriptions`` routes and the event listener on the emulator."""
-        self.emulator.register_route("GET", "webhook_subscriptions", self.handle_get)
-        self.emulator.register_route("POST", "webhook_subscriptions", self.handle_post)
-        self.emulator.register_route("DELETE", "webhook_subscriptions", self.handle_delete)
-        self.emulator.add_listener(self.on_event)
-        return self
 
     def close(self) -> None:
         """Stop the delivery thread (pending retries are dropped)."""
@@ -134,7 +141,7 @@ class EmulatorWebhooks:
 
     def _stamp(self) -> str:
         """A resource or envelope timestamp: the emulator's clock (which the change simulator moves)."""
-        return self.emulator.now().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return iso(self.world.now())
 
     # -- the subscription store --
 
@@ -146,48 +153,42 @@ class EmulatorWebhooks:
         scope: str = "organization",
         organization: str | None = None,
         user: str | None = None,
+        group: str | None = None,
         signing_key: str | None = None,
     ) -> dict[str, Any]:
         """Create a subscription (what ``POST /webhook_subscriptions`` does) and return its resource."""
-
-        data = self.emulator.data
-        org = self.emulator.state.canonical(organization) if organization else data.organization["uri"]
-        user = self.emulator.state.canonical(user) if user else None
+        state = self.state
+        data = state.data
+        org = state.canonical(organization) if organization else data.organization["uri"]
+        user = state.canonical(user) if user else None
+        group = state.canonical(group) if group else None
         if urlsplit(url).scheme not in {"http", "https"}:
-            raise ApiError(400, "The supplied parameters are invalid.", [{"parameter": "url", "message": "is invalid"}])
+            raise invalid_parameter("url", "is invalid")
         if (
             isinstance(events, str)
             or not events
             or not all(isinstance(e, str) and _EVENT_NAME_RE.match(e) for e in events)
         ):
-            raise ApiError(
-                400, "The supplied parameters are invalid.", [{"parameter": "events", "message": "is invalid"}]
-            )
-        if scope not in {"organization", "user"}:
-            raise ApiError(
-                400, "The supplied parameters are invalid.", [{"parameter": "scope", "message": "is invalid"}]
-            )
+            raise invalid_parameter("events", "is invalid")
+        if scope not in SCOPES:
+            raise invalid_parameter("scope", "is invalid")
         if org != data.organization["uri"]:
             raise ApiError(403, "You do not have access to this organization.")
-        if scope == "user":
-            if not user:
-                raise ApiError(
-                    400, "The supplied parameters are invalid.", [{"parameter": "user", "message": "is required"}]
-                )
-            if user not in {u["uri"] for u in data.users}:
-                raise ApiError(403, "You do not have access to this user.")
+        owner = {"user": user, "group": group}.get(scope)
+        if scope != "organization" and not owner:
+            raise invalid_parameter(scope, "is required")
+        if scope == "user" and user not in {u["uri"] for u in data.users}:
+            raise ApiError(403, "You do not have access to this user.")
+        if scope == "group" and self.organization.group_users(owner or "") is None:
+            raise ApiError(403, "You do not have access to this group.")
         with self._cond:
             for existing in self.subscriptions.values():
-                if (
-                    existing["callback_url"] == url
-                    and existing["scope"] == scope
-                    and (scope == "organization" or existing["user"] == user)
-                ):
+                if existing["callback_url"] == url and existing["scope"] == scope and _owner(existing) == owner:
                     raise ApiError(409, "Hook with this url already exists")
-            sub_uuid = self.emulator.state.new_id()
+            sub_uuid = state.new_id()
             now = self._stamp()
             resource = {
-                "uri": f"{self.emulator.uri_base}/webhook_subscriptions/{sub_uuid}",
+                "uri": f"{data.base_url}/webhook_subscriptions/{sub_uuid}",
                 "callback_url": url,
                 "created_at": now,
                 "updated_at": now,
@@ -197,15 +198,29 @@ class EmulatorWebhooks:
                 "scope": scope,
                 "organization": org,
                 "user": user if scope == "user" else None,
-                "group": None,
+                "group": group if scope == "group" else None,
                 "creator": data.users[0]["uri"],
             }
             self.subscriptions[sub_uuid] = resource
             self._keys[sub_uuid] = signing_key
         return dict(resource)
 
-    def handle_get(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+    def unsubscribe(self, subscription: str) -> None:
+        """Delete a subscription (by URI or UUID), as ``DELETE /webhook_subscriptions/{uuid}`` does."""
+        with self._cond:
+            if self.subscriptions.pop(uuid_from_uri(subscription), None) is None:
+                raise ApiError(404)
+            self._keys.pop(uuid_from_uri(subscription), None)
 
+    def disable(self, subscription: str) -> None:
+        """Turn a subscription ``disabled`` (what Calendly does after a day of failing deliveries)."""
+        with self._cond:
+            sub = self.subscriptions[uuid_from_uri(subscription)]
+            sub["state"] = "disabled"
+            sub["updated_at"] = self._stamp()
+
+    @route("GET", "webhook_subscriptions", scope="webhooks:read")
+    def handle_get(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) == 1:
             with self._cond:
                 resource = self.subscriptions.get(rest[0])
@@ -214,27 +229,29 @@ class EmulatorWebhooks:
             return 200, {"resource": dict(resource)}
         if rest:
             raise ApiError(404)
-        org = self.emulator._api.uri_param(query, "organization", "organizations")
-        scope = query.get("scope")
+        state = self.state
+        org = uri_param(state, query, "organization", "organizations")
         if not org:
             raise invalid_parameter("organization", "is required")
-        if scope not in {"organization", "user"}:
-            raise invalid_parameter("scope", "must be organization or user")
-        if org != self.emulator.data.organization["uri"]:
+        scope = enum_param(query, "scope", SCOPES)
+        if scope is None:
+            raise invalid_parameter("scope", "is required")
+        if org != state.data.organization["uri"]:
             raise ApiError(403, "You do not have access to this organization.")
-        user = self.emulator._api.uri_param(query, "user", "users")
-        if scope == "user" and not user:
-            raise invalid_parameter("user", "is required for scope user")
+        owner = {"user": uri_param(state, query, "user", "users"), "group": uri_param(state, query, "group", "groups")}
+        if scope != "organization" and not owner[scope]:
+            raise invalid_parameter(scope, f"is required for scope {scope}")
+        order = parse_sort(query, ("created_at",), "created_at:asc")
         with self._cond:
             items = [
                 dict(s)
                 for s in self.subscriptions.values()
-                if s["scope"] == scope and s["organization"] == org and (scope != "user" or s["user"] == user)
+                if s["scope"] == scope and s["organization"] == org and _owner(s) == owner.get(scope)
             ]
-        return 200, self.emulator._api._page("/webhook_subscriptions", items, query, "created_at", False)
+        return 200, paginate(state, "/webhook_subscriptions", items, query, order)
 
+    @route("POST", "webhook_subscriptions", scope="webhooks:write")
     def handle_post(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-
         if rest:
             raise ApiError(404)
         if not isinstance(body, dict):
@@ -242,27 +259,25 @@ class EmulatorWebhooks:
         for name in ("url", "events", "organization", "scope"):
             if not body.get(name):
                 raise invalid_parameter(name, "is required")
-        uris = {k: body[k] for k in ("organization", "user") if isinstance(body.get(k), str)}
-        self.emulator._api.uri_param(uris, "organization", "organizations")
-        self.emulator._api.uri_param(uris, "user", "users")
+        uris = {k: body[k] for k in ("organization", "user", "group") if isinstance(body.get(k), str)}
+        for name, collection in (("organization", "organizations"), ("user", "users"), ("group", "groups")):
+            uri_param(self.state, uris, name, collection)
         resource = self.subscribe(
             body["url"],
             body["events"],
             scope=body["scope"],
             organization=body["organization"],
             user=body.get("user"),
+            group=body.get("group"),
             signing_key=body.get("signing_key"),
         )
         return 201, {"resource": resource}
 
+    @route("DELETE", "webhook_subscriptions", scope="webhooks:write")
     def handle_delete(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-
         if len(rest) != 1:
             raise ApiError(404)
-        with self._cond:
-            if self.subscriptions.pop(rest[0], None) is None:
-                raise ApiError(404)
-            self._keys.pop(rest[0], None)
+        self.unsubscribe(rest[0])
         return 204, None
 
     # -- delivery --
@@ -276,9 +291,10 @@ class EmulatorWebhooks:
             return False
         scheduled = payload.get("scheduled_event")
         if not isinstance(scheduled, dict):
-            event_uuid = str(payload.get("event") or "").rstrip("/").rsplit("/", 1)[-1]
-            scheduled = self.emulator.data.scheduled_events.get(event_uuid) or {}
+            scheduled = self.state.data.scheduled_events.get(uuid_from_uri(str(payload.get("event") or ""))) or {}
         hosts = {m.get("user") for m in scheduled.get("event_memberships") or []}
+        if sub["scope"] == "group":
+            return bool(hosts & (self.organization.group_users(sub["group"]) or set()))
         return sub["user"] in hosts
 
     def on_event(self, event: str, payload: dict[str, Any]) -> None:
@@ -385,53 +401,3 @@ class EmulatorWebhooks:
         """Count successful deliveries (of ``event``, if given)."""
         with self._cond:
             return sum(1 for a in self.attempts if a.delivered and (event is None or a.event == event))
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-class ReceiverServer:
-    """Serve an ASGI app (e.g. the webhook receiver) with uvicorn on a loopback port, in a daemon thread.
-
-    The listening socket is bound before the thread starts, so requests sent right after :meth:`start` wait
-    in the backlog instead of failing: no polling for readiness.
-
-    :param app: The ASGI app.
-    :param host: Interface to bind.
-    :param port: Port (0 picks a free one).
-    """
-
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        import socket
-
-        import uvicorn
-
-        self.app = app
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self._socket.listen(1024)
-        self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> ReceiverServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
-
-    def __enter__(self) -> ReceiverServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

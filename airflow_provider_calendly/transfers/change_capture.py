@@ -8,14 +8,23 @@ the ones whose payload carries the data:
     the invitee (with its answers) and its embedded scheduled event; a reschedule is a canceled old invitee
     (``rescheduled``, ``new_invitee``) plus a created new one (``old_invitee``): both rows land, linked.
 ``invitee_no_show.created`` / ``invitee_no_show.deleted``
-    the invitee with its no-show set or cleared (only for invitees already stored: a no-show's payload has
-    no scheduled event).
+    the invitee with its no-show set or cleared (and its scheduled event if the payload embeds it; without
+    one, an invitee not stored yet is left to the listing, which finds its meeting new).
 ``event_type.created`` / ``.updated`` / ``.deleted``
     the event type.
 
-**Never a regression.** Calendly delivers late and more than once. A payload is applied only if its
-resource's ``updated_at`` (the delivery's ``created_at`` when it has none) is newer than the stored row's,
-so a duplicate, or an old delivery arriving after a newer API read, changes nothing.
+**Order by what is known, never miss, never regress.** Calendly delivers late and more than once, and its
+reference does not say whether a no-show, a reconfirmation or a cancellation moves a resource's
+``updated_at``: a delivery cannot be judged by ``updated_at`` alone. Each row of a resource table keeps
+``_as_of``, the Calendly time its content is known current as of: a delivery's ``created_at`` (the state the
+payload describes) or, for a row read from the API, a time before the read was made (the pass's start less
+:data:`READ_MARGIN`, and no earlier than the latest delivery already read: the reads come after those). A
+delivery is applied unless the stored row is provably newer (:func:`stored_is_newer`): its ``_as_of`` is at
+or after the delivery's ``created_at``, or its ``updated_at`` is after the payload's (``updated_at`` never goes
+back). So a duplicate, or a late delivery that a newer read or delivery already covers, changes nothing, and a
+delivery that carries a change the row lacks is never dropped, whether or not that change moved
+``updated_at``. A row whose ``_as_of`` is unknown (written by a sync without the feed, or before this column
+existed) takes any delivery its ``updated_at`` does not prove older.
 
 **Exactly once.** The rows a batch of deliveries produced and the position after that batch are committed
 in one transaction of the warehouse, so a crash neither loses a delivery nor applies one twice (and the
@@ -33,13 +42,29 @@ Then the refresh window's past part (no-shows) is covered by the feed and not re
 still re-read from the previous check on, because Calendly sends no webhook for reconfirmations. On any doubt
 the pass falls back to reconcile for the whole window, logs why and counts the reads as ``feed_gap``; the gap
 stays recorded until a pass has finished re-reading, so a crash in between falls back again.
+
+**What Calendly's reference leaves open**, and why the feed is right either way (each is tested both ways):
+
+* whether a no-show, a reconfirmation or a cancellation moves ``updated_at`` (of the invitee, or of the
+  scheduled event for a cancellation): deliveries are ordered by ``_as_of`` (above); the listing compares an
+  event's status and invitee counters as well as its ``updated_at`` (``CalendlyEmulator(updated_at_moved_by=())``
+  in the equivalence tests);
+* how far Calendly's clock and this host's differ, and how soon a change is readable after its webhook's
+  ``created_at``: reads count as of :data:`READ_MARGIN` before the pass's start (a clock ahead of Calendly's);
+* whether a no-show's payload embeds its scheduled event (see above);
+* in which order deliveries arrive, and how often (duplicates, late and reordered deliveries).
+
+It relies on what the reference does state: ``updated_at`` is when the resource last changed (so it never goes
+back), a delivery's ``created_at`` is when the change it reports happened (two changes of one resource with the
+very same ``created_at`` cannot be ordered: the first applied stands until the row is read again), and
+reconfirmations have no webhook event.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +91,7 @@ if TYPE_CHECKING:
     from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
     from airflow_provider_calendly.webhooks.inbox import Delivery, WebhookInbox
 
-__all__ = ["FEED_EVENTS", "INVITEE_EVENTS", "ChangeCapture", "FeedPass"]
+__all__ = ["FEED_EVENTS", "INVITEE_EVENTS", "READ_MARGIN", "ChangeCapture", "FeedPass", "Stored", "stored_is_newer"]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +107,11 @@ EVENT_TYPE_EVENTS: tuple[str, ...] = ("event_type.created", "event_type.updated"
 FEED_EVENTS: tuple[str, ...] = (*INVITEE_EVENTS, *EVENT_TYPE_EVENTS)
 #: Deliveries read from the inbox per batch (each batch is committed with its position).
 BATCH = 500
+#: How much before this host's clock a pass's API reads are taken to be as of. Calendly's reference states no
+#: bound on how its clock and ours differ, nor on how soon a change a webhook announces is visible to reads, so
+#: a delivery created up to this long before a read is applied over it (the payload is Calendly's whole resource
+#: at that moment; a read in the same pass re-reads what deliveries cannot carry): late by this much, never lost.
+READ_MARGIN = timedelta(minutes=5)
 
 
 @dataclass
@@ -116,6 +146,17 @@ class FeedPass:
         }
 
 
+@dataclass(frozen=True)
+class _FeedState:
+    """A consumer's row in ``<prefix>webhook_feed``."""
+
+    position: int
+    checked_at: datetime | None
+    gap_since: datetime | None
+    gap_reason: str | None
+    latest_delivery_at: datetime | None
+
+
 def _stamp(value: Any) -> datetime | None:
     try:
         return parse_utc(value) if value is not None else None
@@ -123,8 +164,28 @@ def _stamp(value: Any) -> datetime | None:
         return None
 
 
-def _newer(candidate: datetime | None, stored: datetime | None) -> bool:
-    return stored is None or (candidate is not None and candidate > stored)
+@dataclass(frozen=True)
+class Stored:
+    """What the warehouse holds of a row, as far as ordering deliveries goes."""
+
+    updated_at: datetime | None
+    as_of: datetime | None
+
+
+def stored_is_newer(stored: Stored | None, delivered_at: datetime | None, updated_at: datetime | None) -> bool:
+    """Whether a stored row provably reflects a later state than a delivery (which is then skipped).
+
+    :param stored: The row (``None``: not stored).
+    :param delivered_at: The delivery's ``created_at``: the moment the payload describes.
+    :param updated_at: The payload resource's ``updated_at``.
+    """
+    if stored is None:
+        return False
+    if stored.as_of is not None and delivered_at is not None and stored.as_of >= delivered_at:
+        return True
+    # Calendly's updated_at never goes back: a later one is a later state, an equal one proves nothing (a no-show,
+    # a reconfirmation or a cancellation may leave it as it was).
+    return stored.updated_at is not None and updated_at is not None and stored.updated_at > updated_at
 
 
 class ChangeCapture:
@@ -162,30 +223,29 @@ class ChangeCapture:
 
     # -- the consumer's row --
 
-    def _state(self) -> tuple[int, datetime | None, datetime | None, str | None] | None:
+    def _state(self) -> _FeedState | None:
         ph = self.writer.dialect.placeholder
         rows = self.writer.execute(
-            f"SELECT position, checked_at, gap_since, gap_reason FROM {self.writer.table_name('webhook_feed')} "
-            f"WHERE uri = {ph}",
+            f"SELECT position, checked_at, gap_since, gap_reason, latest_delivery_at "
+            f"FROM {self.writer.table_name('webhook_feed')} WHERE uri = {ph}",
             [self.scope],
         )
         if not rows:
             return None
-        position, checked_at, gap_since, reason = rows[0]
-        return int(position or 0), _stamp(checked_at), _stamp(gap_since), reason
+        position, checked_at, gap_since, reason, latest = rows[0]
+        return _FeedState(int(position or 0), _stamp(checked_at), _stamp(gap_since), reason, _stamp(latest))
 
-    def _state_row(
-        self, position: int, checked_at: datetime | None, gap_since: datetime | None, reason: str | None
-    ) -> RowsByTable:
+    def _state_row(self, state: _FeedState) -> RowsByTable:
         return {
             "webhook_feed": [
                 {
                     "uri": self.scope,
-                    "position": position,
-                    "checked_at": checked_at,
-                    "gap_since": gap_since,
-                    "gap_reason": reason,
+                    "position": state.position,
+                    "checked_at": state.checked_at,
+                    "gap_since": state.gap_since,
+                    "gap_reason": state.gap_reason,
                     "updated_at": self.clock(),
+                    "latest_delivery_at": state.latest_delivery_at,
                 }
             ]
         }
@@ -201,7 +261,9 @@ class ChangeCapture:
         """
         now = self.clock()
         state = self._state()
-        position, since, open_gap, open_reason = state if state is not None else (None, None, None, None)
+        position, since, open_gap, open_reason, latest = (
+            astuple(state) if state is not None else (None, None, None, None, None)
+        )
         if full:
             reason, gap_since = open_reason, open_gap
         else:
@@ -219,14 +281,19 @@ class ChangeCapture:
             with self.writer.transaction():
                 for delivery in batch:
                     result.deliveries += 1
-                    self._apply(delivery, rows, result)
+                    delivered_at = _stamp(delivery.created_at)
+                    if delivered_at is not None and (latest is None or delivered_at > latest):
+                        latest = delivered_at
+                    self._apply(delivery, delivered_at, rows, result)
                 if rows:
                     self.writer.write_rows(rows)
                 cursor = batch[-1].id if batch else cursor
                 # The check time moves only when the pass is committed (finish): a crash re-judges from the old one.
-                self.writer.write_rows(self._state_row(cursor, since, gap_since, reason))
+                self.writer.write_rows(self._state_row(_FeedState(cursor, since, gap_since, reason, latest)))
             if len(batch) < BATCH:
                 break
+        # Every read of this pass comes after the deliveries read so far: the rows it writes are at least that new.
+        self.writer.read_as_of = max(t for t in (now - READ_MARGIN, latest) if t is not None)
         log.info(
             "Webhook feed: %d deliveries read, %s applied, %s skipped",
             result.deliveries,
@@ -241,7 +308,9 @@ class ChangeCapture:
         """Record this pass's check time and close any gap, once the pass that re-read it is committed."""
         state = self._state()
         if state is not None and self._checked is not None:
-            self.writer.write_rows(self._state_row(state[0], self._checked, None, None))
+            self.writer.write_rows(
+                self._state_row(replace(state, checked_at=self._checked, gap_since=None, gap_reason=None))
+            )
 
     # -- gap detection --
 
@@ -281,17 +350,16 @@ class ChangeCapture:
 
     # -- applying deliveries --
 
-    def _apply(self, delivery: Delivery, rows: RowsByTable, result: FeedPass) -> None:
+    def _apply(self, delivery: Delivery, delivered_at: datetime | None, rows: RowsByTable, result: FeedPass) -> None:
         organization, tag = self.organization, (delivery.organization or "").rstrip("/")
         if organization and tag and tag != organization and not organization.endswith(f"/{tag}"):
             result.count(result.skipped, "other organization")
             return
-        created_at = _stamp(delivery.created_at)
         try:
             if delivery.event in EVENT_TYPE_EVENTS:
-                applied = self._apply_event_type(EventType.model_validate(delivery.payload), created_at, rows)
+                applied = self._apply_event_type(EventType.model_validate(delivery.payload), delivered_at, rows)
             else:
-                applied = self._apply_invitee(InviteePayload.model_validate(delivery.payload), created_at, rows)
+                applied = self._apply_invitee(InviteePayload.model_validate(delivery.payload), delivered_at, rows)
         except ValidationError:
             log.warning("Skipping webhook delivery %s (%s): its payload does not parse", delivery.id, delivery.event)
             applied = "unreadable"
@@ -300,43 +368,46 @@ class ChangeCapture:
         else:
             result.count(result.skipped, applied)
 
-    def _stored_at(self, key: str, uri: str, rows: RowsByTable) -> tuple[bool, datetime | None]:
-        """Whether ``uri`` is stored (or pending in this batch) and its ``updated_at``."""
+    def _stored(self, key: str, uri: str, rows: RowsByTable) -> Stored | None:
+        """What is stored of ``uri`` in table ``key`` (or pending in this batch); ``None`` when it is not."""
         pending = [r for r in rows.get(key, ()) if r["uri"] == uri]
         if pending:
-            return True, _stamp(pending[-1].get("updated_at"))
+            return Stored(_stamp(pending[-1].get("updated_at")), _stamp(pending[-1].get("_as_of")))
         ph = self.writer.dialect.placeholder
-        found = self.writer.execute(f"SELECT updated_at FROM {self.writer.table_name(key)} WHERE uri = {ph}", [uri])
-        return (True, _stamp(found[0][0])) if found else (False, None)
+        found = self.writer.execute(
+            f"SELECT updated_at, _as_of FROM {self.writer.table_name(key)} WHERE uri = {ph}", [uri]
+        )
+        return Stored(_stamp(found[0][0]), _stamp(found[0][1])) if found else None
 
     def _in_scope(self, event: ScheduledEvent | None) -> bool:
         if self.user is None or event is None:
             return True
         return any(m.user == self.user for m in event.event_memberships)
 
-    def _apply_invitee(self, invitee: InviteePayload, created_at: datetime | None, rows: RowsByTable) -> str | None:
+    def _apply_invitee(self, invitee: InviteePayload, delivered_at: datetime | None, rows: RowsByTable) -> str | None:
         event = invitee.scheduled_event
         if not self._in_scope(event):
             return "other user's meeting"
-        exists, stored_at = self._stored_at("invitees", invitee.uri, rows)
-        if event is None and not exists:
-            return "invitee not stored"  # a no-show payload has no event: its booking is listed as new instead
-        if event is not None:
-            _event_exists, event_at = self._stored_at("scheduled_events", event.uri, rows)
-            if _newer(event.updated_at or created_at, event_at):
-                _merge(rows, scheduled_event_rows(event))
-        if not _newer(invitee.updated_at or created_at, stored_at):
-            return "not newer than the stored row"
-        _merge(rows, invitee_rows(invitee, scheduled_event_uri=event.uri if event else None))
+        stored = self._stored("invitees", invitee.uri, rows)
+        if event is None and stored is None:
+            # Calendly's reference does not say a no-show's payload embeds its scheduled event (it is handled
+            # either way): without one, an invitee never stored is left to the listing, which finds it new.
+            return "invitee not stored"
+        if event is not None and not stored_is_newer(
+            self._stored("scheduled_events", event.uri, rows), delivered_at, event.updated_at
+        ):
+            _merge(rows, scheduled_event_rows(event, as_of=delivered_at))
+        if stored_is_newer(stored, delivered_at, invitee.updated_at):
+            return "the stored row is newer"
+        _merge(rows, invitee_rows(invitee, scheduled_event_uri=event.uri if event else None, as_of=delivered_at))
         return None
 
-    def _apply_event_type(self, item: EventType, created_at: datetime | None, rows: RowsByTable) -> str | None:
+    def _apply_event_type(self, item: EventType, delivered_at: datetime | None, rows: RowsByTable) -> str | None:
         if self.user is not None and self.organization is None and item.profile and item.profile.owner != self.user:
             return "other user's event type"
-        _exists, stored_at = self._stored_at("event_types", item.uri, rows)
-        if not _newer(item.updated_at or created_at, stored_at):
-            return "not newer than the stored row"
-        rows.setdefault("event_types", []).append(event_type_row(item))
+        if stored_is_newer(self._stored("event_types", item.uri, rows), delivered_at, item.updated_at):
+            return "the stored row is newer"
+        rows.setdefault("event_types", []).append(event_type_row(item, as_of=delivered_at))
         return None
 
     # -- planning the invitee reads --

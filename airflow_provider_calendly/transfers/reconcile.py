@@ -136,6 +136,8 @@ def _same_time(a: datetime | None, b: datetime | None) -> bool:
 
 
 def _changed(event: ScheduledEvent, stored: StoredEvent) -> bool:
+    # Calendly's reference does not say whether a cancellation moves the event's updated_at: its status and
+    # invitee counters tell as well (tests/transfers/test_incremental_reconcile.py runs both behaviours).
     counter = event.invitees_counter
     return (
         not _same_time(event.updated_at, stored.updated_at)

@@ -125,6 +125,9 @@ class CalendlyTableWriter:
     :param schema: Schema (namespace) to create the tables in; default: the connection's default.
     :param dialect: Force a dialect (``sqlite``, ``postgresql``, ``duckdb``, ``generic``); default: detected.
     :param synced_at: Value of ``_synced_at`` for rows written; default: the time of each write.
+
+    ``read_as_of`` is the ``_as_of`` of the rows written without one (rows read from the API): a Calendly time
+    before those reads were made. Webhook change capture sets it when a pass starts; ``None`` leaves it null.
     """
 
     def __init__(
@@ -143,6 +146,7 @@ class CalendlyTableWriter:
             raise CalendlyConfigError(f"unknown dialect {dialect!r}; use sqlite, postgresql, duckdb or generic")
         self.dialect = detect_dialect(dbapi_hook) if dialect is None else dialect_for(dialect, dbapi_hook)
         self.synced_at = synced_at
+        self.read_as_of: datetime | None = None
         self.metadata = sqlalchemy_metadata(self.table_prefix, self.schema)
         self.tables: dict[str, sa.Table] = {key: self.metadata.tables[self._qualified(key)] for key in TABLES}
         self._converters = {key: columns_converter(key, self.dialect) for key in TABLES}
@@ -341,6 +345,10 @@ class CalendlyTableWriter:
                     continue
                 key_of = _key_getter(spec.primary_key)
                 latest = {key_of(row): row for row in rows}
+                if self.read_as_of is not None and "_as_of" in spec.column_names:
+                    for row in latest.values():
+                        if row.get("_as_of") is None:
+                            row["_as_of"] = self.read_as_of
                 existing = self._count_where(key, spec.primary_key[0], [k[0] for k in latest])
                 # None of them stored yet (this transaction counted): a plain insert, and no children to replace,
                 # since children are only ever written, and swept, with their parent.

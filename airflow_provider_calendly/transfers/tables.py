@@ -18,6 +18,7 @@ import json
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -82,11 +83,13 @@ class RowContext:
     :param parent_row: The parent table's row of a child item (``None`` for a top-level item).
     :param position: Index of a child item in its parent's list (0 for a top-level item).
     :param scheduled_event_uri: Scheduled event of an invitee that does not name it itself.
+    :param as_of: The Calendly time the item is known current as of (its row's ``_as_of``), when known.
     """
 
     parent_row: Row | None = None
     position: int = 0
     scheduled_event_uri: str | None = None
+    as_of: datetime | None = None
 
 
 Source = Callable[[Any, RowContext], Any]
@@ -214,6 +217,15 @@ _SYNCED = Column("_synced_at", TS, "when this row was last written by a sync", l
 _DELETED = Column(
     "_deleted_at", TS, "when a sync found Calendly no longer returns it (null while it exists)", lambda _i, _c: None
 )
+#: Change capture's ordering of what it writes: a delivery is applied unless the row is provably newer (see
+#: transfers.change_capture). A row read from the API without a webhook feed has none (null: not known).
+_AS_OF = Column(
+    "_as_of",
+    TS,
+    "the Calendly time this row is known current as of: its webhook delivery's created_at, or, read from the API, "
+    "a time before the read was made (null: not known)",
+    lambda _i, context: context.as_of,
+)
 
 
 def _invitee_event_uri(invitee: Any, context: RowContext) -> str | None:
@@ -242,8 +254,8 @@ def resource_table(
     resource: str | None = None,
     raw_drop: Sequence[str] = (),
 ) -> TableSpec:
-    """A top-level table of API objects: ``uri`` (the first column) is the key; ``raw``, ``_synced_at`` and
-    ``_deleted_at`` are added.
+    """A top-level table of API objects: ``uri`` (the first column) is the key; ``raw``, ``_synced_at``,
+    ``_deleted_at`` and ``_as_of`` are added.
 
     :param resource: The operator resource that syncs it (``None``: landed some other way, e.g. by webhooks).
     :param raw_drop: Keys left out of ``raw`` (e.g. an embedded object that has its own table).
@@ -252,7 +264,7 @@ def resource_table(
         raise ValueError(f"table {key}: a resource table's first column is its uri")
     return TableSpec(
         key,
-        (*columns, _raw(*raw_drop), _SYNCED, _DELETED),
+        (*columns, _raw(*raw_drop), _SYNCED, _DELETED, _AS_OF),
         ("uri",),
         description,
         one_row_per,
@@ -668,6 +680,11 @@ _SPECS: tuple[TableSpec, ...] = (
             Column("gap_since", TS, "start of a feed gap reconcile has not re-read yet (null when none)"),
             Column("gap_reason", T, "why the feed had that gap"),
             Column("updated_at", TS, "when this row was last written"),
+            Column(
+                "latest_delivery_at",
+                TS,
+                "the latest created_at of the deliveries it read: what it reads from the API later is newer",
+            ),
         ),
         ("uri",),
         "webhook change capture: each sync scope's position in the webhook inbox",
@@ -714,10 +731,15 @@ WEBHOOK_TABLES: dict[str, tuple[str, ...]] = {
 # --- rows ----------------------------------------------------------------------------------------------------
 
 
-def build_rows(key: str, item: Any, *, scheduled_event_uri: str | None = None) -> RowsByTable:
-    """Rows of one top-level item: its own row in table ``key`` plus the rows of its child tables."""
+def build_rows(
+    key: str, item: Any, *, scheduled_event_uri: str | None = None, as_of: datetime | None = None
+) -> RowsByTable:
+    """Rows of one top-level item: its own row in table ``key`` plus the rows of its child tables.
+
+    :param as_of: The Calendly time ``item`` is known current as of (``_as_of``), e.g. its delivery's created_at.
+    """
     spec = TABLES[key]
-    parent = spec.row(item, RowContext(scheduled_event_uri=scheduled_event_uri))
+    parent = spec.row(item, RowContext(scheduled_event_uri=scheduled_event_uri, as_of=as_of))
     rows: RowsByTable = {key: [parent]}
     for child_key in CHILD_TABLES.get(key, ()):
         child = TABLES[child_key]
@@ -728,19 +750,21 @@ def build_rows(key: str, item: Any, *, scheduled_event_uri: str | None = None) -
     return rows
 
 
-def event_type_row(item: EventType) -> Row:
+def event_type_row(item: EventType, *, as_of: datetime | None = None) -> Row:
     """The ``event_types`` row of an event type (without ``_synced_at``)."""
-    return build_rows("event_types", item)["event_types"][0]
+    return build_rows("event_types", item, as_of=as_of)["event_types"][0]
 
 
-def scheduled_event_rows(event: ScheduledEvent) -> RowsByTable:
+def scheduled_event_rows(event: ScheduledEvent, *, as_of: datetime | None = None) -> RowsByTable:
     """Rows of a scheduled event: its ``scheduled_events`` row plus its memberships and guests."""
-    return build_rows("scheduled_events", event)
+    return build_rows("scheduled_events", event, as_of=as_of)
 
 
-def invitee_rows(invitee: Invitee, *, scheduled_event_uri: str | None = None) -> RowsByTable:
+def invitee_rows(
+    invitee: Invitee, *, scheduled_event_uri: str | None = None, as_of: datetime | None = None
+) -> RowsByTable:
     """Rows of an invitee: its ``invitees`` row plus one ``invitee_answers`` row per answered question."""
-    return build_rows("invitees", invitee, scheduled_event_uri=scheduled_event_uri)
+    return build_rows("invitees", invitee, scheduled_event_uri=scheduled_event_uri, as_of=as_of)
 
 
 # --- derived views -------------------------------------------------------------------------------------------

@@ -286,23 +286,28 @@ SCHEMAS: dict[str, dict[str, F]] = {
     "EventTypeRef": {"uri": F("ref:event_types"), "name": S},
 }
 
-#: Parameter rules of the list endpoints the provider calls: names, and the values each may take.
+#: Every documented parameter of the list endpoints (Calendly's published reference) and the values each may take:
+#: ``bool`` (lowercase), ``count`` (1-100), ``ts`` (ISO 8601 date-time), ``str``, ``enum:a|b``, ``ref:<collection>``
+#: (a canonical URI), ``list:<kind>`` (several values, comma-separated), ``sort:<field>|<field>`` (a
+#: comma-separated list of ``{field}:{direction}``, direction ``asc`` or ``desc``).
 LIST_PARAMETERS: dict[str, dict[str, str]] = {
     "/event_types": {
         "active": "bool",
         "admin_managed": "bool",
         "organization": "ref:organizations",
         "user": "ref:users",
-        "sort": "str",
+        "user_availability_schedule": "ref:user_availability_schedules",
+        "sort": "sort:name|position|created_at|updated_at",
         "count": "count",
         "page_token": "str",
     },
     "/scheduled_events": {
         "user": "ref:users",
         "organization": "ref:organizations",
+        "group": "ref:groups",
         "invitee_email": "str",
         "status": "enum:active|canceled",
-        "sort": "str",
+        "sort": "sort:start_time",
         "min_start_time": "ts",
         "max_start_time": "ts",
         "count": "count",
@@ -310,7 +315,7 @@ LIST_PARAMETERS: dict[str, dict[str, str]] = {
     },
     "/scheduled_events/*/invitees": {
         "status": "enum:active|canceled",
-        "sort": "str",
+        "sort": "sort:created_at",
         "email": "str",
         "count": "count",
         "page_token": "str",
@@ -319,6 +324,7 @@ LIST_PARAMETERS: dict[str, dict[str, str]] = {
         "organization": "ref:organizations",
         "user": "ref:users",
         "email": "str",
+        "role": "enum:owner|admin|user",
         "count": "count",
         "page_token": "str",
     },
@@ -332,23 +338,25 @@ LIST_PARAMETERS: dict[str, dict[str, str]] = {
     },
     "/routing_forms": {
         "organization": "ref:organizations",
-        "sort": "enum:created_at:asc|created_at:desc",
+        "sort": "sort:created_at",
         "count": "count",
         "page_token": "str",
     },
     "/routing_form_submissions": {
         "form": "ref:routing_forms",
-        "sort": "enum:created_at:asc|created_at:desc",
+        "sort": "sort:created_at",
         "count": "count",
         "page_token": "str",
     },
     "/activity_log_entries": {
         "organization": "ref:organizations",
+        "search_term": "str",
+        "actor": "list:ref:users",
         "min_occurred_at": "ts",
         "max_occurred_at": "ts",
-        "namespace": "str",
-        "action": "str",
-        "sort": "enum:occurred_at:asc|occurred_at:desc",
+        "namespace": "list:str",
+        "action": "list:str",
+        "sort": "sort:occurred_at",
         "count": "count",
         "page_token": "str",
     },
@@ -357,10 +365,11 @@ LIST_PARAMETERS: dict[str, dict[str, str]] = {
     "/webhook_subscriptions": {
         "organization": "ref:organizations",
         "user": "ref:users",
-        "scope": "enum:user|organization",
+        "group": "ref:groups",
+        "scope": "enum:organization|user|group",
+        "sort": "sort:created_at",
         "count": "count",
         "page_token": "str",
-        "sort": "str",
     },
 }
 

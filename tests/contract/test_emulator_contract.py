@@ -212,6 +212,11 @@ def _param_problems(path: str, query: dict[str, str]) -> list[str]:
             problems.append(f"{path}: {name}={value!r} is not a canonical URI")
         elif kind.startswith("enum:") and value not in kind[5:].split("|"):
             problems.append(f"{path}: {name}={value!r} not in {kind[5:]}")
+        elif kind.startswith("sort:") and not all(
+            field in kind[5:].split("|") and direction in {"asc", "desc"}
+            for field, _, direction in (part.partition(":") for part in value.split(","))
+        ):
+            problems.append(f"{path}: sort={value!r} is not a list of {kind[5:]} with asc or desc")
     return problems
 
 

@@ -20,8 +20,9 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DIALECT_FILE = {"sqlite": "sqlite", "duckdb": "duckdb", "postgres": "postgresql"}
 #: Columns the simulated older release did not have yet (dropped from the captured DDL).
 LATER_COLUMNS = {"invitees": ("reschedule_url", "routing_form_submission"), "event_types": ("deleted_at",)}
-#: Columns added to the captured release's tables since (the deletion mark of every resource table).
-ADDED_SINCE_V1 = {key: ("_deleted_at",) for key in ("event_types", "scheduled_events", "invitees")}
+#: Columns added to the captured release's tables since (the deletion mark and change capture's as-of time of
+#: every resource table).
+ADDED_SINCE_V1 = {key: ("_deleted_at", "_as_of") for key in ("event_types", "scheduled_events", "invitees")}
 
 
 def _previous_release_ddl(kind: str, prefix: str, *, drop: dict[str, tuple[str, ...]]) -> list[str]:

@@ -5,7 +5,8 @@ loopback, subscribes the emulator's organization to every event change capture a
 SQLite inbox reachable as an Airflow connection. It can break the feed the ways Calendly's can break:
 :meth:`disable` (the subscription turns ``disabled``, deliveries stop) and :meth:`resubscribe` (a new
 subscription, as an operator would create), and it can replay stored deliveries as duplicates or late
-arrivals (:meth:`replay`). :func:`dump_tables` is the comparison of two syncs' tables (``_synced_at`` left out).
+arrivals (:meth:`replay`). :func:`dump_tables` is the comparison of two syncs' tables (``_synced_at`` and
+``_as_of`` left out).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_calendly.timestamps import parse_utc
 from airflow_provider_calendly.transfers.change_capture import FEED_EVENTS
 from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES, TABLES, ColumnType
+from airflow_provider_calendly.uris import uuid_from_uri
 from airflow_provider_calendly.webhooks.inbox import NewDelivery, WebhookInbox
 
 if TYPE_CHECKING:
     from airflow_provider_calendly.testing.emulator import CalendlyEmulator
-    from airflow_provider_calendly.testing.webhooks import ReceiverServer
+    from airflow_provider_calendly.testing.receiver import ReceiverServer
     from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 
 __all__ = ["SIGNING_KEY", "WebhookFeed", "dump_tables"]
@@ -53,7 +55,7 @@ class WebhookFeed:
         return json.dumps({"conn_type": "sqlite", "host": str(self.inbox_path)})
 
     def start(self) -> WebhookFeed:
-        from airflow_provider_calendly.testing.webhooks import ReceiverServer
+        from airflow_provider_calendly.testing.receiver import ReceiverServer
         from airflow_provider_calendly.webhooks.app import WebhookReceiver, create_app
 
         receiver = WebhookReceiver(signing_keys=[SIGNING_KEY], inbox=self.inbox)
@@ -80,7 +82,7 @@ class WebhookFeed:
         assert self.server is not None
         webhooks = self.emulator.webhooks
         if self.subscription is not None:
-            webhooks.handle_delete([self.subscription["uri"].rsplit("/", 1)[-1]], {}, None)
+            webhooks.unsubscribe(self.subscription["uri"])
         self.subscription = webhooks.subscribe(
             f"{self.server.url}/calendly/webhooks", list(FEED_EVENTS), signing_key=SIGNING_KEY
         )
@@ -89,24 +91,20 @@ class WebhookFeed:
     def disable(self) -> None:
         """Turn the subscription ``disabled`` (as Calendly does after a day of failing deliveries)."""
         assert self.subscription is not None
-        uuid = self.subscription["uri"].rsplit("/", 1)[-1]
-        with self.emulator.webhooks._cond:
-            sub = self.emulator.webhooks.subscriptions[uuid]
-            sub["state"] = "disabled"
-            sub["updated_at"] = self.emulator.webhooks._stamp()
+        self.emulator.webhooks.disable(self.subscription["uri"])
 
     def break_delivery(self) -> None:
         """Point the subscription at a port that refuses connections: deliveries fail, are retried, dropped."""
         assert self.subscription is not None
         self._dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._dead.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
-        sub = self.emulator.webhooks.subscriptions[self.subscription["uri"].rsplit("/", 1)[-1]]
+        sub = self.emulator.webhooks.subscriptions[uuid_from_uri(self.subscription["uri"])]
         sub["callback_url"] = f"http://127.0.0.1:{self._dead.getsockname()[1]}/calendly/webhooks"
 
     def restore_delivery(self) -> None:
         """Point the subscription back at the receiver (its ``retry_started_at`` clears on the next success)."""
         assert self.subscription is not None and self.server is not None
-        sub = self.emulator.webhooks.subscriptions[self.subscription["uri"].rsplit("/", 1)[-1]]
+        sub = self.emulator.webhooks.subscriptions[uuid_from_uri(self.subscription["uri"])]
         sub["callback_url"] = f"{self.server.url}/calendly/webhooks"
         if self._dead is not None:
             self._dead.close()
@@ -156,13 +154,18 @@ def _normalise(value: Any, column_type: ColumnType, *, json_decoded: bool) -> An
     return value
 
 
+#: Columns that say when and how a row was written, not what Calendly holds: two syncs' tables may differ there.
+WRITE_BOOKKEEPING = ("_synced_at", "_as_of")
+
+
 def dump_tables(writer: CalendlyTableWriter, keys: tuple[str, ...] = DATA_TABLES) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of each data table, sorted by primary key, normalised across dialects, ``_synced_at`` left out."""
+    """Every row of each data table, sorted by primary key, normalised across dialects, without
+    :data:`WRITE_BOOKKEEPING`."""
     dump: dict[str, list[tuple[Any, ...]]] = {}
     decoded = writer.dialect.name == "postgresql"
     for key in keys:
         spec = TABLES[key]
-        columns = [c for c in spec.columns if c.name != "_synced_at"]
+        columns = [c for c in spec.columns if c.name not in WRITE_BOOKKEEPING]
         rows = writer.execute(
             f"SELECT {', '.join(c.name for c in columns)} FROM {writer.table_name(key)} "
             f"ORDER BY {', '.join(spec.primary_key)}"
