@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -70,7 +72,7 @@ def run_dbt(
     command: Sequence[str] = ("build",),
     schema: str | None = None,
     dbt_vars: Mapping[str, Any] | None = None,
-    dbt_executable: str = "dbt",
+    dbt_executable: str | None = None,
     project_dir: str | Path = PROJECT_DIR,
     work_dir: str | Path | None = None,
     echo: Callable[[str], None] | None = None,
@@ -81,7 +83,8 @@ def run_dbt(
     :param command: The dbt command and its own arguments (default ``build``: models, then their tests).
     :param schema: Schema the models are built in (see :func:`dbt_target`).
     :param dbt_vars: The project's vars: ``calendly_schema``, ``calendly_table_prefix``, ``calendly_as_of``.
-    :param dbt_executable: The ``dbt`` command (a path when dbt lives in a venv of its own).
+    :param dbt_executable: The ``dbt`` command (a path when dbt lives in a venv of its own); default: ``dbt`` on
+        the ``PATH``, else the one next to this Python (the ``[dbt]`` extra's, when the venv is not activated).
     :param project_dir: The dbt project (default: the one this package ships).
     :param work_dir: Where dbt writes ``target/`` and ``logs/`` (default: a temporary directory, removed after).
     :param echo: Receives each line dbt prints (default: this module's logger, i.e. the task log).
@@ -95,7 +98,7 @@ def run_dbt(
         # YAML is a superset of JSON: profiles.yml needs no YAML library.
         (Path(scratch) / "profiles.yml").write_text(json.dumps(profile, indent=2))
         args = [
-            dbt_executable,
+            dbt_executable or shutil.which("dbt") or str(Path(sys.executable).parent / "dbt"),
             *command,
             "--project-dir",
             str(project_dir),
