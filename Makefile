@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml $(LOCK)
 DBT_VENV := $(VENV)/dbt
 DBT_LOCK := constraints-dbt.txt
 # The dbt-core range of pyproject.toml's [dbt] extra, and the two adapters the tests and the demo use.
-DBT_REQUIREMENTS := "dbt-core>=1.10,<1.12" "dbt-duckdb>=1.9" "dbt-postgres>=1.9"
+DBT_REQUIREMENTS := "dbt-core>=1.10.8,<1.12" "dbt-duckdb>=1.9" "dbt-postgres>=1.9"
 
 dbt-venv: $(DBT_VENV)/.installed
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import example_dag
 from tests.dbt.conftest import MARTS, dbt_executable
-from tests.example_dags.helpers import load_example_dag
+from tests.example_dags.helpers import load_example_dag, xcom
 
 
 def test_analytics_is_scheduled_on_the_assets_the_sync_emits(airflow_db: Path) -> None:
@@ -20,16 +20,6 @@ def test_analytics_is_scheduled_on_the_assets_the_sync_emits(airflow_db: Path) -
     scheduled_on = list(getattr(condition, "objects", [condition]))
     assert len(scheduled_on) == 2
     assert all(asset in land.outlets for asset in scheduled_on)
-
-
-def _xcom(dag_run: Any, dag_id: str, task_id: str) -> Any:
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_id, task_ids=task_id, key="return_value")
-        rows = session.scalars(query).all()
-    return XComModel.deserialize_value(rows[0])
 
 
 def test_sync_then_dbt_build_with_dag_test(
@@ -46,7 +36,7 @@ def test_sync_then_dbt_build_with_dag_test(
 
     run = example_dag("calendly_analytics.py", "calendly_analytics").test()
     assert str(run.state) == "success"
-    summary = _xcom(run, "calendly_analytics", "dbt_build")
+    summary = xcom(run, "calendly_analytics", "dbt_build")
     assert set(summary["results"]) <= {"success", "pass"} and summary["results"]["pass"] > 0, summary
 
     with duckdb.connect(str(warehouse), read_only=True) as db:

@@ -4,4 +4,7 @@ select
   cast(user_uri as {{ dbt.type_string() }}) as host_user_uri,
   cast(user_email as {{ dbt.type_string() }}) as host_email,
   cast(user_name as {{ dbt.type_string() }}) as host_name
-from ({{ calendly_live_children('event_memberships', 'scheduled_events', 'scheduled_event_uri', 'scheduled_event_uri, position') }}) as memberships
+from (
+  {{ calendly_live_rows(
+      'event_memberships', key='scheduled_event_uri, position', parent='scheduled_events', link='scheduled_event_uri') }}
+) as memberships
