@@ -97,8 +97,14 @@ def run_dbt(
         profile = {PROJECT_NAME: {"target": "airflow", "outputs": {"airflow": dbt_target(conn, schema=schema)}}}
         # YAML is a superset of JSON: profiles.yml needs no YAML library.
         (Path(scratch) / "profiles.yml").write_text(json.dumps(profile, indent=2))
+        executable = dbt_executable or shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
+        if shutil.which(executable) is None:
+            raise CalendlyConfigError(
+                f"dbt not found ({executable}): pip install 'airflow-provider-calendly[dbt]' and your warehouse's "
+                "adapter (dbt-duckdb, dbt-postgres, ...), or pass the path of a dbt in another venv"
+            )
         args = [
-            dbt_executable or shutil.which("dbt") or str(Path(sys.executable).parent / "dbt"),
+            executable,
             *command,
             "--project-dir",
             str(project_dir),

@@ -2,7 +2,8 @@
 
 dbt runs from ``.venv/dbt`` (``make dbt-venv``; ``make test`` builds it first): its pins conflict with Airflow's
 lock, as they would for nobody who installs the ``[dbt]`` extra, so the suite keeps it apart. One ``dbt build``
-per warehouse and seed, shared by every test of that scenario.
+per warehouse and seed, shared by every test of that scenario. Tests that run dbt are ``integration`` tests: dbt
+is a program of its own, outside the venv under test (the compat run leaves them out).
 """
 
 from __future__ import annotations
@@ -112,13 +113,7 @@ def _land_busy_times(table: str, rows: list[dict[str, Any]], placeholder: str) -
 
 @pytest.fixture(
     scope="module",
-    params=[
-        pytest.param(
-            (kind, seed), id=f"{kind}-seed{seed}", marks=[pytest.mark.integration] if kind == "postgres" else []
-        )
-        for kind in ("duckdb", "postgres")
-        for seed in SEEDS
-    ],
+    params=[pytest.param((kind, seed), id=f"{kind}-seed{seed}") for kind in ("duckdb", "postgres") for seed in SEEDS],
 )
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     """Land one seed's scenario in DuckDB or PostgreSQL with the real sync, then ``dbt build`` the project on it."""

@@ -12,6 +12,8 @@ import pytest
 from tests.dbt import reference
 from tests.dbt.conftest import BUSY_SEED, Built
 
+pytestmark = pytest.mark.integration
+
 EXPECTED: dict[str, Callable[[Built], reference.Figures]] = {
     "calendly__meetings": lambda b: reference.meetings(b.landed),
     "calendly__no_show_rates": lambda b: reference.no_show_rates(b.landed),

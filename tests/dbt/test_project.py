@@ -28,6 +28,7 @@ def _conn(**fields: Any) -> Any:
     return SimpleNamespace(**{**values, **fields})
 
 
+@pytest.mark.integration  # builds the wheel, as tests/test_release.py does
 def test_the_wheel_ships_the_dbt_project(built_dist: dict[str, Path]) -> None:
     with zipfile.ZipFile(built_dist["wheel"]) as wheel:
         shipped = {n for n in wheel.namelist() if n.startswith("airflow_provider_calendly/dbt/")}
@@ -91,6 +92,13 @@ def test_other_connection_types_are_refused_with_the_way_out() -> None:
         dbt_target(_conn(conn_type="snowflake"))
 
 
+def test_without_dbt_the_error_says_how_to_install_it(tmp_path: Path) -> None:
+    conn = _conn(conn_type="duckdb", host=str(tmp_path / "w.duckdb"))
+    with pytest.raises(CalendlyConfigError, match=r"airflow-provider-calendly\[dbt\]"):
+        run_dbt(conn, dbt_executable=str(tmp_path / "no-such-dbt"))
+
+
+@pytest.mark.integration
 def test_a_failing_build_raises_naming_what_failed(tmp_path: Path) -> None:
     """An empty warehouse (nothing synced yet): dbt fails, and so does the task, naming the models."""
     lines: list[str] = []

@@ -22,6 +22,7 @@ def test_analytics_is_scheduled_on_the_assets_the_sync_emits(airflow_db: Path) -
     assert all(asset in land.outlets for asset in scheduled_on)
 
 
+@pytest.mark.integration  # runs dbt, a program of its own
 def test_sync_then_dbt_build_with_dag_test(
     airflow_db: Path, calendly_conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
