@@ -224,10 +224,7 @@ def show_analytics() -> None:
             "SELECT routing_form_name, utm_source, submissions, booked, held, no_shows, booking_rate, held_rate, "
             "no_show_rate FROM calendly__routing_funnel ORDER BY routing_form_name, submissions DESC"
         ).fetchall()
-        meetings = db.execute(
-            "SELECT COUNT(*), AVG(lead_time_minutes) / 1440.0, SUM(CASE WHEN is_rescheduled_out_of THEN 1 ELSE 0 END) "
-            "FROM calendly__meetings"
-        ).fetchone()
+        meetings = db.execute("SELECT COUNT(*), AVG(lead_time_minutes) / 1440.0 FROM calendly__meetings").fetchone()
     banner("Analytics: the dbt project's marts (calendly__no_show_rates, calendly__routing_funnel)")
     assert meetings is not None
     print(f"  calendly__meetings: {meetings[0]} meetings, booked {meetings[1]:.1f} days ahead on average")
