@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock compat-newest system-deps test lint typecheck pytest demo bench build compat clean distributed
+.PHONY: install dbt-venv lock compat-newest system-deps test lint typecheck pytest demo bench build compat clean distributed
 
 install: $(STAMP)
 
@@ -21,11 +21,30 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(UV) pip install --quiet --python $(BIN)/python --constraint $(LOCK) -e ".[dev]"
 	touch $(STAMP)
 
+# dbt runs from a venv of its own, .venv/dbt: dbt-core needs protobuf<7 and older libraries than Airflow's lock
+# (users install the [dbt] extra next to Airflow, and pip resolves both). Pinned by constraints-dbt.txt; duckdb is
+# the main venv's own version, so both read the same database files. Used by the tests and the demo.
+DBT_VENV := $(VENV)/dbt
+DBT_LOCK := constraints-dbt.txt
+# The dbt-core range of pyproject.toml's [dbt] extra, and the two adapters the tests and the demo use.
+DBT_REQUIREMENTS := "dbt-core>=1.10.8,<1.12" "dbt-duckdb>=1.9" "dbt-postgres>=1.9"
+
+dbt-venv: $(DBT_VENV)/.installed
+
+$(DBT_VENV)/.installed: $(STAMP) $(DBT_LOCK)
+	rm -rf $(DBT_VENV)
+	$(UV) venv --quiet --python $(BIN)/python $(DBT_VENV)
+	$(UV) pip install --quiet --python $(DBT_VENV)/bin/python -r $(DBT_LOCK) \
+		"duckdb==$$($(BIN)/python -c 'import duckdb; print(duckdb.__version__)')"
+	touch $@
+
 # Refresh constraints.txt to the newest versions pyproject.toml allows (then run `make test` and commit the lock).
 lock:
 	test -x $(UV) || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet "uv>=0.4"; }
 	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.10 --upgrade \
 		--no-emit-index-url --no-emit-find-links --quiet -o $(LOCK)
+	printf '%s\n' $(DBT_REQUIREMENTS) | $(UV) pip compile - --universal --python-version 3.10 --upgrade \
+		--no-emit-index-url --no-emit-find-links --no-emit-package duckdb --quiet -o $(DBT_LOCK)
 
 lint: install
 	$(BIN)/ruff check .
@@ -34,7 +53,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install dbt-venv
 	$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo 'pytest collected no tests: failing on purpose'; fi; exit $$rc
 
 # Debian chromium + npm playwright-core for the browser tests (quick when already there).
@@ -43,7 +62,7 @@ system-deps:
 
 test: lint typecheck system-deps pytest
 
-demo: install
+demo: install dbt-venv
 	$(BIN)/python scripts/demo.py
 
 # Every benchmark against the emulator (~7 min); writes benchmarks/RESULTS.md and benchmarks/plots/*.png.

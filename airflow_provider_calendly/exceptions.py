@@ -126,3 +126,7 @@ class CalendlySchemaError(CalendlyConfigError):
             f"ALTER TABLE {table} RENAME COLUMN {column} TO {column}_old; then rerun the sync "
             f"(it adds {column} as {expected}) and backfill it with mode='full'."
         )
+
+
+class CalendlyDbtError(CalendlyError):
+    """A dbt command over the Calendly dbt project failed: names the models and tests that did not pass."""

@@ -8,9 +8,12 @@ What it does, from a fresh clone (``make demo`` installs first):
    prints per-table row counts and a few sample rows;
 4. changes things in the emulator — a new booking, a cancellation, a no-show, a routing form submission, a
    member leaving — and runs the DAG again: the second run is incremental, makes fewer API calls, lands the
-   changes and marks the member's rows deleted.
+   changes and marks the member's rows deleted;
+5. runs the ``calendly_analytics`` DAG (``dbt build`` of the dbt project the provider ships, with the dbt of
+   ``.venv/dbt``), prints the no-show rates and the routing funnel it computed, and draws the weekly no-show
+   rate per event type into ``docs/images/no_show_rates.png`` (the picture the README shows).
 
-Nothing outside ``.demo/`` is touched, and no Calendly account or network is needed.
+Nothing outside ``.demo/`` and that picture is touched, and no Calendly account or network is needed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ DEMO_DIR = REPO / ".demo"
 WAREHOUSE = DEMO_DIR / "warehouse.duckdb"
 DAG_ID = "calendly_to_warehouse"
 TASK_ID = "land_calendly"
+ANALYTICS_DAG_ID = "calendly_analytics"
+CHART = REPO / "docs" / "images" / "no_show_rates.png"
 
 
 def _tables() -> tuple[str, ...]:
@@ -45,6 +50,8 @@ def prepare_environment() -> None:
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")  # the demo prints its own summary
     os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{DEMO_DIR / 'airflow' / 'airflow.db'}"
     os.environ["AIRFLOW_CONN_CALENDLY_WAREHOUSE"] = json.dumps({"conn_type": "duckdb", "host": str(WAREHOUSE)})
+    # dbt lives in a venv of its own (`make dbt-venv`, which `make demo` runs first).
+    os.environ.setdefault("CALENDLY_DBT_EXECUTABLE", str(REPO / ".venv" / "dbt" / "bin" / "dbt"))
     sys.path.insert(0, str(REPO))
 
 
@@ -52,23 +59,23 @@ def banner(text: str) -> None:
     print(f"\n{'=' * 100}\n{text}\n{'=' * 100}", flush=True)
 
 
-def run_dag(label: str) -> dict[str, Any]:
-    """Run the DAG once with ``dag.test()`` and return the transfer task's XCom summary."""
+def run_dag(label: str, dag_file: str = DAG_ID, dag_id: str = DAG_ID, task_id: str = TASK_ID) -> dict[str, Any]:
+    """Run a DAG of ``example_dags/`` once with ``dag.test()`` and return one task's XCom."""
     from airflow.dag_processing.dagbag import DagBag
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    banner(f"{label}: dag.test() of {DAG_ID}")
-    bag = DagBag(str(REPO / "example_dags" / f"{DAG_ID}.py"))
+    banner(f"{label}: dag.test() of {dag_id}")
+    bag = DagBag(str(REPO / "example_dags" / f"{dag_file}.py"))
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
-    dag = bag.get_dag(DAG_ID)
+    dag = bag.get_dag(dag_id)
     assert dag is not None
     dag_run = dag.test()
     if str(dag_run.state) != "success":
         raise SystemExit(f"{label} failed: DAG run state {dag_run.state}")
     with create_session() as session:
-        query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=DAG_ID, task_ids=TASK_ID, key="return_value")
+        query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_id, task_ids=task_id, key="return_value")
         rows = session.scalars(query).all()
     summary: dict[str, Any] = XComModel.deserialize_value(rows[0])
     return summary
@@ -200,6 +207,80 @@ def change_things(emulator: Any) -> list[str]:
     ]
 
 
+def show_analytics() -> None:
+    """Print what the dbt project computed (no-show rates, the routing funnel) and draw the weekly no-show chart."""
+    import duckdb
+
+    with duckdb.connect(str(WAREHOUSE), read_only=True) as db:
+        by_type = db.execute(
+            "SELECT event_type_name, SUM(meetings), SUM(invitees), SUM(no_shows), SUM(no_shows) / SUM(invitees) "
+            "FROM calendly__no_show_rates GROUP BY event_type_name ORDER BY event_type_name"
+        ).fetchall()
+        weekly = db.execute(
+            "SELECT event_type_name, week_start, SUM(no_shows), SUM(invitees) FROM calendly__no_show_rates "
+            "GROUP BY event_type_name, week_start ORDER BY event_type_name, week_start"
+        ).fetchall()
+        funnel = db.execute(
+            "SELECT routing_form_name, utm_source, submissions, booked, held, no_shows, booking_rate, held_rate, "
+            "no_show_rate FROM calendly__routing_funnel ORDER BY routing_form_name, submissions DESC"
+        ).fetchall()
+        meetings = db.execute("SELECT COUNT(*), AVG(lead_time_minutes) / 1440.0 FROM calendly__meetings").fetchone()
+    banner("Analytics: the dbt project's marts (calendly__no_show_rates, calendly__routing_funnel)")
+    assert meetings is not None
+    print(f"  calendly__meetings: {meetings[0]} meetings, booked {meetings[1]:.1f} days ahead on average")
+    print("\n  No-show rate per event type (meetings that were held; invitees with status active):")
+    print(f"    {'event type':<22} {'meetings':>8} {'invitees':>8} {'no-shows':>8} {'rate':>7}")
+    for name, held, invitees, no_shows, rate in by_type:
+        print(f"    {name:<22} {held:>8} {invitees:>8} {no_shows:>8} {_percent(rate):>7}")
+    print("\n  Routing funnel per form and UTM source (submissions -> booked -> held -> no-shows):")
+    print(f"    {'form':<14} {'utm_source':<12} {'subm.':>6} {'booked':>6} {'held':>6} {'no-show':>7}  rates")
+    for form, source, submitted, booked, held, no_shows, booking, held_rate, no_show in funnel:
+        print(
+            f"    {form:<14} {source:<12} {submitted:>6} {booked:>6} {held:>6} {no_shows:>7}  booked "
+            f"{_percent(booking)}, held {_percent(held_rate)}, no-show {_percent(no_show)}"
+        )
+    draw_no_show_chart(weekly, CHART)
+    print(f"\n  Weekly no-show rate per event type: {CHART.relative_to(REPO)}")
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f} %"
+
+
+def draw_no_show_chart(weekly: list[tuple[str, Any, int, int]], path: Path) -> None:
+    """A heatmap of the weekly no-show rate per event type (event types x weeks), each cell labelled no-shows /
+    invitees: with a few meetings per type and week, the counts say how much each rate weighs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    names = sorted({row[0] for row in weekly})
+    weeks = sorted({row[1] for row in weekly})
+    rates = np.full((len(names), len(weeks)), np.nan)
+    fig, ax = plt.subplots(figsize=(max(8, 0.62 * len(weeks) + 2.5), 0.5 * len(names) + 1.9), dpi=110)
+    for name, week, no_shows, invitees in weekly:
+        y, x = names.index(name), weeks.index(week)
+        if invitees:
+            rates[y, x] = no_shows / invitees
+            color = "white" if no_shows / invitees > 0.55 else "#333333"
+            ax.text(x, y, f"{no_shows}/{invitees}", ha="center", va="center", fontsize=7, color=color)
+    image = ax.imshow(np.ma.masked_invalid(rates), cmap="OrRd", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(weeks)), [w.strftime("%d %b") for w in weeks], rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.set_xlabel("week (starting Monday, UTC)", fontsize=9)
+    ax.set_title("Weekly no-show rate per event type (no-shows / invitees of held meetings)", fontsize=10)
+    ax.set_facecolor("#f4f4f4")
+    bar = fig.colorbar(image, ax=ax, fraction=0.025, pad=0.01)
+    bar.ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    bar.ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def main() -> int:
     prepare_environment()
     from airflow.utils import db
@@ -237,6 +318,10 @@ def main() -> int:
     if second["api_calls"] >= first["api_calls"]:
         print("  !! the second run was not cheaper than the first")
         return 1
+
+    built = run_dag("Analytics", ANALYTICS_DAG_ID, ANALYTICS_DAG_ID, "dbt_build")
+    print(f"\n  dbt build: {built['results']} in {built['elapsed']} s")
+    show_analytics()
     return 0
 
 

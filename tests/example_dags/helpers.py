@@ -22,3 +22,14 @@ def task_states(dag_run: Any) -> dict[str, str]:
 
     with create_session() as session:
         return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances(session=session)}
+
+
+def xcom(dag_run: Any, dag_id: str, task_id: str) -> Any:
+    """The ``return_value`` XCom of ``task_id`` in ``dag_run``."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_id, task_ids=task_id, key="return_value")
+        rows = session.scalars(query).all()
+    return XComModel.deserialize_value(rows[0])

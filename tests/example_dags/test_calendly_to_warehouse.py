@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import EXAMPLE_DAGS, example_dag
+from tests.example_dags.helpers import xcom
 from tests.transfers.helpers import Warehouse, counts
 
 DAG_FILES = ("calendly_to_warehouse.py", "calendly_to_postgres.py")
@@ -40,16 +41,6 @@ def test_postgres_report_is_scheduled_on_the_invitees_asset() -> None:
     assert asset in getattr(condition, "objects", [condition])
 
 
-def _xcom(dag_run: Any, dag_id: str, task_id: str) -> Any:
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_id, task_ids=task_id, key="return_value")
-        rows = session.scalars(query).all()
-    return XComModel.deserialize_value(rows[0])
-
-
 def test_calendly_to_warehouse_dag_test(
     airflow_db: Path, calendly_conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -62,7 +53,7 @@ def test_calendly_to_warehouse_dag_test(
 
     first_run = dag.test()
     assert str(first_run.state) == "success"
-    first = _xcom(first_run, "calendly_to_warehouse", "land_calendly")
+    first = xcom(first_run, "calendly_to_warehouse", "land_calendly")
     assert first["effective_mode"] == "full"
     assert len(json.dumps(first)) < 4000  # a summary, never the data
 
@@ -77,7 +68,7 @@ def test_calendly_to_warehouse_dag_test(
 
     second_run = dag.test()
     assert str(second_run.state) == "success"
-    second = _xcom(second_run, "calendly_to_warehouse", "land_calendly")
+    second = xcom(second_run, "calendly_to_warehouse", "land_calendly")
     assert second["effective_mode"] == "incremental"
     assert second["api_calls"] < first["api_calls"]
     writer = wh.writer()
