@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 from airflow_provider_calendly.testing.feed import dump_tables
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import TABLES
+from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 
 WAREHOUSES = ("sqlite", "duckdb", "postgres")
 DATA_TABLES = ("event_types", "scheduled_events", "event_memberships", "event_guests", "invitees", "invitee_answers")
