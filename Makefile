@@ -27,9 +27,11 @@ lock:
 	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.10 --upgrade \
 		--no-emit-index-url --no-emit-find-links --quiet -o $(LOCK)
 
+# ruff, and the package's layering (import-linter contracts in pyproject.toml: which layer may import which).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo --no-cache
 
 typecheck: install
 	$(BIN)/mypy
