@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
-from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE
+from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE, CalendlyHook
 from airflow_provider_calendly.hooks.calendly import _page_size as check_page_size
 from airflow_provider_calendly.transfers.reconcile import RefreshWindow, validate_invitee_refresh
 from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES
@@ -23,6 +23,7 @@ __all__ = [
     "MODES",
     "RESOURCES",
     "SyncConfig",
+    "scope_uris",
     "tables_for_resources",
     "validate_deletions",
     "validate_mode",
@@ -131,3 +132,13 @@ class SyncConfig:
         window = self.invitee_refresh_window
         assert isinstance(window, RefreshWindow)
         return window
+
+
+def scope_uris(config: SyncConfig, hook: CalendlyHook) -> tuple[str | None, str | None]:
+    """The URIs of the organization and the user ``config`` names (``None`` for each it does not name).
+
+    :raises CalendlyConfigError: if either is not a UUID or a URI of the API the hook reaches.
+    """
+    organization = hook.resource_uri("organizations", config.organization) if config.organization else None
+    user = hook.resource_uri("users", config.user) if config.user else None
+    return organization, user

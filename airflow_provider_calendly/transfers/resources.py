@@ -61,7 +61,7 @@ import sqlalchemy as sa
 from airflow_provider_calendly.exceptions import CalendlyAPIError
 from airflow_provider_calendly.hooks.calendly import CalendlyHook, PageIterator
 from airflow_provider_calendly.models import ActivityLogEntry, RoutingFormSubmission
-from airflow_provider_calendly.transfers.config import DELETIONS, SyncConfig, validate_deletions
+from airflow_provider_calendly.transfers.config import DELETIONS, SyncConfig, scope_uris, validate_deletions
 from airflow_provider_calendly.transfers.deletions import sweep_deletions
 from airflow_provider_calendly.transfers.passes import TablePass
 from airflow_provider_calendly.transfers.progress import SyncStats
@@ -71,6 +71,7 @@ from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES, RowsByTa
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+# DELETIONS, validate_deletions and sweep_deletions are re-exported: they were public here before they moved.
 __all__ = ["DELETIONS", "SKIP_STATUSES", "ResourceReader", "sweep_deletions", "validate_deletions"]
 
 #: Statuses that mean "the plan or the token does not include this resource" (401, a bad token, is no skip).
@@ -199,10 +200,8 @@ class ResourceReader:
 
     def _where_scope(self) -> Scope:
         if self._where is None:
-            user = self.hook.resource_uri("users", self.config.user) if self.config.user else None
-            if self.config.organization is not None:
-                organization = self.hook.resource_uri("organizations", self.config.organization)
-            else:
+            organization, user = scope_uris(self.config, self.hook)
+            if organization is None:
                 organization = str(self.hook.get_current_user().current_organization or "")
             self._where = Scope(organization=organization, user=user)
         return self._where

@@ -28,7 +28,6 @@ so every write joins the caller's :meth:`~CalendlyTableWriter.transaction`; the 
 
 from __future__ import annotations
 
-import logging
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -67,8 +66,6 @@ if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
 __all__ = ["CalendlyTableWriter", "SqlDialect", "SyncState", "UpsertCounts", "detect_dialect", "validate_identifier"]
-
-log = logging.getLogger(__name__)
 
 #: Values bound in one ``IN (…)`` list on dialects without arrays.
 _IN_BATCH = 500

@@ -64,6 +64,7 @@ from airflow_provider_calendly.transfers.config import (
     MODES,
     RESOURCES,
     SyncConfig,
+    scope_uris,
     tables_for_resources,
     validate_mode,
     validate_resources,
@@ -192,7 +193,7 @@ class CalendlySqlSync:
         conn_id = self.config.webhook_inbox_conn_id
         if conn_id is None or not {"scheduled_events", "invitees"} <= set(self.resources):
             return None
-        organization, user = self._scope_uris()
+        organization, user = scope_uris(self.config, self.hook)
         if organization is None and user is None:
             organization = scope
         return ChangeCapture(
@@ -205,16 +206,9 @@ class CalendlySqlSync:
             clock=self.clock,
         )
 
-    def _scope_uris(self) -> tuple[str | None, str | None]:
-        """The URIs of the organization and the user this sync was given (``None`` for each one not given)."""
-        c = self.config
-        organization = self.hook.resource_uri("organizations", c.organization) if c.organization else None
-        user = self.hook.resource_uri("users", c.user) if c.user else None
-        return organization, user
-
     def scope(self) -> str:
         """Return what this sync covers (organization and/or user URI), the key of its ``sync_state`` rows."""
-        parts = [uri for uri in self._scope_uris() if uri is not None]
+        parts = [uri for uri in scope_uris(self.config, self.hook) if uri is not None]
         if not parts:
             current = self.hook.get_current_user().current_organization
             if not current:
