@@ -46,9 +46,11 @@ lock:
 	printf '%s\n' $(DBT_REQUIREMENTS) | $(UV) pip compile - --universal --python-version 3.10 --upgrade \
 		--no-emit-index-url --no-emit-find-links --no-emit-package duckdb --quiet -o $(DBT_LOCK)
 
+# ruff, and the package's layering (import-linter contracts in pyproject.toml: which layer may import which).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo --no-cache
 
 typecheck: install
 	$(BIN)/mypy

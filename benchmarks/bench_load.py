@@ -75,9 +75,9 @@ def _conn_value(kind: str, workdir: Path) -> str | None:
 
 
 def _writer(kind: str, workdir: Path, prefix: str) -> Any:
-    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
     from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
     from airflow_provider_calendly.transfers.tables import TABLES
+    from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 
     value = _conn_value(kind, workdir)
     if value is None:

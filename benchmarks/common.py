@@ -164,8 +164,8 @@ def hook_for(connection_json: str, **kwargs: Any) -> Any:
 def sqlite_writer(path: Path, prefix: str = "calendly_") -> Any:
     """A :class:`CalendlyTableWriter` on a SQLite file."""
     prepare_airflow()
-    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
     from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+    from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 
     conn_id = f"bench_sqlite_{uuid.uuid4().hex[:12]}"
     os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps({"conn_type": "sqlite", "host": str(path)})

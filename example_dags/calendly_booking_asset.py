@@ -68,7 +68,7 @@ def deliveries_from(triggering_asset_events: Any) -> list[dict[str, Any]]:
 @task
 def land_deliveries(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
     """Land each triggering delivery: insert or update the invitee, or store the submission."""
-    from airflow_provider_calendly.webhooks.warehouse import land_delivery
+    from airflow_provider_calendly.transfers.webhook_to_sql import land_delivery
 
     return [land_delivery(d, "calendly_warehouse") for d in deliveries_from(triggering_asset_events or {})]
 

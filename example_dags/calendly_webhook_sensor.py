@@ -43,7 +43,7 @@ with DAG(
     @task
     def land(delivery: dict[str, Any]) -> dict[str, Any]:
         """Upsert the invitee (or store the submission) with the warehouse transfer's table writer."""
-        from airflow_provider_calendly.webhooks.warehouse import land_delivery
+        from airflow_provider_calendly.transfers.webhook_to_sql import land_delivery
 
         return land_delivery(delivery, "calendly_warehouse")
 

@@ -2,6 +2,11 @@
 # Run the unit tests against another Airflow release line in a throwaway venv (default: the lowest supported,
 # 3.2.*; "newest": the newest versions of everything, ignoring constraints.txt). Dependencies come from uv's cache when
 # warm. Usage: scripts/compat.sh ["3.2.*"|newest] [pytest args...]
+#
+# The run dies with whoever started it (a test session, make) and takes everything it started along: each step
+# runs in the background while the script waits for it, so TERM, INT and HUP are acted on at once (bash runs a
+# trap only once a foreground command returns); a watchdog stops the run when the script's parent is gone; on
+# exit, whatever is still running is stopped and the throwaway venv removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,22 +17,57 @@ UV=.venv/bin/uv
 BASE_PYTHON=.venv/bin/python
 [ -x "$BASE_PYTHON" ] || BASE_PYTHON=$(command -v python3)
 
-VENV=$(mktemp -d "${TMPDIR:-/tmp}/calendly-compat-XXXXXX")
-trap 'rm -rf "$VENV"' EXIT
+parent_of() { cut -d' ' -f4 "/proc/$1/stat"; } # fields of /proc/PID/stat: 4 = parent, 5 = process group
+group_of() { cut -d' ' -f5 "/proc/$1/stat"; }
 
-"$UV" venv --quiet --python "$BASE_PYTHON" "$VENV"
+STARTER=$(parent_of $$)
+VENV=""
+step=""
+watchdog=""
+finish() {
+    trap '' INT TERM HUP
+    if [ "$(group_of $$)" = "$$" ]; then
+        kill -TERM -- -$$ 2>/dev/null || true # the script leads its process group: all of it (but the script)
+    else
+        kill -TERM ${step:+"$step"} ${watchdog:+"$watchdog"} 2>/dev/null || true
+    fi
+    wait || true
+    [ -z "$VENV" ] || rm -rf "$VENV"
+}
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap finish EXIT
+
+# The watchdog: once the script's parent has exited (the script is re-parented), stop the script.
+(
+    while [ "$(parent_of $$)" = "$STARTER" ]; do sleep 1; done
+    kill -TERM $$
+) &
+watchdog=$!
+
+run() { # one step, in the background so that a signal is handled while it runs
+    "$@" &
+    step=$!
+    wait "$step"
+    step=""
+}
+
+VENV=$(mktemp -d "${TMPDIR:-/tmp}/calendly-compat-XXXXXX")
+echo "compat: testing against Apache Airflow ${AIRFLOW_SPEC} in ${VENV}"
+run "$UV" venv --quiet --python "$BASE_PYTHON" "$VENV"
 # Airflow releases are not re-cut when their dependencies move on: 3.2.2 breaks under libraries released after
 # it (today's resolution makes its in-process execution API fail to build its pydantic schemas). Resolve the old
 # line as of a date when it was current, the way its users installed it (and Airflow's constraints pin it).
 EXCLUDE_NEWER="${COMPAT_EXCLUDE_NEWER:-2026-06-15}"
 if [ "$AIRFLOW_SPEC" = "newest" ]; then
     # The newest release of everything pyproject.toml allows, ignoring constraints.txt: what `make lock` would pick.
-    "$UV" pip install --quiet --upgrade --python "$VENV/bin/python" -e ".[dev]"
+    run "$UV" pip install --quiet --upgrade --python "$VENV/bin/python" -e ".[dev]"
 else
-    "$UV" pip install --quiet --exclude-newer "$EXCLUDE_NEWER" --python "$VENV/bin/python" -e ".[dev]" \
+    run "$UV" pip install --quiet --exclude-newer "$EXCLUDE_NEWER" --python "$VENV/bin/python" -e ".[dev]" \
         "apache-airflow==${AIRFLOW_SPEC}"
 fi
-"$VENV/bin/python" -c 'import airflow, sys; print(f"compat: Apache Airflow {airflow.__version__}, Python {sys.version.split()[0]}")'
+run "$VENV/bin/python" -c 'import airflow, sys; print(f"compat: Apache Airflow {airflow.__version__}, Python {sys.version.split()[0]}")'
 
 # Unit tests only: the browser, release, docs and compat tests exercise the install itself, not the code, and the
 # quick benchmarks measure pacing, which does not depend on the Airflow version.
@@ -35,4 +75,4 @@ if [ "$#" -eq 0 ]; then
     set -- -m "not integration" --ignore=tests/ui --ignore=tests/docs --ignore=tests/test_release.py \
         --ignore=tests/test_compat.py --ignore=tests/benchmarks -q
 fi
-exec "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
+run "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 # The emulator fixtures are opt-in (no pytest11 auto-load): a project asks for them, as this one does here.
-pytest_plugins = ["airflow_provider_calendly.testing.pytest_plugin"]
+# tests.processes: every process a test starts dies with the session (Ctrl-C and SIGTERM included).
+pytest_plugins = ["airflow_provider_calendly.testing.pytest_plugin", "tests.processes"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO_ROOT / "example_dags"
@@ -31,12 +32,33 @@ os.environ.pop("AIRFLOW_CONN_CALENDLY_DEFAULT", None)
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the slow Airflow 3.2 compat run in the background when it is selected (see tests/test_compat.py)."""
-    if any(item.nodeid.startswith("tests/test_compat.py::") for item in session.items):
-        from tests.test_compat import start_compat_run
+COMPAT_TEST = "tests/test_compat.py::"
 
-        start_compat_run()
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the compat test last: it collects the background run :func:`compat_run` starts with the session."""
+    items.sort(key=lambda item: item.nodeid.startswith(COMPAT_TEST))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compat_run(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The Airflow 3.2 compat run (tests/test_compat.py), started with the first test when that test is selected,
+    so it uses the second core while the suite runs; stopped, whatever happened, when the session ends.
+
+    Collecting tests starts nothing: fixtures are set up only when tests run.
+    """
+    if os.environ.get("CALENDLY_SKIP_COMPAT") or not any(
+        item.nodeid.startswith(COMPAT_TEST) for item in request.session.items
+    ):
+        yield None
+        return
+    from tests.test_compat import CompatRun
+
+    run = CompatRun()
+    try:
+        yield run
+    finally:
+        run.stop()
 
 
 def service_unavailable(reason: str) -> None:

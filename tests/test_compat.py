@@ -2,8 +2,9 @@
 
 ``scripts/compat.sh`` builds a throwaway venv with ``apache-airflow==3.2.*`` and this project, and runs every
 non-integration test there. The newest line (3.3.x) is the main venv, which the rest of the suite runs on.
-The run is started in the background as soon as collection ends (``tests/conftest.py``), so it uses the
-second core while the main suite runs, and this test only collects its outcome.
+The run starts in the background with the session's first test (the ``compat_run`` fixture of
+``tests/conftest.py``), so it uses the second core while the main suite runs; this test, run last, collects
+its outcome. Collecting tests starts nothing, and the run is stopped with the session however it ends.
 Set ``CALENDLY_SKIP_COMPAT=1`` to leave it out of a quick local run.
 """
 
@@ -16,6 +17,7 @@ from typing import IO
 
 import pytest
 
+from tests import processes
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -25,11 +27,11 @@ TIMEOUT = 900
 
 
 class CompatRun:
-    """``scripts/compat.sh`` running in the background, its output spooled to a temporary file."""
+    """``scripts/compat.sh`` running in the background in a process group of its own, its output spooled to a file."""
 
     def __init__(self) -> None:
         self._output: IO[str] = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the run
-        self.proc = subprocess.Popen(
+        self.proc = processes.spawn(
             [str(REPO_ROOT / "scripts" / "compat.sh"), LOWEST_SUPPORTED],
             cwd=REPO_ROOT,
             stdout=self._output,
@@ -39,31 +41,23 @@ class CompatRun:
         )
 
     def result(self, timeout: float) -> tuple[int, str]:
+        """Wait for the run (stopping it after ``timeout`` seconds); return its exit code and output."""
         try:
             returncode = self.proc.wait(timeout=timeout)
         finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
+            processes.stop(self.proc)
         self._output.seek(0)
         return returncode, self._output.read()
 
-
-_run: CompatRun | None = None
-
-
-def start_compat_run() -> None:
-    """Start the compat run once (called when collection has selected this test)."""
-    global _run
-    if _run is None and not os.environ.get("CALENDLY_SKIP_COMPAT"):
-        _run = CompatRun()
+    def stop(self) -> None:
+        processes.stop(self.proc)
+        self._output.close()
 
 
 @pytest.mark.skipif(bool(os.environ.get("CALENDLY_SKIP_COMPAT")), reason="CALENDLY_SKIP_COMPAT is set")
 @pytest.mark.timeout(TIMEOUT + 30)
-def test_unit_tests_pass_on_lowest_supported_airflow() -> None:
-    start_compat_run()  # already running unless this test was collected some other way
-    assert _run is not None
-    returncode, output = _run.result(timeout=TIMEOUT)
+def test_unit_tests_pass_on_lowest_supported_airflow(compat_run: CompatRun | None) -> None:
+    assert compat_run is not None
+    returncode, output = compat_run.result(timeout=TIMEOUT)
     assert "compat: Apache Airflow 3.2." in output, output[-3000:]
     assert returncode == 0, output[-6000:]

@@ -1,8 +1,8 @@
 """DuckDBHook: a minimal common-sql ``DbApiHook`` for an embedded DuckDB warehouse file.
 
 ``apache-airflow-providers-duckdb`` (0.2.1) installs with Airflow 3.3 and its ``DuckDBHook`` serves
-``get_conn``, ``insert_rows`` and an in-memory default; when it is installed, :func:`~.sql.resolve_dbapi_hook`
-uses it (the transfer tests pass on it). It is not a dependency yet: its ``get_sqlalchemy_engine`` needs
+``get_conn``, ``insert_rows`` and an in-memory default; when it is installed,
+:func:`~airflow_provider_calendly.transfers.warehouse.resolve_dbapi_hook` uses it (the transfer tests pass on it). It is not a dependency yet: its ``get_sqlalchemy_engine`` needs
 ``duckdb-engine``, which it does not require and whose reflection fails on SQLAlchemy 2.1 with DuckDB 2
 (``pg_catalog.pg_collation`` is missing), and its connection extra differs from this hook's (top-level
 ``memory_limit`` / ``settings``, no default limit for a file, unknown keys not refused), so switching would

@@ -19,18 +19,20 @@ from airflow.sdk import Asset, BaseOperator
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE, CalendlyHook
-from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
-from airflow_provider_calendly.transfers.reconcile import RefreshWindow
-from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter, validate_identifier
-from airflow_provider_calendly.transfers.sync import (
+from airflow_provider_calendly.transfers.config import (
+    DEFAULT_CHUNK_SIZE,
     DEFAULT_LOOKBACK,
     MODES,
     RESOURCES,
-    CalendlySqlSync,
     SyncConfig,
     tables_for_resources,
     validate_resources,
 )
+from airflow_provider_calendly.transfers.dialects import validate_identifier
+from airflow_provider_calendly.transfers.reconcile import RefreshWindow
+from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+from airflow_provider_calendly.transfers.sync import CalendlySqlSync
+from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -147,7 +149,7 @@ class CalendlyToSqlOperator(BaseOperator):
         schema: str | None = None,
         mode: str = "incremental",
         lookback: timedelta = DEFAULT_LOOKBACK,
-        chunk_size: int = 500,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
         page_size: int = MAX_PAGE_SIZE,
         max_concurrency: int = 4,
         invitee_refresh: str = "reconcile",

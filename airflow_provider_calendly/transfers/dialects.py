@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
 __all__ = [
+    "DIALECTS",
     "SqlDialect",
     "as_datetime",
     "bind_timestamp",
@@ -36,6 +37,9 @@ __all__ = [
     "to_json",
     "validate_identifier",
 ]
+
+#: The dialects the table layer knows: three with upserts and a fast path, and every other common-sql dialect.
+DIALECTS: tuple[str, ...] = ("sqlite", "postgresql", "duckdb", "generic")
 
 _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
@@ -77,14 +81,6 @@ class SqlDialect:
     timestamps: str = "aware"
 
     @property
-    def timestamps_as_text(self) -> bool:
-        return self.timestamps == "text"
-
-    @property
-    def naive_utc_timestamps(self) -> bool:
-        return self.timestamps == "naive"
-
-    @property
     def placeholder(self) -> str:
         return {"qmark": "?", "numeric": ":1"}.get(self.compiler.paramstyle, "%s")
 
@@ -108,7 +104,7 @@ def dialect_for(name: str, hook: DbApiHook) -> SqlDialect:
 def detect_dialect(hook: DbApiHook) -> SqlDialect:
     """The dialect of a common-sql hook, from its ``dialect_name`` (the hook's SQLAlchemy URL)."""
     name = str(hook.dialect_name or "").lower()
-    return dialect_for(name if name in ("sqlite", "postgresql", "duckdb") else "generic", hook)
+    return dialect_for(name if name in DIALECTS else "generic", hook)
 
 
 def bind_timestamp(dialect: SqlDialect) -> Callable[[Any], Any]:

@@ -24,7 +24,7 @@ A listing two resources need (memberships, event types, routing forms) is made o
 
 Incremental resources
 ---------------------
-Submissions and activity entries follow the scheduled events' rules (see :mod:`.sync`): each has a
+Submissions and activity entries follow the scheduled events' rules (see :mod:`.passes`): each has a
 ``sync_state`` row whose watermark is the start of its last complete pass; an incremental pass reads what was
 created (occurred) since ``watermark - lookback``; an unfinished pass is resumed and finally sets the watermark
 its first attempt started at; ``mode="full"`` reads everything into the same state. Submissions have no time
@@ -42,13 +42,9 @@ token's scopes do not allow. Such a resource is skipped with one warning naming 
 Deletions
 ---------
 A resource re-read in full (and a ``mode="full"`` pass over scheduled events, invitees, submissions) ends with
-a sweep over the rows of its scope: every row the pass did not write (its ``_synced_at`` is older than the
-pass) is one Calendly no longer returns. ``deletions="mark"`` sets its ``_deleted_at``; ``"delete"`` removes it
-with its child rows; ``"ignore"`` leaves it. A marked row that comes back is un-marked by its upsert (every
-write sets ``_deleted_at`` to null). A resumed or skipped pass sweeps nothing: it has not seen everything.
-The scope of a sweep is what the pass read: the organization's rows (tables with an ``organization`` column
-are filtered on it; the others assume one organization per table prefix) or, for a ``user`` sync, that
-user's rows.
+a sweep (:mod:`.deletions`) over the rows of its scope. The scope of a sweep is what the pass read: the
+organization's rows (tables with an ``organization`` column are filtered on it; the others assume one
+organization per table prefix) or, for a ``user`` sync, that user's rows.
 """
 
 from __future__ import annotations
@@ -60,31 +56,26 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_calendly.exceptions import CalendlyAPIError, CalendlyConfigError
-from airflow_provider_calendly.models import (
-    ActivityLogEntry,
-    RoutingFormSubmission,
-)
-from airflow_provider_calendly.transfers.dialects import bind_timestamp
-from airflow_provider_calendly.transfers.sql_writer import SyncState
-from airflow_provider_calendly.transfers.tables import CHILD_TABLES, RESOURCE_TABLES, TABLES, RowsByTable, build_rows
+import sqlalchemy as sa
+
+from airflow_provider_calendly.exceptions import CalendlyAPIError
+from airflow_provider_calendly.hooks.calendly import CalendlyHook, PageIterator
+from airflow_provider_calendly.models import ActivityLogEntry, RoutingFormSubmission
+from airflow_provider_calendly.transfers.config import DELETIONS, SyncConfig, scope_uris, validate_deletions
+from airflow_provider_calendly.transfers.deletions import sweep_deletions
+from airflow_provider_calendly.transfers.passes import TablePass
+from airflow_provider_calendly.transfers.progress import SyncStats
+from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES, RowsByTable, build_rows
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from airflow_provider_calendly.hooks.calendly import PageIterator
-    from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
-    from airflow_provider_calendly.transfers.sync import CalendlySqlSync
-
+# DELETIONS, validate_deletions and sweep_deletions are re-exported: they were public here before they moved.
 __all__ = ["DELETIONS", "SKIP_STATUSES", "ResourceReader", "sweep_deletions", "validate_deletions"]
 
-#: What to do with rows Calendly no longer returns.
-DELETIONS: tuple[str, ...] = ("mark", "delete", "ignore")
 #: Statuses that mean "the plan or the token does not include this resource" (401, a bad token, is no skip).
 SKIP_STATUSES = (403, 404)
-_DONE = {"mark": "marked deleted", "delete": "deleted"}
-#: Rows per ``IN (…)`` list of a sweep statement.
-_BATCH = 500
 #: Listings several tables read (each fetched once a sync): the hook method, the sync scope arguments it takes,
 #: and what a refusal of it is called in a skip reason.
 _SHARED_LISTINGS: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -94,11 +85,6 @@ _SHARED_LISTINGS: dict[str, tuple[str, tuple[str, ...], str]] = {
 }
 
 log = logging.getLogger(__name__)
-
-
-def validate_deletions(deletions: str) -> str:
-    """Return ``deletions`` if it is ``mark``, ``delete`` or ``ignore``."""
-    return CalendlyConfigError.check_choice("deletions", deletions, DELETIONS)
 
 
 @dataclass(frozen=True)
@@ -118,88 +104,36 @@ class _Skip(Exception):
         self.needed = needed
 
 
-# --- deletion sweeps ------------------------------------------------------------------------------------------
-
-
-def _batches(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for i in range(0, len(items), _BATCH):
-        yield items[i : i + _BATCH]
-
-
-def sweep_deletions(
-    writer: CalendlyTableWriter,
-    key: str,
-    *,
-    seen_since: datetime,
-    policy: str,
-    where: str = "",
-    params: Sequence[Any] = (),
-) -> int:
-    """Mark (or delete) the rows of table ``key`` in scope that were not written since ``seen_since``.
-
-    :param seen_since: When the pass that re-read the scope began (rows it wrote have a later ``_synced_at``).
-    :param policy: ``mark``, ``delete`` or ``ignore`` (:data:`DELETIONS`).
-    :param where: SQL condition selecting the scope's rows (placeholders in the dialect's style), or empty.
-    :param params: Parameters of ``where``.
-    :returns: How many rows were marked or deleted.
-    """
-    if policy == "ignore":
-        return 0
-    table = writer.table_name(key)
-    ph = writer.dialect.placeholder
-    # Marking keeps a row's first mark; deleting also removes rows an earlier run only marked.
-    # Only the gone rows' URIs leave the warehouse: a sweep's memory is what was deleted, not the table's size.
-    # Every dialect stores _synced_at in one comparable form (SQLite: ISO text of one fixed shape).
-    conditions = [
-        c
-        for c in (
-            "_deleted_at IS NULL" if policy == "mark" else "",
-            f"({where})" if where else "",
-            f"(_synced_at IS NULL OR _synced_at < {ph})",
-        )
-        if c
-    ]
-    rows = writer.execute(
-        f"SELECT uri FROM {table} WHERE {' AND '.join(conditions)}",
-        [*params, bind_timestamp(writer.dialect)(seen_since)],
-    )
-    gone = sorted(uri for (uri,) in rows)
-    if not gone:
-        return 0
-    now = datetime.now(timezone.utc)
-    with writer.transaction():
-        for batch in _batches(gone):
-            marks = ", ".join(ph for _ in batch)
-            if policy == "mark":
-                writer.execute(
-                    f"UPDATE {table} SET _deleted_at = {ph} WHERE uri IN ({marks})",
-                    [bind_timestamp(writer.dialect)(now), *batch],
-                )
-                continue
-            for child in CHILD_TABLES.get(key, ()):
-                link = TABLES[child].parent_column
-                writer.execute(f"DELETE FROM {writer.table_name(child)} WHERE {link} IN ({marks})", list(batch))
-            writer.execute(f"DELETE FROM {table} WHERE uri IN ({marks})", list(batch))
-    log.info("Table %s: %d rows Calendly no longer returns %s", table, len(gone), _DONE[policy])
-    return len(gone)
-
-
 # --- the reader -----------------------------------------------------------------------------------------------
 
 
 class ResourceReader:
     """Read the resources of one sync (all but scheduled events and invitees) and sweep deletions.
 
-    :param sync: The sync it belongs to (its hook, writer, config, clock, stats and pass planning).
+    :param hook: The Calendly hook.
+    :param writer: The table writer of the warehouse.
+    :param config: The sync's arguments.
     :param scope: The sync's scope key (its ``sync_state`` scope).
+    :param stats: The sync's counts, which this reader adds to.
+    :param clock: Returns the current UTC time.
     """
 
-    def __init__(self, sync: CalendlySqlSync, scope: str) -> None:
-        self.sync = sync
-        self.hook = sync.hook
-        self.writer: CalendlyTableWriter = sync.writer
-        self.config = sync.config
+    def __init__(
+        self,
+        *,
+        hook: CalendlyHook,
+        writer: CalendlyTableWriter,
+        config: SyncConfig,
+        scope: str,
+        stats: SyncStats,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.hook = hook
+        self.writer = writer
+        self.config = config
         self.scope = scope
+        self.stats = stats
+        self.clock = clock
         self.skipped: dict[str, dict[str, Any]] = {}
         self.swept: dict[str, int] = {}
         self._cache: dict[str, list[Any] | _Skip] = {}
@@ -220,7 +154,7 @@ class ResourceReader:
     @property
     def resources(self) -> tuple[str, ...]:
         """The resources this reader handles, in the sync's order."""
-        return tuple(r for r in self.sync.resources if r in self._readers)
+        return tuple(r for r in self.config.resources if r in self._readers)
 
     def run(self, resource: str) -> None:
         """Read ``resource``, skipping it (or, with ``strict_resources``, failing) on 403/404."""
@@ -236,7 +170,7 @@ class ResourceReader:
             self._skip(resource, _Skip(exc))
         finally:
             main = RESOURCE_TABLES[resource][0]
-            self.sync.stats[main].seconds += time.monotonic() - started
+            self.stats[main].seconds += time.monotonic() - started
 
     def summary(self) -> dict[str, Any]:
         """The summary entries: skipped resources and the rows swept per table."""
@@ -266,11 +200,9 @@ class ResourceReader:
 
     def _where_scope(self) -> Scope:
         if self._where is None:
-            user = self.hook.resource_uri("users", self.config.user) if self.config.user else None
-            if self.config.organization is not None:
-                organization = self.hook.resource_uri("organizations", self.config.organization)
-            else:
-                organization = str(self.hook.get_current_user().current_organization or "")
+            organization, user = scope_uris(self.config, self.hook)
+            if organization is None:
+                organization = self.hook.organization_uri()
             self._where = Scope(organization=organization, user=user)
         return self._where
 
@@ -285,7 +217,7 @@ class ResourceReader:
                     raise
                 self._cache[name] = _Skip(exc, needed)
             finally:
-                self.sync.stats[table].api_calls += pages.pages_fetched
+                self.stats.count_calls(table, pages.pages_fetched)
         cached = self._cache[name]
         if isinstance(cached, _Skip):
             raise _Skip(cached.error, None if self._running == name else cached.needed)
@@ -296,7 +228,7 @@ class ResourceReader:
         try:
             yield from pages
         finally:
-            self.sync.stats[table].api_calls += pages.pages_fetched
+            self.stats.count_calls(table, pages.pages_fetched)
 
     def _shared(self, name: str, table: str) -> list[Any]:
         """The items of one of :data:`_SHARED_LISTINGS` (event types, memberships, routing forms), read once."""
@@ -316,60 +248,57 @@ class ResourceReader:
                 buffer.setdefault(table, []).extend(rows)
             n += 1
             if n >= self.config.chunk_size:
-                self.sync._record(self.writer.write_rows(buffer))
+                self.stats.record(self.writer.write_rows(buffer))
                 buffer, n = {}, 0
         if n:
-            self.sync._record(self.writer.write_rows(buffer))
+            self.stats.record(self.writer.write_rows(buffer))
 
-    def _full_read(self, key: str, read: Callable[[], Iterable[BaseModel]], where: tuple[str, list[Any]]) -> bool:
-        """Write everything ``read`` returns into ``key``, then sweep the scope's rows it did not return."""
+    def _full_read(
+        self, key: str, read: Callable[[], Iterable[BaseModel]], where: sa.ColumnElement[bool] | None
+    ) -> bool:
+        """Write everything ``read`` returns into ``key``, then sweep the scope's rows (``where``) it did not return."""
         seen_since = self.writer.synced_at or datetime.now(timezone.utc)
         self._write(key, read())
-        self._sweep(key, seen_since, *where)
+        self._sweep(key, seen_since, where)
         return True
 
-    def _sweep(self, key: str, seen_since: datetime, where: str, params: Sequence[Any]) -> None:
-        n = sweep_deletions(
-            self.writer, key, seen_since=seen_since, policy=self.config.deletions, where=where, params=params
-        )
+    def _sweep(self, key: str, seen_since: datetime, where: sa.ColumnElement[bool] | None = None) -> None:
+        n = sweep_deletions(self.writer, key, seen_since=seen_since, policy=self.config.deletions, where=where)
         if n:
             self.swept[key] = self.swept.get(key, 0) + n
 
-    def _eq(self, column: str, value: Any) -> tuple[str, list[Any]]:
-        return f"{column} = {self.writer.dialect.placeholder}", [value]
-
-    def _org_or_user(self, org_column: str | None, user_column: str | None) -> tuple[str, list[Any]]:
-        """The sweep scope: the user's rows in a ``user`` sync, else the organization's (or every row)."""
+    def _org_or_user(self, key: str, org_column: str | None, user_column: str | None) -> sa.ColumnElement[bool] | None:
+        """The sweep scope of table ``key``: the user's rows in a ``user`` sync, else the organization's (or all)."""
         scope = self._where_scope()
+        columns = self.writer.tables[key].c
         if scope.user is not None and user_column is not None:
-            return self._eq(user_column, scope.user)
+            return columns[user_column] == scope.user
         if org_column is not None:
-            return self._eq(org_column, scope.organization)
-        return "", []
+            return columns[org_column] == scope.organization
+        return None
 
     # -- full re-reads --
 
     def _event_types(self) -> bool:
-        where = self._org_or_user(None, "profile_owner")
+        where = self._org_or_user("event_types", None, "profile_owner")
         return self._full_read("event_types", lambda: self._shared("event_types", "event_types"), where)
 
     def _users(self) -> bool:
-        where = self._org_or_user(None, "uri")
+        where = self._org_or_user("users", None, "uri")
         return self._full_read("users", lambda: [m.user for m in self._shared("memberships", "users")], where)
 
     def _memberships(self) -> bool:
-        where = self._org_or_user("organization", "user_uri")
+        where = self._org_or_user("organization_memberships", "organization", "user_uri")
         return self._full_read(
             "organization_memberships", lambda: self._shared("memberships", "organization_memberships"), where
         )
 
     def _groups(self) -> bool:
         c = self.config
-        where = self._org_or_user("organization", None)
         self._full_read(
             "groups",
             lambda: self._counted("groups", self.hook.list_groups(organization=c.organization, page_size=c.page_size)),
-            where,
+            self._org_or_user("groups", "organization", None),
         )
         return self._full_read(
             "group_relationships",
@@ -377,11 +306,11 @@ class ResourceReader:
                 "group_relationships",
                 self.hook.list_group_relationships(organization=c.organization, page_size=c.page_size),
             ),
-            where,
+            self._org_or_user("group_relationships", "organization", None),
         )
 
     def _routing_forms(self) -> bool:
-        where = self._org_or_user("organization", None)
+        where = self._org_or_user("routing_forms", "organization", None)
         return self._full_read("routing_forms", lambda: self._shared("routing_forms", "routing_forms"), where)
 
     def _schedules(self) -> bool:
@@ -396,7 +325,8 @@ class ResourceReader:
             for user in users:
                 yield from self._counted("availability_schedules", self.hook.list_user_availability_schedules(user))
 
-        return self._full_read("availability_schedules", schedules, self._org_or_user(None, "user_uri"))
+        where = self._org_or_user("availability_schedules", None, "user_uri")
+        return self._full_read("availability_schedules", schedules, where)
 
     def _event_type_hosts(self) -> bool:
         event_types = [e.uri for e in self._shared("event_types", "event_type_hosts")]
@@ -409,10 +339,9 @@ class ResourceReader:
                 except CalendlyAPIError as exc:
                     self._gone_since_listed(exc, "Event type", uri, self.hook.get_event_type)
 
-        where: tuple[str, list[Any]] = ("", [])
+        where = None
         if self._where_scope().user is not None:  # a user sync reads the hosts of that user's event types only
-            marks = ", ".join(self.writer.dialect.placeholder for _ in event_types)
-            where = (f"event_type_uri IN ({marks})", list(event_types)) if event_types else ("1 = 0", [])
+            where = self.writer.tables["event_type_hosts"].c.event_type_uri.in_(event_types)
         return self._full_read("event_type_hosts", hosts, where)
 
     def _gone_since_listed(self, exc: CalendlyAPIError, what: str, uri: str, get: Callable[[str], Any]) -> None:
@@ -433,47 +362,26 @@ class ResourceReader:
 
     # -- incremental: routing form submissions (per form) and the activity log --
 
-    def _begin(
-        self, table: str, scope: str, *, record: bool = True
-    ) -> tuple[SyncState, datetime, datetime | None, str, bool]:
-        """Plan one pass of ``table`` over ``scope`` (the scheduled events' rules) and record that it started.
-
-        :param record: Record it now; else the caller does (:meth:`_started`), once Calendly has answered.
-        """
-        state = self.writer.get_sync_state(table, scope)
-        pass_started, window_start, mode, resumed = self.sync._plan_pass({table: state}, self.sync.clock())
-        state = state or SyncState(table_name=table, scope=scope)
-        state.pass_started_at = pass_started
-        state.pass_mode = mode
-        state.resume_from = window_start
-        if record:
-            self.writer.put_sync_state(state)
-        return state, pass_started, window_start, mode, resumed
-
-    def _finish(self, state: SyncState, pass_started: datetime) -> None:
-        state.watermark = pass_started
-        state.pass_started_at = None
-        state.pass_mode = None
-        state.resume_from = None
-        state.last_success_at = self.sync.clock()
-        self.writer.put_sync_state(state)
+    def _pass(self, table: str, scope: str) -> TablePass:
+        """Plan one pass of ``table`` over ``scope`` (:mod:`.passes`' rules); the caller records that it began."""
+        c = self.config
+        return TablePass.plan_for(self.writer, [table], scope, now=self.clock(), mode=c.mode, lookback=c.lookback)
 
     def _submissions(self) -> bool:
-        stats = self.sync.stats["routing_form_submissions"]
         forms = self._shared("routing_forms", "routing_form_submissions")
         seen_since = self.writer.synced_at or datetime.now(timezone.utc)
         complete = self.config.mode == "full"
         for form in forms:
-            state, pass_started, window_start, mode, resumed = self._begin(
-                "routing_form_submissions", f"{self.scope} {form.uri}"
-            )
-            complete = complete and mode == "full" and not resumed
+            table_pass = self._pass("routing_form_submissions", f"{self.scope} {form.uri}")
+            table_pass.record()
+            plan = table_pass.plan
+            complete = complete and plan.mode == "full" and not plan.resumed
             listing = self.hook.list_routing_form_submissions(
                 form.uri, sort="created_at:desc", page_size=self.config.page_size
             )
 
             def newest_first(
-                listing: PageIterator[RoutingFormSubmission] = listing, start: datetime | None = window_start
+                listing: PageIterator[RoutingFormSubmission] = listing, start: datetime | None = plan.window_start
             ) -> Iterator[RoutingFormSubmission]:
                 for item in listing:
                     if start is not None and item.created_at is not None and item.created_at < start:
@@ -486,62 +394,58 @@ class ResourceReader:
                 self._gone_since_listed(exc, "Routing form", form.uri, self.hook.get_routing_form)
                 continue
             finally:
-                stats.api_calls += listing.pages_fetched
-            self._finish(state, pass_started)
+                self.stats.count_calls("routing_form_submissions", listing.pages_fetched)
+            table_pass.finish(self.clock())
         if complete:
-            self._sweep("routing_form_submissions", seen_since, "", [])
+            self._sweep("routing_form_submissions", seen_since)
         return True
 
     def _activity_log(self) -> bool:
         c = self.config
-        stats = self.sync.stats["activity_log_entries"]
-        # The pass is recorded once Calendly answers: a gated (skipped) log leaves no unfinished pass behind.
-        state, pass_started, window_start, _mode, _resumed = self._begin(
-            "activity_log_entries", self.scope, record=False
-        )
+        table_pass = self._pass("activity_log_entries", self.scope)
         listing = self.hook.list_activity_log_entries(
-            organization=c.organization, min_occurred_at=window_start, sort="occurred_at:asc", page_size=c.page_size
+            organization=c.organization,
+            min_occurred_at=table_pass.plan.window_start,
+            sort="occurred_at:asc",
+            page_size=c.page_size,
         )
         buffer: list[ActivityLogEntry] = []
         try:
             for page in listing.pages():
                 if listing.pages_fetched == 1:
-                    self.writer.put_sync_state(state)
+                    # Recorded once Calendly answers: a gated (skipped) log leaves no unfinished pass behind.
+                    table_pass.record()
                 for item in page.collection:
                     buffer.append(item)
                     if len(buffer) >= c.chunk_size:
-                        self._commit_activity(buffer, state)
+                        self._commit_activity(buffer, table_pass)
                         buffer = []
             if buffer:
-                self._commit_activity(buffer, state)
+                self._commit_activity(buffer, table_pass)
         finally:
-            stats.api_calls += listing.pages_fetched
-        self._finish(state, pass_started)
+            self.stats.count_calls("activity_log_entries", listing.pages_fetched)
+        table_pass.finish(self.clock())
         return True
 
-    def _commit_activity(self, entries: Sequence[ActivityLogEntry], state: SyncState) -> None:
+    def _commit_activity(self, entries: Sequence[ActivityLogEntry], table_pass: TablePass) -> None:
         """One chunk and the pass's progress (its last ``occurred_at``) in one transaction."""
         with self.writer.transaction():
             self._write("activity_log_entries", entries)
-            last = entries[-1].occurred_at
-            if last is not None:
-                state.resume_from = last
-                self.writer.put_sync_state(state)
+            table_pass.progress(entries[-1].occurred_at)
 
     # -- scheduled events and invitees of a full pass --
 
     def sweep_events(self, tables: Sequence[str], seen_since: datetime) -> None:
         """After a complete ``mode="full"`` events pass: sweep the scheduled events and invitees it did not see."""
         scope = self._where_scope()
-        ph = self.writer.dialect.placeholder
-        members = self.writer.table_name("event_memberships")
-        events: tuple[str, list[Any]] = ("", [])
-        invitees: tuple[str, list[Any]] = ("", [])
+        events: sa.ColumnElement[bool] | None = None
+        invitees: sa.ColumnElement[bool] | None = None
         if scope.user is not None:
-            hosted = f"SELECT scheduled_event_uri FROM {members} WHERE user_uri = {ph}"
-            events = (f"uri IN ({hosted})", [scope.user])
-            invitees = (f"scheduled_event_uri IN ({hosted})", [scope.user])
+            members = self.writer.tables["event_memberships"]
+            hosted = sa.select(members.c.scheduled_event_uri).where(members.c.user_uri == scope.user)
+            events = self.writer.tables["scheduled_events"].c.uri.in_(hosted)
+            invitees = self.writer.tables["invitees"].c.scheduled_event_uri.in_(hosted)
         if "scheduled_events" in tables:
-            self._sweep("scheduled_events", seen_since, *events)
+            self._sweep("scheduled_events", seen_since, events)
         if "invitees" in tables:
-            self._sweep("invitees", seen_since, *invitees)
+            self._sweep("invitees", seen_since, invitees)

@@ -1,10 +1,10 @@
 """Schema evolution: compare the registry's tables with the warehouse's and apply what is additive.
 
-On every run :meth:`SchemaEvolution.ensure` (``CalendlyTableWriter.ensure_tables``) reflects the tables
+On every run :meth:`SchemaEvolution.apply` (through ``CalendlyTableWriter.ensure_tables``) reflects the tables
 (``sqlalchemy.inspect``; DuckDB, which has no SQLAlchemy dialect in the lock, through
 ``information_schema``), then in one transaction creates missing tables, adds missing (nullable) columns
-and indexes, sets column comments where the dialect has them, and records the registry's fingerprint in
-``schema_versions``. A column of another type is refused with
+and indexes, and sets column comments where the dialect has them; the writer records the registry's
+fingerprint in ``schema_versions`` in the same transaction. A column of another type is refused with
 :class:`~airflow_provider_calendly.exceptions.CalendlySchemaError` before anything changes.
 """
 
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from airflow_provider_calendly.exceptions import CalendlySchemaError
-from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, schema_fingerprint
+from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, Row, schema_fingerprint
 
 if TYPE_CHECKING:
-    from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+    from airflow_provider_calendly.transfers.warehouse import WarehouseConnection
 
 __all__ = ["SchemaEvolution", "compile_ddl"]
 
@@ -35,9 +35,12 @@ def compile_ddl(element: sa.schema.ExecutableDDLElement, dialect: sa.engine.Dial
 
 
 class SchemaEvolution:
-    """The schema half of a :class:`~.sql_writer.CalendlyTableWriter`: reflection, the additive plan, applying it."""
+    """The schema half of a :class:`~.sql_writer.CalendlyTableWriter`: reflection, the additive plan, applying it.
 
-    def __init__(self, writer: CalendlyTableWriter) -> None:
+    :param writer: The connection to the warehouse's tables (the writer itself).
+    """
+
+    def __init__(self, writer: WarehouseConnection) -> None:
         self.writer = writer
 
     def reflect_columns(self, key: str) -> dict[str, str] | None:
@@ -112,14 +115,15 @@ class SchemaEvolution:
             )
         return statements
 
-    def ensure(self, keys: Iterable[str] | None = None) -> list[str]:
+    def apply(self, keys: Iterable[str] | None = None) -> tuple[list[str], Row | None]:
         """Bring the given tables (default: all) and the bookkeeping tables up to the registry, atomically.
 
-        Applies only additive changes (missing tables, nullable columns, indexes) in one transaction, then
-        records the registry's fingerprint in ``schema_versions`` (and, where the dialect has them, sets the
-        column comments) when it changed.
+        Applies only additive changes (missing tables, nullable columns, indexes) in one transaction and, when
+        the registry's fingerprint is not recorded yet or anything changed, sets the column comments where the
+        dialect has them.
 
-        :return: The schema-changing statements applied (empty when the warehouse was up to date).
+        :return: The schema-changing statements applied (empty when the warehouse was up to date), and the
+            ``schema_versions`` row to record in the same transaction (``None``: recorded already).
         :raises CalendlySchemaError: if a column exists with another type; nothing is changed then.
         """
         writer = self.writer
@@ -131,18 +135,18 @@ class SchemaEvolution:
             changes = [s for s in statements if not s.startswith("CREATE INDEX")]
             for sql in statements:
                 writer.execute(sql)
-            if changes or not writer.execute(
+            if not changes and writer.execute(
                 sa.select(versions.c.fingerprint).where(versions.c.fingerprint == fingerprint)
             ):
-                if writer.dialect.name in ("postgresql", "duckdb"):
-                    for key in wanted:
-                        for column in (c for c in writer.tables[key].columns if c.comment):
-                            writer.execute(compile_ddl(sa.schema.SetColumnComment(column), writer.dialect.compiler))
-                if changes:
-                    log.info("Schema of %s brought up to %s: %s", writer.table_prefix, fingerprint, "; ".join(changes))
-                row = {"fingerprint": fingerprint, "package_version": _package_version(), "changes": changes}
-                writer.upsert_bookkeeping("schema_versions", [{**row, "applied_at": datetime.now(timezone.utc)}])
-        return changes
+                return changes, None
+            if writer.dialect.name in ("postgresql", "duckdb"):
+                for key in wanted:
+                    for column in (c for c in writer.tables[key].columns if c.comment):
+                        writer.execute(compile_ddl(sa.schema.SetColumnComment(column), writer.dialect.compiler))
+            if changes:
+                log.info("Schema of %s brought up to %s: %s", writer.table_prefix, fingerprint, "; ".join(changes))
+        version = {"fingerprint": fingerprint, "package_version": _package_version(), "changes": changes}
+        return changes, {**version, "applied_at": datetime.now(timezone.utc)}
 
 
 def _package_version() -> str:

@@ -10,7 +10,8 @@
 Everything about a table comes from :mod:`~airflow_provider_calendly.transfers.tables` as SQLAlchemy Core
 ``Table`` objects; SQLAlchemy compiles the DDL and the statements for the warehouse's dialect, and the
 writer runs them on the DB-API connection of the warehouse's own common-sql hook (one connection per writer,
-so every write joins the caller's :meth:`~CalendlyTableWriter.transaction`).
+so every write joins the caller's :meth:`~CalendlyTableWriter.transaction`; the connection half is
+:class:`~airflow_provider_calendly.transfers.warehouse.WarehouseConnection`).
 
 - **Schema**: :meth:`~CalendlyTableWriter.ensure_tables` applies only additive changes — new tables, new
   nullable columns, indexes — in one transaction, and refuses a column of another type (see
@@ -27,7 +28,6 @@ so every write joins the caller's :meth:`~CalendlyTableWriter.transaction`).
 
 from __future__ import annotations
 
-import logging
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
 from airflow_provider_calendly.transfers.dialects import (
     SqlDialect,
@@ -47,7 +46,6 @@ from airflow_provider_calendly.transfers.dialects import (
     bind_timestamp,
     columns_converter,
     detect_dialect,
-    dialect_for,
     to_json,
     validate_identifier,
 )
@@ -60,16 +58,14 @@ from airflow_provider_calendly.transfers.tables import (
     Row,
     RowsByTable,
     build_rows,
-    sqlalchemy_metadata,
     sqlalchemy_table,
 )
+from airflow_provider_calendly.transfers.warehouse import WarehouseConnection
 
 if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
 __all__ = ["CalendlyTableWriter", "SqlDialect", "SyncState", "UpsertCounts", "detect_dialect", "validate_identifier"]
-
-log = logging.getLogger(__name__)
 
 #: Values bound in one ``IN (…)`` list on dialects without arrays.
 _IN_BATCH = 500
@@ -114,17 +110,17 @@ class SyncState:
 # --- the writer ----------------------------------------------------------------------------------------------
 
 
-class CalendlyTableWriter:
+class CalendlyTableWriter(WarehouseConnection):
     """Create the Calendly tables in a warehouse and upsert Calendly objects into them.
 
     One writer holds one DB-API connection (opened on first use; :meth:`close` it, or use the writer as a
     context manager). Every write is atomic: inside :meth:`transaction` it joins it, else it commits alone.
 
-    :param dbapi_hook: Any common-sql ``DbApiHook`` (SQLite, PostgreSQL, DuckDB, or another dialect).
-    :param table_prefix: Prefix of every table name; a safe SQL identifier (may be empty).
-    :param schema: Schema (namespace) to create the tables in; default: the connection's default.
-    :param dialect: Force a dialect (``sqlite``, ``postgresql``, ``duckdb``, ``generic``); default: detected.
-    :param synced_at: Value of ``_synced_at`` for rows written; default: the time of each write.
+    :param synced_at: Value of ``_synced_at`` for rows written; default: the start of each write's transaction.
+
+    ``dbapi_hook``, ``table_prefix``, ``schema`` and ``dialect`` are those of
+    :class:`~airflow_provider_calendly.transfers.warehouse.WarehouseConnection` (the tables are created in
+    ``schema``).
 
     ``read_as_of`` is the ``_as_of`` of the rows written without one (rows read from the API): a Calendly time
     before those reads were made. Webhook change capture sets it when a pass starts; ``None`` leaves it null.
@@ -135,51 +131,18 @@ class CalendlyTableWriter:
         dbapi_hook: DbApiHook,
         table_prefix: str = "calendly_",
         *,
+        synced_at: datetime | None = None,
         schema: str | None = None,
         dialect: str | None = None,
-        synced_at: datetime | None = None,
     ) -> None:
-        self.hook = dbapi_hook
-        self.table_prefix = validate_identifier(table_prefix, what="table_prefix", allow_empty=True)
-        self.schema = validate_identifier(schema, what="schema") if schema is not None else None
-        if dialect is not None and dialect not in ("sqlite", "postgresql", "duckdb", "generic"):
-            raise CalendlyConfigError(f"unknown dialect {dialect!r}; use sqlite, postgresql, duckdb or generic")
-        self.dialect = detect_dialect(dbapi_hook) if dialect is None else dialect_for(dialect, dbapi_hook)
+        super().__init__(dbapi_hook, table_prefix, schema=schema, dialect=dialect)
         self.synced_at = synced_at
         self.read_as_of: datetime | None = None
-        self.metadata = sqlalchemy_metadata(self.table_prefix, self.schema)
-        self.tables: dict[str, sa.Table] = {key: self.metadata.tables[self._qualified(key)] for key in TABLES}
         self._converters = {key: columns_converter(key, self.dialect) for key in TABLES}
         self._bind_timestamp = bind_timestamp(self.dialect)
-        self._statements: dict[tuple[str, str], str] = {}
         self._copies: dict[str, tuple[str, list[str]]] = {}
-        self._conn: Any = None
-        self._depth = self._rowcount = 0
         self._tx_synced_at: datetime | None = None
         self._staged: set[str] = set()  # staging tables of the current transaction (ON COMMIT DROP)
-
-    # -- names, connection, transactions --
-
-    def _qualified(self, key: str) -> str:
-        return f"{self.schema}.{self.table_prefix}{key}" if self.schema else f"{self.table_prefix}{key}"
-
-    def table_name(self, key: str) -> str:
-        """Return the (schema-qualified) name of table ``key`` (e.g. ``invitees`` → ``calendly_invitees``)."""
-        if key not in TABLES:
-            raise CalendlyConfigError(f"unknown table {key!r}; known: {sorted(TABLES)}")
-        return self._qualified(key)
-
-    def index_name(self, key: str, column: str) -> str:
-        return f"{self.table_prefix}{key}__{column}_idx"
-
-    @property
-    def connection(self) -> Any:
-        """The DB-API connection of the hook, opened on first use."""
-        if self._conn is None:
-            self._conn = self.hook.get_conn()
-            if self.dialect.name == "generic" and getattr(self.hook, "supports_autocommit", False):
-                self.hook.set_autocommit(self._conn, False)
-        return self._conn
 
     @cached_property
     def fast_path(self) -> bool:
@@ -188,75 +151,22 @@ class CalendlyTableWriter:
             return type(self.connection).__module__.partition(".")[0] == "psycopg"
         return self.dialect.name == "duckdb"
 
-    def close(self) -> None:
-        """Roll back anything uncommitted and close the connection."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.rollback()
-            except Exception:  # nothing to roll back, or the driver refuses outside a transaction
-                log.debug("rollback before close failed", exc_info=True)
-            conn.close()
-
-    def __enter__(self) -> CalendlyTableWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group writes into one atomic commit: all of them land, or (on any exception) none does."""
-        if self._depth:
-            self._depth += 1
-            try:
+        """Group writes into one atomic commit: all of them land, or (on any exception) none does.
+
+        The rows of one transaction share one ``_synced_at`` (the writer's ``synced_at``, else its start).
+        """
+        if self.in_transaction:
+            with super().transaction():
                 yield
-            finally:
-                self._depth -= 1
             return
-        conn = self.connection
-        if self.dialect.name in ("sqlite", "duckdb"):  # their drivers do not begin a transaction on DDL
-            conn.execute("BEGIN")
-        self._depth = 1
         self._tx_synced_at = self.synced_at or datetime.now(timezone.utc)
         try:
-            yield
-        except BaseException:
-            conn.rollback()
-            raise
-        else:
-            conn.commit()
+            with super().transaction():
+                yield
         finally:
-            self._depth = 0
             self._staged.clear()
-
-    def execute(self, sql: str | sa.ClauseElement, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        """Run one statement (SQL text, or a SQLAlchemy statement compiled here) and return its rows, if any."""
-        if not isinstance(sql, str):
-            compiled = sql.compile(dialect=self.dialect.compiler, compile_kwargs={"render_postcompile": True})
-            sql, params = str(compiled), _params(compiled)
-        cursor = self._cursor()
-        try:
-            cursor.execute(sql, params) if params else cursor.execute(sql)
-            self._rowcount = max(0, cursor.rowcount)
-            return [] if cursor.description is None else [tuple(r) for r in cursor.fetchall()]
-        finally:
-            self._release(cursor)
-
-    def _cursor(self) -> Any:
-        # A DuckDB "cursor" is a second connection with its own transaction: use the connection itself.
-        return self.connection if self.dialect.name == "duckdb" else self.connection.cursor()
-
-    def _release(self, cursor: Any) -> None:
-        if cursor is not self._conn:
-            cursor.close()
-
-    def _sql(self, key: str, kind: str, build: Callable[[sa.Table], sa.ClauseElement]) -> str:
-        """The compiled statement ``kind`` of table ``key`` (cached: its shape never changes)."""
-        sql = self._statements.get((key, kind))
-        if sql is None:
-            sql = self._statements[key, kind] = str(build(self.tables[key]).compile(dialect=self.dialect.compiler))
-        return sql
 
     # -- schema (see :mod:`~airflow_provider_calendly.transfers.schema`) --
 
@@ -267,10 +177,16 @@ class CalendlyTableWriter:
     def ensure_tables(self, keys: Iterable[str] | None = None) -> list[str]:
         """Bring the given tables (default: all) and the bookkeeping tables up to the registry, atomically.
 
+        Records the registry's fingerprint in ``schema_versions`` in the same transaction when it changed.
+
         :return: The schema-changing statements applied (empty when the warehouse was up to date).
         :raises CalendlySchemaError: if a column exists with another type; nothing is changed then.
         """
-        return self.schema_evolution.ensure(keys)
+        with self.transaction():
+            changes, version = self.schema_evolution.apply(keys)
+            if version is not None:
+                self.upsert_bookkeeping("schema_versions", [version])
+        return changes
 
     @cached_property
     def schema_evolution(self) -> SchemaEvolution:
@@ -361,7 +277,7 @@ class CalendlyTableWriter:
                     child_key_of = _key_getter(TABLES[child].primary_key)
                     wanted = {child_key_of(r): r for r in rows_by_table.get(child, ())}
                     unique = [r for r in wanted.values() if (r[link],) in latest]
-                    before = self._delete_where(child, link, parents) if existing else 0
+                    before = self.delete_rows(child, link, parents) if existing else 0
                     self._insert(child, unique, upsert=False)
                     m = len(unique)
                     counts[child] = UpsertCounts(
@@ -405,16 +321,20 @@ class CalendlyTableWriter:
         column: str,
         values: Sequence[Any],
         build: Callable[[sa.Table, sa.ColumnElement[bool]], sa.ClauseElement],
+        **bound: Any,
     ) -> list[tuple[Any, ...]]:
         """Run ``build(table, column IN values)``: one cached statement with one parameter on SQLite and PostgreSQL
         (JSON text, read by ``json_each`` / ``jsonb_array_elements_text``) and DuckDB (an array), else one
-        statement per batch of values."""
+        statement per batch of :data:`_IN_BATCH` values.
+
+        :param bound: Values of the statement's other named parameters (``sa.bindparam(name)``).
+        """
         table = self.tables[key]
         col = table.c[column]
         if self.dialect.name == "generic":
             rows: list[tuple[Any, ...]] = []
             for start in range(0, len(values), _IN_BATCH):
-                rows += self.execute(build(table, col.in_(values[start : start + _IN_BATCH])))
+                rows += self.execute(build(table, col.in_(values[start : start + _IN_BATCH])), bound=bound)
             return rows
         param: Any = to_json(list(values))  # one string: far cheaper for the driver than a list of strings
         if self.dialect.name == "sqlite":
@@ -425,7 +345,9 @@ class CalendlyTableWriter:
         else:
             source = sa.select(sa.func.unnest(sa.cast(sa.bindparam("values"), postgresql.ARRAY(col.type))))
             param = list(values)
-        return self.execute(self._sql(key, f"{name}-{column}", lambda t: build(t, col.in_(source))), [param])
+        return self.execute_cached(
+            key, f"{name}-{column}", lambda t: build(t, col.in_(source)), {"values": param, **bound}
+        )
 
     def _count_where(self, key: str, column: str, values: Sequence[Any]) -> int:
         rows = self._where_in(
@@ -433,7 +355,7 @@ class CalendlyTableWriter:
         )
         return sum(int(r[0]) for r in rows)
 
-    def _delete_where(self, key: str, column: str, values: Sequence[Any]) -> int:
+    def delete_rows(self, key: str, column: str, values: Sequence[Any]) -> int:
         """Delete the rows of table ``key`` whose ``column`` is in ``values``; return how many there were."""
         if self.dialect.name != "postgresql":  # elsewhere a count is cheaper than a DELETE that finds nothing
             before = self._count_where(key, column, values)
@@ -441,6 +363,17 @@ class CalendlyTableWriter:
                 return 0
         self._where_in(key, "delete", column, values, lambda t, c: sa.delete(t).where(c))
         return self._rowcount if self.dialect.name == "postgresql" else before
+
+    def mark_deleted(self, key: str, uris: Sequence[str], at: datetime) -> None:
+        """Set ``_deleted_at`` to ``at`` on the rows of table ``key`` among ``uris``."""
+        self._where_in(
+            key,
+            "mark-deleted",
+            "uri",
+            uris,
+            lambda t, c: sa.update(t).where(c).values(_deleted_at=sa.bindparam("deleted_at")),
+            deleted_at=self._bind_timestamp(at),
+        )
 
     def _insert(self, key: str, rows: Sequence[Row], *, upsert: bool, existing: int | None = None) -> None:
         """Write ``rows`` to table ``key`` (``upsert``: replacing rows of the same key) on the fastest path there is.
@@ -540,12 +473,6 @@ def _key_getter(columns: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
     """A row's primary key as a tuple (``itemgetter``: the per-row cost of de-duplicating a chunk)."""
     get = operator.itemgetter(*columns)
     return (lambda row: (get(row),)) if len(columns) == 1 else get  # type: ignore[return-value]
-
-
-def _params(compiled: sa.engine.Compiled) -> Any:
-    params = compiled.params
-    positions = getattr(compiled, "positiontup", None)
-    return [params[name] for name in positions] if positions is not None else params
 
 
 def _unnest_select(table: sa.Table) -> sa.Select[Any]:

@@ -2,7 +2,8 @@
 
 :class:`CalendlySqlSync` streams Calendly's pages through
 :class:`~airflow_provider_calendly.transfers.sql_writer.CalendlyTableWriter` in bounded, individually committed
-chunks; :class:`SyncConfig` is its one frozen, validated set of arguments.
+chunks; :class:`~airflow_provider_calendly.transfers.config.SyncConfig` is its one frozen, validated set of
+arguments, and :mod:`~airflow_provider_calendly.transfers.passes` plans each pass and keeps its ``sync_state``.
 
 Incremental sync
 ----------------
@@ -48,27 +49,33 @@ it finally sets is the time the *first* attempt started, so a crash loses nothin
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
-from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE, CalendlyHook
+from airflow_provider_calendly.hooks.calendly import CalendlyHook
 from airflow_provider_calendly.models import Invitee, ScheduledEvent
 from airflow_provider_calendly.transfers.change_capture import ChangeCapture
-from airflow_provider_calendly.transfers.reconcile import (
-    InviteePlan,
-    RefreshWindow,
-    plan_invitee_reads,
-    validate_invitee_refresh,
+from airflow_provider_calendly.transfers.config import (
+    DEFAULT_LOOKBACK,
+    MODES,
+    RESOURCES,
+    SyncConfig,
+    scope_uris,
+    tables_for_resources,
+    validate_mode,
+    validate_resources,
 )
-from airflow_provider_calendly.transfers.resources import ResourceReader, validate_deletions
-from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter, SyncState, UpsertCounts
-from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES, RowsByTable, invitee_rows, scheduled_event_rows
+from airflow_provider_calendly.transfers.passes import TablePass
+from airflow_provider_calendly.transfers.progress import EventsProgress, SyncStats
+from airflow_provider_calendly.transfers.reconcile import InviteePlan, plan_invitee_reads
+from airflow_provider_calendly.transfers.resources import ResourceReader
+from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+from airflow_provider_calendly.transfers.tables import RowsByTable, invitee_rows, scheduled_event_rows
+from airflow_provider_calendly.webhooks.inbox import WebhookInbox
 
 __all__ = [
     "DEFAULT_LOOKBACK",
@@ -81,103 +88,10 @@ __all__ = [
     "validate_resources",
 ]
 
-#: Every resource the operator accepts, in sync order (the registry's order); the default is all of them.
-RESOURCES: tuple[str, ...] = tuple(RESOURCE_TABLES)
-MODES: tuple[str, ...] = ("incremental", "full")
-DEFAULT_LOOKBACK = timedelta(days=30)
-#: How far ahead bookings are assumed to reach when estimating a pass's ETA (Calendly's default window).
-BOOKING_HORIZON = timedelta(days=60)
-#: Step back from a pass's committed progress when resuming, so events sharing that start time are re-read.
-RESUME_OVERLAP = timedelta(seconds=1)
+#: The tables of the scheduled events pass (the events' children are written with them).
+EVENT_TABLES = ("scheduled_events", "event_memberships", "event_guests", "invitees", "invitee_answers")
 
 log = logging.getLogger(__name__)
-
-
-# --- argument checks shared by the operator and the sync ------------------------------------------------------
-
-
-def validate_resources(resources: Iterable[str]) -> tuple[str, ...]:
-    """Return ``resources`` in canonical order, refusing unknown names and an empty selection."""
-    if isinstance(resources, str):
-        resources = [resources]
-    chosen = list(dict.fromkeys(resources))
-    unknown = [r for r in chosen if r not in RESOURCES]
-    if unknown:
-        raise CalendlyConfigError(f"unknown resource(s) {unknown}; choose from {list(RESOURCES)}")
-    if not chosen:
-        raise CalendlyConfigError(f"resources is empty; choose from {list(RESOURCES)}")
-    return tuple(r for r in RESOURCES if r in chosen)
-
-
-def validate_mode(mode: str) -> str:
-    """Return ``mode`` if it is ``incremental`` or ``full``."""
-    return CalendlyConfigError.check_choice("mode", mode, MODES)
-
-
-def tables_for_resources(resources: Iterable[str]) -> tuple[str, ...]:
-    """Return the table keys written for ``resources`` (children included), e.g. ``invitee_answers``."""
-    return tuple(t for r in validate_resources(resources) for t in RESOURCE_TABLES[r])
-
-
-@dataclass(frozen=True)
-class SyncConfig:
-    """Every argument of a sync, validated once, here: constructing one with a bad value raises.
-
-    :param resources: Which of :data:`RESOURCES` to sync (canonical order); default: all of them.
-    :param organization: Organization UUID or URI to sync; default: the token owner's organization.
-    :param user: User UUID or URI to sync instead of (or within) an organization.
-    :param mode: ``incremental`` (re-read a start-time window, see the module docs) or ``full``.
-    :param lookback: How far before the watermark an incremental pass starts reading.
-    :param chunk_size: Scheduled events per committed chunk (their invitees go in the same chunk).
-    :param page_size: Items per API page (1-100).
-    :param max_concurrency: Invitee listings in flight at once; the hook's rate limiter still caps the rate.
-    :param log_every_pages: Log progress every this many pages of scheduled events.
-    :param invitee_refresh: ``reconcile`` (list invitees only of new, changed and refresh-window events in an
-        incremental pass) or ``all`` (every event's).
-    :param invitee_refresh_window: The refresh window (:class:`~.reconcile.RefreshWindow` or a
-        ``(before, after)`` pair of timedeltas); default 7 days back to 2 days ahead.
-    :param deletions: What to do with rows Calendly no longer returns (found by full re-reads and
-        ``mode="full"`` passes): ``mark`` (set ``_deleted_at``), ``delete`` or ``ignore``.
-    :param strict_resources: Fail, rather than skip with a warning, on a resource Calendly answers 403/404 for.
-    :param webhook_inbox_conn_id: Connection of the webhook receiver's inbox: an incremental pass first
-        applies its deliveries (see :mod:`~airflow_provider_calendly.transfers.change_capture`).
-    """
-
-    resources: tuple[str, ...] = RESOURCES
-    organization: str | None = None
-    user: str | None = None
-    mode: str = "incremental"
-    lookback: timedelta = DEFAULT_LOOKBACK
-    chunk_size: int = 500
-    page_size: int = MAX_PAGE_SIZE
-    max_concurrency: int = 4
-    log_every_pages: int = 5
-    invitee_refresh: str = "reconcile"
-    invitee_refresh_window: RefreshWindow | tuple[timedelta, timedelta] | None = None
-    deletions: str = "mark"
-    strict_resources: bool = False
-    webhook_inbox_conn_id: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "resources", validate_resources(self.resources))
-        validate_deletions(self.deletions)
-        if not isinstance(self.strict_resources, bool):
-            raise CalendlyConfigError(f"strict_resources must be True or False, got {self.strict_resources!r}")
-        validate_invitee_refresh(self.invitee_refresh)
-        object.__setattr__(self, "invitee_refresh_window", RefreshWindow.coerce(self.invitee_refresh_window))
-        validate_mode(self.mode)
-        if not isinstance(self.lookback, timedelta) or self.lookback < timedelta(0):
-            raise CalendlyConfigError(f"lookback must be a non-negative timedelta, got {self.lookback!r}")
-        for name in ("chunk_size", "max_concurrency", "log_every_pages"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise CalendlyConfigError("chunk_size, max_concurrency and log_every_pages must be at least 1")
-        page_size = self.page_size
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise CalendlyConfigError(f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
-        inbox = self.webhook_inbox_conn_id
-        if inbox is not None and (not isinstance(inbox, str) or not inbox.strip()):
-            raise CalendlyConfigError(f"webhook_inbox_conn_id must be a connection id, got {inbox!r}")
 
 
 def _utcnow() -> datetime:
@@ -188,29 +102,13 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat() if value is not None else None
 
 
-def _format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "unknown"
-    return str(timedelta(seconds=round(max(0.0, seconds))))
-
-
-# --- the sync engine ------------------------------------------------------------------------------------------
-
-
-class _TableStats:
-    def __init__(self) -> None:
-        self.counts = UpsertCounts()
-        self.api_calls = 0
-        self.seconds = 0.0
-
-
 class CalendlySqlSync:
     """Copy Calendly resources into warehouse tables, streaming in committed chunks (the operator's engine).
 
     :param hook: The Calendly hook (shared by the fan-out threads; its rate limiter paces them all).
     :param writer: The table writer of the target warehouse.
     :param config: The validated arguments; or pass them as keywords (``mode="full"``, …), the fields of
-        :class:`SyncConfig`.
+        :class:`~airflow_provider_calendly.transfers.config.SyncConfig`.
     :param clock: Returns the current UTC time (injectable for tests).
     """
 
@@ -236,6 +134,7 @@ class CalendlySqlSync:
         self.hook = hook
         self.writer = writer
         self.resources = config.resources
+        # The arguments as attributes too (public since the first release).
         self.organization = config.organization
         self.user = config.user
         self.mode = config.mode
@@ -245,11 +144,10 @@ class CalendlySqlSync:
         self.max_concurrency = config.max_concurrency
         self.log_every_pages = config.log_every_pages
         self.invitee_refresh = config.invitee_refresh
-        self.invitee_refresh_window = RefreshWindow.coerce(config.invitee_refresh_window)
+        self.invitee_refresh_window = config.refresh_window
         self.clock = clock
         self.feed: ChangeCapture | None = None
-        self.stats: dict[str, _TableStats] = {t: _TableStats() for t in tables_for_resources(self.resources)}
-        self._lock = threading.Lock()
+        self.stats = SyncStats(tables_for_resources(self.resources))
 
     # -- entry point --
 
@@ -259,8 +157,10 @@ class CalendlySqlSync:
         calls_before = self.hook.call_count
         scope = self.scope()  # a hostile organization/user URI is refused here, before any table is created
         self.writer.ensure_tables(self.stats)
-        summary: dict[str, Any] = {"mode": self.mode, "scope": scope}
-        reader = ResourceReader(self, scope)
+        summary: dict[str, Any] = {"mode": self.config.mode, "scope": scope}
+        reader = ResourceReader(
+            hook=self.hook, writer=self.writer, config=self.config, scope=scope, stats=self.stats, clock=self.clock
+        )
         self.feed = self._change_capture(scope)
         if self.feed is not None:
             summary["webhook_feed"] = self.feed.consume(full=self._events_pass_mode(scope) == "full").as_dict()
@@ -279,29 +179,10 @@ class CalendlySqlSync:
         summary.update(reader.summary())
         summary["api_calls"] = self.hook.call_count - calls_before
         summary["seconds"] = round(time.monotonic() - started, 3)
-        summary["tables"] = {
-            key: {
-                "table": self.writer.table_name(key),
-                **stats.counts.as_dict(),
-                "api_calls": stats.api_calls,
-                "seconds": round(stats.seconds, 3),
-            }
-            for key, stats in self.stats.items()
-        }
-        for key, stats in self.stats.items():
-            log.info(
-                "Table %s: %d rows (%d inserted, %d updated, %d deleted), %d API calls, %.1f s",
-                self.writer.table_name(key),
-                stats.counts.rows,
-                stats.counts.inserted,
-                stats.counts.updated,
-                stats.counts.deleted,
-                stats.api_calls,
-                stats.seconds,
-            )
+        summary["tables"] = self.stats.summary(self.writer.table_name)
         log.info(
             "Calendly sync (%s) done: %d API calls in %.1f s",
-            summary.get("effective_mode", self.mode),
+            summary.get("effective_mode", self.config.mode),
             summary["api_calls"],
             summary["seconds"],
         )
@@ -312,10 +193,7 @@ class CalendlySqlSync:
         conn_id = self.config.webhook_inbox_conn_id
         if conn_id is None or not {"scheduled_events", "invitees"} <= set(self.resources):
             return None
-        from airflow_provider_calendly.webhooks.inbox import WebhookInbox
-
-        organization = self.hook.resource_uri("organizations", self.organization) if self.organization else None
-        user = self.hook.resource_uri("users", self.user) if self.user else None
+        organization, user = scope_uris(self.config, self.hook)
         if organization is None and user is None:
             organization = scope
         return ChangeCapture(
@@ -330,48 +208,31 @@ class CalendlySqlSync:
 
     def scope(self) -> str:
         """Return what this sync covers (organization and/or user URI), the key of its ``sync_state`` rows."""
-        parts = []
-        if self.organization is not None:
-            parts.append(self.hook.resource_uri("organizations", self.organization))
-        if self.user is not None:
-            parts.append(self.hook.resource_uri("users", self.user))
+        parts = [uri for uri in scope_uris(self.config, self.hook) if uri is not None]
         if not parts:
-            current = self.hook.get_current_user().current_organization
-            if not current:
-                raise CalendlyConfigError("the token's user has no current_organization; pass user or organization")
-            parts.append(current)
+            parts.append(self.hook.organization_uri())
         return " ".join(parts)
-
-    def _record(self, counts: dict[str, UpsertCounts]) -> None:
-        for key, value in counts.items():
-            if key in self.stats:
-                self.stats[key].counts.add(value)
 
     # -- scheduled events and invitees: a start-time window, in committed chunks --
 
-    def _event_states(self, scope: str) -> dict[str, SyncState | None]:
-        """The stored ``sync_state`` of each events table this sync writes (``None`` before its first pass)."""
-        return {
-            t: self.writer.get_sync_state(t, scope) for t in ("scheduled_events", "invitees") if t in self.resources
-        }
+    def _events_pass(self, scope: str) -> TablePass:
+        """The pass over the events tables this sync writes (planned from their ``sync_state``; not recorded yet)."""
+        tables = [t for t in ("scheduled_events", "invitees") if t in self.resources]
+        c = self.config
+        return TablePass.plan_for(self.writer, tables, scope, now=self.clock(), mode=c.mode, lookback=c.lookback)
 
     def _events_pass_mode(self, scope: str) -> str:
         """Whether the events pass about to run is ``full`` (also a first or a resumed full one) or ``incremental``."""
-        return self._plan_pass(self._event_states(scope), self.clock())[2]
+        return self._events_pass(scope).plan.mode
 
     def _sync_events(self, scope: str) -> dict[str, Any]:
         started = time.monotonic()
         now = self.clock()
-        states = self._event_states(scope)
-        tables = list(states)
-        pass_started, window_start, effective_mode, resumed = self._plan_pass(states, now)
-        base = {t: states[t] or SyncState(table_name=t, scope=scope) for t in tables}
-        with self.writer.transaction():
-            for state in base.values():
-                state.pass_started_at = pass_started
-                state.pass_mode = effective_mode
-                state.resume_from = window_start
-                self.writer.put_sync_state(state)
+        c = self.config
+        events_pass = self._events_pass(scope)
+        events_pass.record()
+        tables = list(events_pass.states)
+        window_start, effective_mode, resumed = events_pass.plan[1:]
         log.info(
             "Syncing scheduled events%s (%s%s) from %s",
             " and invitees" if "invitees" in tables else "",
@@ -380,16 +241,16 @@ class CalendlySqlSync:
             _iso(window_start) or "the beginning",
         )
         listing = self.hook.list_scheduled_events(
-            user=self.user,
-            organization=self.organization,
+            user=c.user,
+            organization=c.organization,
             min_start_time=window_start,
             sort="start_time:asc",
-            page_size=self.page_size,
+            page_size=c.page_size,
         )
-        progress = _Progress(self, window_start, started)
+        progress = EventsProgress(self.stats, c.log_every_pages, lambda: self.hook.call_count, window_start)
         # Reconcile needs the stored event rows to be this pass's own: only when it writes events and invitees.
         reconcile = (
-            self.invitee_refresh == "reconcile"
+            c.invitee_refresh == "reconcile"
             and effective_mode == "incremental"
             and {"scheduled_events", "invitees"} <= set(tables)
         )
@@ -409,8 +270,8 @@ class CalendlySqlSync:
             buffered_events += len(events)
             if events and events[-1].start_time is not None:
                 last_start = events[-1].start_time
-            if buffered_events >= self.chunk_size:
-                self._flush(buffer, base, last_start)
+            if buffered_events >= c.chunk_size:
+                self._flush(buffer, events_pass, last_start)
                 buffer, buffered_events = {}, 0
             progress.page_done(number, events)
 
@@ -418,25 +279,25 @@ class CalendlySqlSync:
         # thread fetching the next page of events: that page is fetched, and its listings queued, while this
         # page's listings run, so the workers never drain at a page boundary. Rows are still written page by
         # page, in order, with at most two pages held.
-        workers = max(1, min(self.max_concurrency, self.hook.rate_limit))
+        workers = max(1, min(c.max_concurrency, self.hook.rate_limit))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="calendly-invitees")
         pending: tuple[int, Sequence[ScheduledEvent], list[Future[list[Invitee]]]] | None = None
         try:
             for page in listing.pages():
                 pages += 1
-                self.stats.get("scheduled_events", _TableStats()).api_calls += 1
+                self.stats.count_calls("scheduled_events", 1)
                 events = page.collection
                 listings = []
                 if "invitees" in tables:
                     stored = self.writer.stored_events([e.uri for e in events]) if reconcile else {}
                     if reconcile and self.feed is not None:
-                        page_plan = self.feed.plan(events, stored, now=now, window=self.invitee_refresh_window)
+                        page_plan = self.feed.plan(events, stored, now=now, window=c.refresh_window)
                     else:
                         page_plan = plan_invitee_reads(
                             events,
                             stored,
                             now=now,
-                            window=self.invitee_refresh_window,
+                            window=c.refresh_window,
                             refresh="reconcile" if reconcile else "all",
                         )
                     plan.merge(page_plan)
@@ -448,27 +309,20 @@ class CalendlySqlSync:
                 page_done(*pending)
                 pending = None
             if buffered_events:
-                self._flush(buffer, base, last_start)
+                self._flush(buffer, events_pass, last_start)
         finally:
             # On an error, do not start the listings still queued: they would be calls for nothing.
             pool.shutdown(wait=True, cancel_futures=True)
-        with self.writer.transaction():
-            for state in base.values():
-                state.watermark = pass_started
-                state.pass_started_at = None
-                state.pass_mode = None
-                state.resume_from = None
-                state.last_success_at = self.clock()
-                self.writer.put_sync_state(state)
+        events_pass.finish(self.clock())
         elapsed = time.monotonic() - started
-        for key in ("scheduled_events", "event_memberships", "event_guests", "invitees", "invitee_answers"):
+        for key in EVENT_TABLES:
             if key in self.stats:
                 self.stats[key].seconds = elapsed
         return {
             "effective_mode": effective_mode,
             "resumed": resumed,
             "window_start": _iso(window_start),
-            "watermark": _iso(pass_started),
+            "watermark": _iso(events_pass.plan.started_at),
             "scheduled_event_pages": pages,
             **({"invitee_reads": self._reads_summary(plan, reconcile)} if "invitees" in tables else {}),
         }
@@ -496,103 +350,23 @@ class CalendlySqlSync:
         )
         return summary
 
-    def _plan_pass(
-        self, states: dict[str, SyncState | None], now: datetime
-    ) -> tuple[datetime, datetime | None, str, bool]:
-        """Decide where this pass starts: resume an unfinished one, read everything, or read the window."""
-        values = list(states.values())
-        unfinished = [s for s in values if s is not None and s.pass_started_at is not None]
-        if unfinished and len(unfinished) == len(values):
-            first = unfinished[0]
-            same_pass = all(s.pass_started_at == first.pass_started_at for s in unfinished)
-            # A full run may only resume a full pass; an incremental run may resume either.
-            if same_pass and (self.mode == "incremental" or all(s.pass_mode == "full" for s in unfinished)):  # noqa: S105
-                resume_points = [s.resume_from for s in unfinished]
-                start = None if any(p is None for p in resume_points) else min(p for p in resume_points if p)
-                if start is not None:
-                    start -= RESUME_OVERLAP
-                return first.pass_started_at or now, start, first.pass_mode or self.mode, True
-        watermarks = [s.watermark if s is not None else None for s in values]
-        if self.mode == "full" or any(w is None for w in watermarks):
-            return now, None, "full", False
-        return now, min(w for w in watermarks if w is not None) - self.lookback, "incremental", False
-
     def _list_invitees(self, event: ScheduledEvent) -> list[Invitee]:
         counter = event.invitees_counter
         if counter is not None and counter.total == 0:
             return []  # Calendly's total counts canceled invitees too: zero means there is nothing to list
-        listing = self.hook.list_event_invitees(event.uri, page_size=self.page_size)
+        listing = self.hook.list_event_invitees(event.uri, page_size=self.config.page_size)
         items = list(listing)
-        with self._lock:
-            self.stats["invitees"].api_calls += listing.pages_fetched
+        self.stats.count_calls("invitees", listing.pages_fetched)
         return items
 
-    def _flush(self, buffer: RowsByTable, states: dict[str, SyncState], last_start: datetime | None) -> None:
+    def _flush(self, buffer: RowsByTable, events_pass: TablePass, last_start: datetime | None) -> None:
         """Commit one chunk together with the pass's progress, so a crash resumes right after it."""
         rows = {key: value for key, value in buffer.items() if key in self.stats}
         with self.writer.transaction():
-            self._record(self.writer.write_rows(rows))
-            if last_start is not None:
-                for state in states.values():
-                    state.resume_from = last_start
-                    self.writer.put_sync_state(state)
+            self.stats.record(self.writer.write_rows(rows))
+            events_pass.progress(last_start)
 
 
 def _extend(into: RowsByTable, rows: dict[str, list[dict[str, Any]]]) -> None:
     for key, items in rows.items():
         into.setdefault(key, []).extend(items)
-
-
-class _Progress:
-    """Log counts, rate and an ETA every few pages, from how far through the start-time window the pass is.
-
-    Calendly gives no total, and asking for the window's last event would cost a call a careful script would
-    not make, so the window's end is estimated as :data:`BOOKING_HORIZON` from now (how far ahead Calendly
-    lets invitees book by default); the estimate only shapes the log line, never what is read.
-    """
-
-    def __init__(self, sync: CalendlySqlSync, window_start: datetime | None, started: float) -> None:
-        self.sync = sync
-        self.window_start = window_start
-        self.started = started
-        self.events = 0
-        self.first_start: datetime | None = None
-        self.last_start: datetime | None = None
-        self.window_end = datetime.now(timezone.utc) + BOOKING_HORIZON
-
-    def page_done(self, pages: int, events: Sequence[ScheduledEvent]) -> None:
-        self.events += len(events)
-        if self.first_start is None and events:
-            self.first_start = events[0].start_time
-        if events and events[-1].start_time is not None:
-            self.last_start = events[-1].start_time
-        if pages % self.sync.log_every_pages:
-            return
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        stats = self.sync.stats
-        invitees = stats["invitees"].counts.rows if "invitees" in stats else 0
-        eta: float | None = None
-        done = "?"
-        end = max(self.window_end, self.last_start) if self.last_start is not None else self.window_end
-        start = self.window_start or self.first_start
-        if start is not None and self.last_start is not None:
-            span = (end - start).total_seconds()
-            if span > 0:
-                fraction = min(1.0, max(1e-6, (self.last_start - start).total_seconds() / span))
-                done = f"{fraction * 100:.0f}%"
-                eta = elapsed * (1 - fraction) / fraction
-        log.info(
-            "Progress: %d pages, %d scheduled events, %d invitees committed, %d API calls, %.1f events/s, "
-            "window %s done (assuming bookings up to %d days ahead), ETA %s",
-            pages,
-            self.events,
-            invitees,
-            self.sync.hook.call_count,
-            self.events / elapsed,
-            done,
-            BOOKING_HORIZON.days,
-            _format_eta(eta),
-        )
-
-
-# --- the operator ----------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Everything else is derived from :data:`TABLES`: the DDL and the additive schema evolution
 (:class:`~airflow_provider_calendly.transfers.sql_writer.CalendlyTableWriter`), the indexes on link columns,
 the column comments, the rows built from models (:func:`build_rows`), the SQLAlchemy ``Table`` objects
-(:func:`sqlalchemy_metadata`), the README's schema table (:func:`readme_schema_table`) and the docs tests.
+(:func:`sqlalchemy_metadata`), the README's schema table (``scripts/readme_schema.py``) and the docs tests.
 
 Adding a column is one :class:`Column` in its table's tuple (it is nullable, so existing warehouses get it by
 ``ALTER TABLE … ADD COLUMN`` on their next run). Adding a table is one :class:`TableSpec`: a top-level table
@@ -52,7 +52,6 @@ __all__ = [
     "build_rows",
     "event_type_row",
     "invitee_rows",
-    "readme_schema_table",
     "scheduled_event_rows",
     "schema_fingerprint",
     "sqlalchemy_metadata",
@@ -779,24 +778,6 @@ def schema_fingerprint(tables: Iterable[TableSpec] | None = None) -> str:
     return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
 
 
-def readme_schema_table(prefix: str = "calendly_") -> str:
-    """The README's Markdown table of the warehouse tables (checked by the docs tests)."""
-    lines = ["| table | primary key | one row per | other columns |", "|---|---|---|---|"]
-    for spec in TABLES.values():
-        others = [c for c in spec.column_names if c not in spec.primary_key and c not in ("raw", "_synced_at")]
-        lines.append(
-            f"| `{prefix}{spec.key}` | {', '.join(f'`{c}`' for c in spec.primary_key)} | {spec.one_row_per} | "
-            f"{', '.join(f'`{c}`' for c in others)} |"
-        )
-    lines += ["", "What every column means (the column comments the warehouse gets too):", ""]
-    for spec in TABLES.values():
-        meanings = "".join(f"<br><code>{c.name}</code>: {c.description}" for c in spec.columns)
-        lines.append(
-            f"- <details><summary><code>{prefix}{spec.key}</code>: {spec.description}</summary>{meanings}</details>"
-        )
-    return "\n".join(lines)
-
-
 def sqlalchemy_type(column_type: ColumnType, *, key: bool = False) -> Any:
     """The SQLAlchemy type of a logical column type: the one place that maps them, with each dialect's variant.
 
@@ -852,27 +833,3 @@ def sqlalchemy_metadata(prefix: str = "calendly_", schema: str | None = None) ->
     for spec in TABLES.values():
         sqlalchemy_table(spec, metadata, f"{prefix}{spec.key}")
     return metadata
-
-
-README_MARKERS = ("<!-- schema-table:", "<!-- /schema-table -->")
-
-
-def render_readme(text: str) -> str:
-    """``text`` (the README) with the generated schema table between its markers replaced by the current one."""
-    start, end = README_MARKERS
-    head, sep, rest = text.partition(start)
-    if not sep:
-        raise ValueError("README has no schema-table marker")
-    marker_line, _, rest = rest.partition("\n")
-    _, sep, tail = rest.partition(end)
-    if not sep:
-        raise ValueError("README's schema table has no end marker")
-    return f"{head}{start}{marker_line}\n{readme_schema_table()}\n{end}{tail}"
-
-
-if __name__ == "__main__":  # pragma: no cover - a maintainer's command: regenerate the README's schema table
-    import sys
-    from pathlib import Path
-
-    readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
-    readme.write_text(render_readme(readme.read_text()))

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
-from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 from airflow_provider_calendly.testing.emulator import CalendlyEmulator
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.sync import CalendlySqlSync
+from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 from benchmarks import bench_calls, bench_fanout, bench_load, bench_overhead, bench_ratelimit, bench_webhooks, common
 from benchmarks.report import Row, render
 

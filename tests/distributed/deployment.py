@@ -18,10 +18,11 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tests import processes
 from tests.conftest import REPO_ROOT
 
 T = TypeVar("T")
@@ -79,9 +80,7 @@ class Service:
         self.log = log
         self.killed = False
         self._file = log.open("wb")
-        self.proc = subprocess.Popen(
-            args, env=env, cwd=REPO_ROOT, stdout=self._file, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        self.proc = processes.spawn(args, env=env, cwd=REPO_ROOT, stdout=self._file, stderr=subprocess.STDOUT)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -89,24 +88,11 @@ class Service:
     def kill(self) -> None:
         """SIGKILL the whole process group (the service and every child it forked: task runners, supervisors)."""
         self.killed = True
-        if self.alive():
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        with suppress(ProcessLookupError):  # a forked child may outlive its parent: kill the group again
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        processes.stop(self.proc, grace=0, first=signal.SIGKILL)
 
     def stop(self) -> None:
         """Ask the group to stop, then kill what is left after a grace period."""
-        if self.alive():
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=10)
-            except (subprocess.TimeoutExpired, ProcessLookupError):
-                pass
-        with suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        if self.proc.poll() is None:
-            self.proc.wait(timeout=10)
+        processes.stop(self.proc, grace=10)
         self._file.close()
 
     def tail(self, lines: int = 60) -> str:

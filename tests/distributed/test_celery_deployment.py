@@ -201,9 +201,9 @@ def setup(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 def _reference_sync() -> None:
     from airflow_provider_calendly.hooks.calendly import CalendlyHook
-    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
     from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
     from airflow_provider_calendly.transfers.sync import CalendlySqlSync
+    from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 
     with CalendlyTableWriter(resolve_dbapi_hook("dist_warehouse"), "ref_") as writer:
         CalendlySqlSync(

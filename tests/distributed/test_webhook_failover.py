@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import processes
 from tests.conftest import IN_CI, REPO_ROOT
 from tests.distributed import deployment
 
@@ -43,15 +44,11 @@ def fresh_database(postgres_uri: str) -> Iterator[str]:
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, *args], env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True
-    )
+    return processes.spawn([sys.executable, *args], env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    processes.stop(proc, grace=0, first=signal.SIGKILL)
 
 
 def test_two_receivers_and_a_killed_watcher_lose_and_double_nothing(fresh_database: str, tmp_path: Path) -> None:
@@ -101,8 +98,7 @@ def test_two_receivers_and_a_killed_watcher_lose_and_double_nothing(fresh_databa
                     while not lines or not lines[-1][:1].isdigit():  # the watcher is mid-stream: kill it
                         lines.append(watcher.stdout.readline())
                         assert lines[-1], "the watcher exited"
-                    os.killpg(watcher.pid, signal.SIGKILL)
-                    watcher.wait(timeout=10)
+                    _stop(watcher)
                     lines += watcher.stdout.read().splitlines()
                     watcher = _spawn(["-m", "tests.distributed.consumer", "dist"], env)
                     procs.append(watcher)

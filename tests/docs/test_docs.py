@@ -178,12 +178,11 @@ def test_readme_says_which_components_take_a_calendly_connection() -> None:
 
 
 def test_readme_schema_matches_the_tables_the_transfer_writes() -> None:
-    from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, render_readme
+    from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES
+    from scripts.readme_schema import render_readme
 
     text = README.read_text()
-    assert render_readme(text) == text, (
-        "README schema table is stale: python -m airflow_provider_calendly.transfers.tables"
-    )
+    assert render_readme(text) == text, "README schema table is stale: python scripts/readme_schema.py"
     for key, spec in TABLES.items():
         row = _readme_row(f"calendly_{key}")
         cells = [cell.strip() for cell in row.strip("|").split("|")]

@@ -35,12 +35,12 @@ machine.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -54,6 +54,7 @@ from typing import IO, Any
 
 import pytest
 
+from tests import processes
 from tests.conftest import REPO_ROOT
 from tests.docs.test_docs import FENCE
 
@@ -219,7 +220,7 @@ class Reader:
         self.cwd = Path(pwd_file.read_text().strip())
 
     def start_background(self, block: DocBlock) -> None:
-        proc = subprocess.Popen(
+        proc = processes.spawn(
             ["bash", "-c", block.code],
             cwd=self.cwd,
             env=self.env,
@@ -227,7 +228,6 @@ class Reader:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            start_new_session=True,
         )
         self.background.append(proc)
         ready = threading.Event()
@@ -250,7 +250,7 @@ class Reader:
             read_fd, write_fd = os.pipe()
             worker = self.scratch / "python_worker.py"
             worker.write_text(PY_WORKER)
-            self.python = subprocess.Popen(
+            self.python = processes.spawn(
                 ["python", "-u", str(worker), str(write_fd)],
                 cwd=self.cwd,
                 env=self.env,
@@ -280,24 +280,16 @@ class Reader:
         if self.python is not None:
             assert self.python.stdin is not None and self.python_replies is not None
             self.python.stdin.close()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.python.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.python.kill()
-                self.python.wait()
+            processes.stop(self.python)  # and whatever the document's Python started
             self.python_replies.close()
             self.python = None
 
     def stop(self) -> None:
         self.end_python()
         for proc in self.background:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+            processes.stop(proc)
 
 
 def _read_line(stream: IO[str], timeout: float) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_calendly.testing import CalendlyEmulator
+from tests import processes
 from tests.reliability.conftest import EVENTS, run_transfer, sqlite_warehouse, tables
 
 SCRIPT = Path(__file__).with_name("transfer_subprocess.py")
@@ -39,7 +40,7 @@ def test_sigkill_mid_transfer_then_rerun_gives_identical_tables(
     wh = sqlite_warehouse(tmp_path, monkeypatch, "killed_wh")
     db = tmp_path / "killed_wh.db"
     emulator.set_faults(latency=0.05)  # slow enough to land the kill between the first and the last chunk
-    proc = subprocess.Popen(
+    proc = processes.spawn(
         [sys.executable, str(SCRIPT), wh.conn_id],
         env=dict(os.environ),
         stdout=subprocess.PIPE,
@@ -54,9 +55,7 @@ def test_sigkill_mid_transfer_then_rerun_gives_identical_tables(
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        processes.stop(proc)
     assert proc.returncode == -signal.SIGKILL
     killed_at = _committed_events(db)
     assert 10 <= killed_at < EVENTS, "the kill did not land mid-run"

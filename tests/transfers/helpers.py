@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import TABLES
+from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 from tests.harness.feed import dump_tables
 
 WAREHOUSES = ("sqlite", "duckdb", "postgres")

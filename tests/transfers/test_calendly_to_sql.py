@@ -206,7 +206,7 @@ def test_invitee_fan_out_stays_under_the_rate_limit(
     ) as emu:
         monkeypatch.setenv("AIRFLOW_CONN_CALENDLY_DEFAULT", emu.connection_json(rate_limit=25, rate_limit_period=1.0))
         monkeypatch.setenv("AIRFLOW_CONN_FANOUT", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "f.db")}))
-        from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
+        from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 
         with CalendlyTableWriter(resolve_dbapi_hook("fanout")) as writer:
             summary = CalendlySqlSync(

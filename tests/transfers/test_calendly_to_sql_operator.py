@@ -12,13 +12,13 @@ import pytest
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.transfers.calendly_to_sql import (
     RESOURCES,
-    CalendlySqlSync,
     CalendlyToSqlOperator,
     calendly_table_asset,
     resolve_dbapi_hook,
     tables_for_resources,
 )
-from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter, SyncState
+from airflow_provider_calendly.transfers.passes import plan_pass
+from airflow_provider_calendly.transfers.sql_writer import SyncState
 from airflow_provider_calendly.transfers.tables import TABLES
 
 
@@ -149,46 +149,37 @@ def test_mapped_transfer_takes_calendly_resources() -> None:
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 
 
-def _plan(states: dict[str, SyncState | None], mode: str, sqlite_conn: str) -> tuple[Any, ...]:
-    writer = CalendlyTableWriter(resolve_dbapi_hook(sqlite_conn))
-    sync = CalendlySqlSync(
-        hook=_NoCallHook(),  # type: ignore[arg-type]
-        writer=writer,
-        resources=("scheduled_events", "invitees"),
-        mode=mode,
-        lookback=timedelta(days=10),
-        clock=lambda: NOW,
-    )
-    return sync._plan_pass(states, NOW)
+def _plan(states: dict[str, SyncState | None], mode: str) -> tuple[Any, ...]:
+    return plan_pass(states, NOW, mode=mode, lookback=timedelta(days=10))
 
 
-def test_first_incremental_run_reads_everything(sqlite_conn: str) -> None:
-    assert _plan({"scheduled_events": None, "invitees": None}, "incremental", sqlite_conn) == (NOW, None, "full", False)
+def test_first_incremental_run_reads_everything() -> None:
+    assert _plan({"scheduled_events": None, "invitees": None}, "incremental") == (NOW, None, "full", False)
 
 
-def test_incremental_run_reads_from_watermark_minus_lookback(sqlite_conn: str) -> None:
+def test_incremental_run_reads_from_watermark_minus_lookback() -> None:
     w = NOW - timedelta(days=1)
     states: dict[str, SyncState | None] = {
         "scheduled_events": SyncState("scheduled_events", "s", watermark=w),
         "invitees": SyncState("invitees", "s", watermark=w - timedelta(days=2)),  # the older one wins
     }
-    assert _plan(states, "incremental", sqlite_conn) == (NOW, w - timedelta(days=12), "incremental", False)
-    assert _plan(states, "full", sqlite_conn) == (NOW, None, "full", False)
+    assert _plan(states, "incremental") == (NOW, w - timedelta(days=12), "incremental", False)
+    assert _plan(states, "full") == (NOW, None, "full", False)
 
 
-def test_unfinished_pass_is_resumed_with_its_original_start(sqlite_conn: str) -> None:
+def test_unfinished_pass_is_resumed_with_its_original_start() -> None:
     first_attempt = NOW - timedelta(hours=2)
     progress = NOW - timedelta(days=40)
     states: dict[str, SyncState | None] = {
         t: SyncState(t, "s", pass_started_at=first_attempt, pass_mode="full", resume_from=progress)
         for t in ("scheduled_events", "invitees")
     }
-    started, window, mode, resumed = _plan(states, "incremental", sqlite_conn)
+    started, window, mode, resumed = _plan(states, "incremental")
     assert (started, mode, resumed) == (first_attempt, "full", True)
     assert window is not None and window <= progress  # re-reads the boundary, never skips past it
     # A full run resumes an unfinished full pass too, but never an incremental one.
-    assert _plan(states, "full", sqlite_conn)[3] is True
+    assert _plan(states, "full")[3] is True
     for state in states.values():
         assert state is not None
         state.pass_mode = "incremental"
-    assert _plan(states, "full", sqlite_conn) == (NOW, None, "full", False)
+    assert _plan(states, "full") == (NOW, None, "full", False)

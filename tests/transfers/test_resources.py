@@ -19,7 +19,7 @@ from airflow_provider_calendly.testing import CalendlyEmulator
 from airflow_provider_calendly.transfers.calendly_to_sql import CalendlySqlSync, CalendlyToSqlOperator
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES
-from airflow_provider_calendly.webhooks.warehouse import land_delivery
+from airflow_provider_calendly.transfers.webhook_to_sql import land_delivery
 from tests.transfers.helpers import Warehouse, dump_table
 
 #: The resources this module covers, and their tables.

@@ -171,7 +171,7 @@ def test_many_rows_span_several_statements(writer: CalendlyTableWriter, invitee:
 def test_generic_dialect_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, invitee: Invitee) -> None:
     """Any other DbApiHook dialect: portable types and delete-then-insert upserts (exercised on SQLite)."""
     monkeypatch.setenv("AIRFLOW_CONN_GENERIC_WH", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "g.db")}))
-    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
+    from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 
     with CalendlyTableWriter(resolve_dbapi_hook("generic_wh"), "g_", dialect="generic") as writer:
         assert writer.dialect.name == "generic" and not writer.dialect.upsert
@@ -228,7 +228,7 @@ def test_fast_path_upserts_the_rows_of_the_executemany_path(
 def pg_writers(postgres_uri: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A ``COPY`` writer (psycopg 3, the ``postgres`` extra's driver) and an ``executemany`` reference writer."""
     monkeypatch.setenv("AIRFLOW_CONN_CALENDLY_PG", postgres_uri)
-    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
+    from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 
     copy = CalendlyTableWriter(resolve_dbapi_hook("calendly_pg"), unique_prefix())
     reference = CalendlyTableWriter(resolve_dbapi_hook("calendly_pg"), unique_prefix())

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests import processes
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "ui"
 STARTUP_TIMEOUT = 120.0
@@ -138,22 +139,15 @@ def airflow_server(migrated_db_template: Path) -> Iterator[AirflowServer]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as log_file:
-        proc = subprocess.Popen(
+        proc = processes.spawn(
             [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
     try:
         _wait_healthy(url, proc, log)
         yield AirflowServer(url=url, env=env, log=log)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        processes.stop(proc)  # the server and its workers
         shutil.rmtree(home, ignore_errors=True)

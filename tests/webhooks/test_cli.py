@@ -13,6 +13,7 @@ from pathlib import Path
 import requests
 
 from airflow_provider_calendly.webhooks.inbox import WebhookInbox
+from tests import processes
 from tests.webhooks.conftest import SIGNING_KEY, envelope, signed
 
 
@@ -27,7 +28,7 @@ def test_standalone_receiver_stores_a_signed_delivery(tmp_path: Path) -> None:
         "AIRFLOW_CONN_INBOX": json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "inbox.db")}),
     }
     args = ["--port", str(port), "--inbox-conn-id", "inbox", "--log-level", "info"]
-    server = subprocess.Popen(
+    server = processes.spawn(
         [sys.executable, "-m", "airflow_provider_calendly.webhooks", *args],
         env=env,
         stdout=subprocess.PIPE,
@@ -44,7 +45,6 @@ def test_standalone_receiver_stores_a_signed_delivery(tmp_path: Path) -> None:
         assert response.status_code == 200, response.text
         assert requests.post(f"http://127.0.0.1:{port}/calendly/webhooks", data=body, timeout=10).status_code == 401
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        processes.stop(server)
     assert WebhookInbox(f"sqlite:///{tmp_path / 'inbox.db'}").count() == 1
     assert SIGNING_KEY not in " ".join(server.args)

@@ -32,8 +32,8 @@ START = datetime(2024, 1, 1)
 @task
 def create_tables(table_prefix: str) -> None:
     """Create every table before the mapped tasks start, so they never race to create the same one."""
-    from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
     from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+    from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 
     with CalendlyTableWriter(resolve_dbapi_hook(WAREHOUSE), table_prefix) as writer:
         writer.ensure_tables()
