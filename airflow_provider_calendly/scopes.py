@@ -24,6 +24,7 @@ from collections.abc import Collection, Iterable
 
 __all__ = [
     "ENDPOINT_SCOPES",
+    "FEED_ENDPOINTS",
     "OPERATOR_ENDPOINTS",
     "OPT_IN_RESOURCES",
     "RESOURCE_ENDPOINTS",
@@ -90,19 +91,21 @@ ENDPOINT_SCOPES: dict[Endpoint, str] = {
 
 #: What every sync reads first: the token owner, whose organization is the default scope of every listing.
 SYNC_ENDPOINTS: tuple[str, ...] = ("GET /users/me",)
+#: What a sync with a webhook feed (``webhook_inbox_conn_id``) reads besides: the subscription's health.
+FEED_ENDPOINTS: tuple[str, ...] = ("GET /webhook_subscriptions",)
 
 RESOURCE_ENDPOINTS: dict[str, tuple[str, ...]] = {
     "event_types": ("GET /event_types",),
     "scheduled_events": ("GET /scheduled_events",),
-    "invitees": ("GET /scheduled_events/{uuid}/invitees",),
+    "invitees": ("GET /scheduled_events", "GET /scheduled_events/{uuid}/invitees"),
     "users": ("GET /organization_memberships",),
     "organization_memberships": ("GET /organization_memberships",),
     "groups": ("GET /groups", "GET /group_relationships"),
     "routing_forms": ("GET /routing_forms",),
-    "routing_form_submissions": ("GET /routing_forms", "GET /routing_form_submissions"),
+    "routing_form_submissions": ("GET /routing_forms", "GET /routing_form_submissions", "GET /routing_forms/{uuid}"),
     "activity_log": ("GET /activity_log_entries",),
     "availability_schedules": ("GET /organization_memberships", "GET /user_availability_schedules"),
-    "event_type_hosts": ("GET /event_types", "GET /event_type_memberships"),
+    "event_type_hosts": ("GET /event_types", "GET /event_type_memberships", "GET /event_types/{uuid}"),
     "organization": ("GET /organizations/{uuid}",),
     "organization_invitations": ("GET /organizations/{uuid}/invitations",),
     "locations": ("GET /organization_memberships", "GET /locations"),
@@ -110,7 +113,8 @@ RESOURCE_ENDPOINTS: dict[str, tuple[str, ...]] = {
     "outgoing_communications": ("GET /outgoing_communications",),
 }
 """Sync resource → the endpoints its read calls (besides :data:`SYNC_ENDPOINTS`); the memberships listing is
-how a resource read per member finds the members, and is made once per sync whoever needs it."""
+how a resource read per member finds the members, and is made once per sync whoever needs it; a single item is
+read when its listing answers 404, to tell a deletion from a refusal."""
 
 OPT_IN_RESOURCES: dict[str, str] = {
     "busy_times": (
@@ -186,7 +190,8 @@ def scope_of(method: str, path: str) -> str | None:
 
 
 def scopes_of(endpoints: Iterable[str]) -> tuple[str, ...]:
-    """The scopes a set of endpoints (``"GET /user_busy_times"``) needs, sorted, each once.
+    """The scopes a set of endpoints (``"GET /user_busy_times"``) needs, sorted, each once; a ``:read`` that a
+    needed ``:write`` includes is left out.
 
     :raises KeyError: for an endpoint :data:`ENDPOINT_SCOPES` does not declare (a declaration to add).
     """
@@ -194,7 +199,7 @@ def scopes_of(endpoints: Iterable[str]) -> tuple[str, ...]:
     for spec in endpoints:
         method, _, path = spec.partition(" ")
         scopes.add(ENDPOINT_SCOPES[endpoint_key(method, path)])
-    return tuple(sorted(scopes))
+    return tuple(sorted(s for s in scopes if not (s.endswith(":read") and grants(scopes - {s}, s))))
 
 
 def resource_scopes(resource: str) -> tuple[str, ...]:

@@ -135,13 +135,15 @@ class AvailabilityAPI(CalendlyBase):
         found = parse_one(self.get(path, {"user": self.user_uri(user)}), UserMeetingLimits, "GET", path)
         return found if found is not None else UserMeetingLimits()
 
-    def update_user_meeting_limits(self, user: str | None = None, **limits: int | None) -> UserMeetingLimits:
-        """Set (1-9999) or remove (``None``) the token's user's meeting limits; limits not passed stay as they are.
+    def update_user_meeting_limits(
+        self, limits: Mapping[str, int | None], *, user: str | None = None
+    ) -> UserMeetingLimits:
+        """Set (1-9999) or remove (``None``) the token's user's meeting limits; limits not given stay as they are.
 
         Setting values is idempotent, so a lost answer is resent. Returns the limits now in force.
 
+        :param limits: Any of ``daily_limit``, ``weekly_limit``, ``monthly_limit``.
         :param user: The token's user (Calendly refuses any other, even for an admin).
-        :param limits: ``daily_limit``, ``weekly_limit``, ``monthly_limit``.
         """
         unknown = sorted(set(limits) - set(MEETING_LIMITS))
         if unknown:

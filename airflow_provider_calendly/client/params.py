@@ -42,6 +42,7 @@ __all__ = [
     "check_text",
     "check_timezone",
     "check_whole",
+    "is_templated",
     "parse_instant",
     "query_params",
     "timestamp_param",
@@ -55,6 +56,17 @@ WEBHOOK_SCOPES = ("organization", "user", "group")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _EVENT_NAME_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 _INVITEE_KEYS = frozenset({"email", "timezone", "name", "first_name", "last_name", "text_reminder_number"})
+
+
+def is_templated(value: Any) -> bool:
+    """Whether an operator's argument is (or holds) a Jinja template: it is checked once rendered, at execute."""
+    if isinstance(value, str):
+        return "{{" in value
+    if isinstance(value, Mapping):
+        return any(is_templated(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(is_templated(v) for v in value)
+    return False
 
 
 def check_page_size(page_size: int) -> int:

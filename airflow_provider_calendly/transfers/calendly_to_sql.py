@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 from airflow.sdk import Asset, BaseOperator
 
+from airflow_provider_calendly.client.params import is_templated
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE, CalendlyHook
 from airflow_provider_calendly.transfers.config import (
@@ -67,10 +68,6 @@ __all__ = [
     "resolve_dbapi_hook",
     "tables_for_resources",
 ]
-
-
-def _is_templated(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
 
 
 def calendly_table_asset(sql_conn_id: str, table: str, *, schema: str | None = None) -> Asset:
@@ -176,27 +173,27 @@ class CalendlyToSqlOperator(BaseOperator):
         # Every non-templated argument is checked now (the same SyncConfig checks run again at execute).
         SyncConfig(
             resources=validate_resources(resources),
-            mode="incremental" if _is_templated(mode) else mode,
+            mode="incremental" if is_templated(mode) else mode,
             lookback=lookback,
             chunk_size=chunk_size,
             page_size=page_size,
             max_concurrency=max_concurrency,
-            invitee_refresh="reconcile" if _is_templated(invitee_refresh) else invitee_refresh,
+            invitee_refresh="reconcile" if is_templated(invitee_refresh) else invitee_refresh,
             invitee_refresh_window=invitee_refresh_window,
-            deletions="mark" if _is_templated(deletions) else deletions,
+            deletions="mark" if is_templated(deletions) else deletions,
             strict_resources=strict_resources,
             webhook_inbox_conn_id=webhook_inbox_conn_id,
             busy_times_horizon=busy_times_horizon,
         )
         window = RefreshWindow.coerce(invitee_refresh_window)
         self.calendly_resources = validate_resources(resources)
-        if not _is_templated(table_prefix):
+        if not is_templated(table_prefix):
             validate_identifier(table_prefix, what="table_prefix", allow_empty=True)
-        if schema is not None and not _is_templated(schema):
+        if schema is not None and not is_templated(schema):
             validate_identifier(schema, what="schema")
         if not sql_conn_id:
             raise CalendlyConfigError("sql_conn_id is required: the warehouse connection to write to")
-        if "outlets" not in kwargs and not any(_is_templated(v) for v in (sql_conn_id, table_prefix, schema)):
+        if "outlets" not in kwargs and not any(is_templated(v) for v in (sql_conn_id, table_prefix, schema)):
             kwargs["outlets"] = [
                 calendly_table_asset(sql_conn_id, f"{table_prefix}{t}", schema=schema)
                 for t in tables_for_resources(self.calendly_resources)
