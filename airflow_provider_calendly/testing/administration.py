@@ -293,6 +293,7 @@ class EmulatorAdministration:
                 "scheduling_url": f"https://calendly.com/d/{uuid_from_uri(uri)[:12]}",
                 "duration": duration,
                 "kind": "solo",
+                "kind_description": "One-on-One",
                 "pooling_type": None,
                 "type": "AdhocEventType",
                 "color": "#0069ff",

@@ -14,7 +14,7 @@ import requests
 from airflow_provider_calendly.exceptions import CalendlyAuthError, CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
 from airflow_provider_calendly.testing.emulator import CalendlyEmulator
-from tests.contract.schemas import CANONICAL, LIST_PARAMETERS, page_violations, violations
+from tests.contract.schemas import CANONICAL, LIST_PARAMETERS, OTHER_PARAMETERS, page_violations, violations
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def test_a_write_scope_includes_its_read_scope(monkeypatch: pytest.MonkeyPatch) 
 
 
 def _rule_of(path: str) -> dict[str, str] | None:
-    for pattern, rule in LIST_PARAMETERS.items():
+    for pattern, rule in {**LIST_PARAMETERS, **OTHER_PARAMETERS}.items():
         if re.fullmatch(pattern.replace("*", "[^/]+"), path):
             return rule
     return None
