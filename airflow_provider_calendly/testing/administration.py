@@ -110,7 +110,8 @@ class EmulatorAdministration:
                     self._communicate("email", invitee["email"], subject, invitee["created_at"], event, host)
                 reminder = parse_utc(event["start_time"]) - timedelta(days=1)
                 if self._rng.random() < 0.2 and reminder <= now:
-                    self._communicate("sms", "+15550100", "", iso(reminder), event, host)
+                    phone = f"+1555{self._rng.randrange(10**7):07d}"
+                    self._communicate("sms", phone, "", iso(reminder), event, host)
         self.communications.sort(key=lambda c: (c["created_at"], c["uri"]))
 
     def _communicate(

@@ -741,7 +741,12 @@ _SPECS: tuple[TableSpec, ...] = (
     resource_table(
         "outgoing_communications",
         (
-            Column("uri", T, "Calendly's URI, or a stable key of the message when Calendly gives none", _identity),
+            Column(
+                "uri",
+                T,
+                "Calendly's URI, or a stable key of the message when Calendly gives none (identical messages share it)",
+                _identity,
+            ),
             Column("type", T, "sms or email"),
             Column("recipient", T, "phone number or email address it was sent to", _attr("to")),
             Column("sender", T, "phone number or email address it was sent from", _attr("from_")),
