@@ -151,6 +151,14 @@ class EmulatorAdministration:
         if org_uuid != uuid_from_uri(self.organization.organization_uri):
             raise ApiError(403, "You do not have access to this organization.")
 
+    def _invitations_path(self, rest: list[str], *lengths: int) -> None:
+        """Check a path ``/organizations/{uuid}/invitations[/{uuid}]`` of ``lengths`` segments after the collection:
+        this organization's, and its invitations not gated."""
+        if len(rest) not in lengths or rest[1] != "invitations":
+            raise ApiError(404)
+        self._organization(rest[0])
+        self.organization.check_gate(INVITATIONS)
+
     def _find_invitation(self, invitation_uuid: str) -> dict[str, Any]:
         found = next((i for i in self.invitations if uuid_from_uri(i["uri"]) == invitation_uuid), None)
         if found is None:
@@ -159,12 +167,10 @@ class EmulatorAdministration:
 
     @route("GET", "organizations")
     def get_organization(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        if not rest or len(rest) > 3 or (len(rest) > 1 and rest[1] != "invitations"):
-            raise ApiError(404)
-        self._organization(rest[0])
         if len(rest) == 1:
+            self._organization(rest[0])
             return 200, {"resource": snapshot(self.state.data.organization)}
-        self.organization.check_gate(INVITATIONS)
+        self._invitations_path(rest, 2, 3)
         with self.state.lock:
             if len(rest) == 3:
                 return 200, {"resource": snapshot(self._find_invitation(rest[2]))}
@@ -179,10 +185,7 @@ class EmulatorAdministration:
 
     @route("POST", "organizations")
     def post_invitation(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        if len(rest) != 2 or rest[1] != "invitations":
-            raise ApiError(404)
-        self._organization(rest[0])
-        self.organization.check_gate(INVITATIONS)
+        self._invitations_path(rest, 2)
         email = body.get("email") if isinstance(body, dict) else None
         if not isinstance(email, str) or not _EMAIL_RE.match(email):
             raise invalid_parameter("email", "must be an email address")
@@ -198,10 +201,7 @@ class EmulatorAdministration:
 
     @route("DELETE", "organizations")
     def delete_invitation(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        if len(rest) != 3 or rest[1] != "invitations":
-            raise ApiError(404)
-        self._organization(rest[0])
-        self.organization.check_gate(INVITATIONS)
+        self._invitations_path(rest, 3)
         with self.state.lock:
             self.invitations.remove(self._find_invitation(rest[2]))
         return 204, None

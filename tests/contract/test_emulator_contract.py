@@ -5,7 +5,6 @@ sends what Calendly accepts (parameter names, lowercase booleans, canonical URIs
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,13 +14,6 @@ from airflow_provider_calendly.exceptions import CalendlyAuthError, CalendlyConf
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
 from airflow_provider_calendly.testing.emulator import CalendlyEmulator
 from tests.contract.schemas import CANONICAL, LIST_PARAMETERS, OTHER_PARAMETERS, page_violations, violations
-
-
-@pytest.fixture
-def session(calendly_emulator: CalendlyEmulator) -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.headers["Authorization"] = f"Bearer {calendly_emulator.token}"
-        yield s
 
 
 def _ok(response: requests.Response, status: int = 200) -> Any:

@@ -1,14 +1,12 @@
 """The organization's administration, availability, locations, communications and event type writes against our
 schemas of Calendly's API description, in both directions: what the emulator serves conforms, what the hook
 sends is what Calendly takes, and every conforming payload (nulls, floats, extra fields, a ``uri`` or none where
-the reference does not say) parses and lands through the transfer."""
+the reference does not say) lands through the transfer (that each parses: test_organization_contract.py)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,45 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
-from airflow_provider_calendly.models import (
-    CalendlyModel,
-    EventTypeAvailabilitySchedule,
-    MeetingLocation,
-    Organization,
-    OrganizationInvitation,
-    OutgoingCommunication,
-    UserBusyTime,
-    UserMeetingLimits,
-    WebhookEnvelope,
-)
 from airflow_provider_calendly.testing import CalendlyEmulator
 from airflow_provider_calendly.transfers.calendly_to_sql import CalendlyToSqlOperator
 from tests.contract.schemas import CANONICAL, page_violations, payloads, violations
-from tests.contract.test_emulator_contract import _param_problems
-
-#: Schema name → model.
-MODELS: dict[str, type[CalendlyModel]] = {
-    "Organization": Organization,
-    "OrganizationInvitation": OrganizationInvitation,
-    "UserBusyTime": UserBusyTime,
-    "MeetingLocation": MeetingLocation,
-    "OutgoingCommunication": OutgoingCommunication,
-    "EventTypeAvailabilitySchedule": EventTypeAvailabilitySchedule,
-    "UserMeetingLimits": UserMeetingLimits,
-    "WebhookEnvelope": WebhookEnvelope,
-}
-
-
-@pytest.fixture
-def session(calendly_emulator: CalendlyEmulator) -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.headers["Authorization"] = f"Bearer {calendly_emulator.token}"
-        yield s
-
-
-def _ok(response: requests.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json() if response.content else None
+from tests.contract.test_emulator_contract import _ok, _param_problems
+from tests.contract.test_payloads import _count, _page
 
 
 def test_the_emulator_serves_conforming_bodies(calendly_emulator: CalendlyEmulator, session: requests.Session) -> None:
@@ -178,18 +142,6 @@ def test_every_hook_request_conforms(calendly_emulator: CalendlyEmulator, calend
     assert sum(r.path == "/user_busy_times" for r in records) == 3  # 15 days: three calls of at most 7
 
 
-@pytest.mark.parametrize("schema", sorted(MODELS))
-@settings(max_examples=25, deadline=None)
-@given(data=st.data())
-def test_every_conforming_payload_parses(schema: str, data: st.DataObject) -> None:
-    payload = data.draw(payloads(schema))
-    model = MODELS[schema].model_validate(payload)
-    assert {k for k in payload if k.startswith("x_")} <= set(model.model_extra or {})
-    dumped = model.model_dump(mode="json", by_alias=True)
-    json.dumps(dumped)
-    assert MODELS[schema].model_validate(dumped).model_dump(mode="json", by_alias=True) == dumped
-
-
 # --- generated payloads land through the transfer ----------------------------------------------------------
 
 
@@ -216,16 +168,6 @@ def _organization(draw: st.DrawFn) -> dict[str, Any]:
         "busy": draw(st.lists(payloads("UserBusyTime"), max_size=3)),
         "communications": communications,
     }
-
-
-def _page(items: list[dict[str, Any]]) -> dict[str, Any]:
-    pagination = {"count": len(items), "next_page": None, "previous_page": None}
-    return {"collection": items, "pagination": {**pagination, "next_page_token": None, "previous_page_token": None}}
-
-
-def _count(db: Path, table: str) -> int:
-    with sqlite3.connect(db) as conn:
-        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

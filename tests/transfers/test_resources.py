@@ -43,13 +43,6 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[CalendlyEmulator]:
         yield emu
 
 
-@pytest.fixture
-def writer(warehouse: Warehouse) -> Iterator[CalendlyTableWriter]:
-    w = warehouse.writer()
-    yield w
-    w.close()
-
-
 def _sync(writer: CalendlyTableWriter, **kwargs: Any) -> dict[str, Any]:
     options: dict[str, Any] = {"page_size": 5, "chunk_size": 4, **kwargs}
     return CalendlySqlSync(hook=CalendlyHook(), writer=writer, **options).run()
