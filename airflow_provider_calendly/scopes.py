@@ -13,9 +13,9 @@ Calendly's personal access tokens and OAuth apps carry explicit scopes (``event_
   :func:`operator_scopes` derive what each needs. :data:`OPT_IN_RESOURCES` says which resources a default
   sync leaves out, and why.
 
-Derived from them: the emulator's 403 ``required_scopes``, the scope the client names when Calendly refuses a
-call without naming one (:func:`scope_of`), ``CalendlyHook.test_connection()`` (what the token can read, what a
-default sync needs), the sync's skip reasons, and the README's scope table (``scripts/readme_schema.py``).
+Derived from them: the emulator's enforcement and its 403 ``required_scopes``, the sync's skips (which scopes a
+skipped resource reads with), ``CalendlyHook.test_connection()`` (what a default sync needs, and what the
+token lacks of it), and the README's scope table (``scripts/readme_schema.py``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ __all__ = [
     "grants",
     "operator_scopes",
     "resource_scopes",
-    "scope_of",
     "scopes_of",
     "sync_scopes",
 ]
@@ -182,11 +181,6 @@ def endpoint_key(method: str, path: str) -> Endpoint:
     """The :data:`ENDPOINT_SCOPES` key of a call: its method and its path's first segment."""
     segments = [s for s in path.split("?", 1)[0].split("/") if s]
     return method.upper(), segments[0] if segments else ""
-
-
-def scope_of(method: str, path: str) -> str | None:
-    """The scope a call needs (``None`` for a path the table does not know)."""
-    return ENDPOINT_SCOPES.get(endpoint_key(method, path))
 
 
 def scopes_of(endpoints: Iterable[str]) -> tuple[str, ...]:
