@@ -13,7 +13,7 @@ import pytest
 
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
 from airflow_provider_calendly.testing import CalendlyEmulator
-from airflow_provider_calendly.transfers.calendly_to_sql import CalendlySqlSync, CalendlyToSqlOperator
+from airflow_provider_calendly.transfers.calendly_to_sql import CalendlySqlSync
 from airflow_provider_calendly.transfers.dialects import as_datetime
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from tests.transfers.helpers import Warehouse
@@ -62,11 +62,7 @@ def _busy_truth(emulator: CalendlyEmulator) -> set[tuple[Any, ...]]:
 def test_a_default_sync_lands_the_organization_its_invitations_and_locations(
     emulator: CalendlyEmulator, warehouse: Warehouse, writer: CalendlyTableWriter
 ) -> None:
-    summary = CalendlyToSqlOperator(
-        task_id="land", sql_conn_id=warehouse.conn_id, table_prefix=warehouse.prefix
-    ).execute(
-        {}  # type: ignore[arg-type]
-    )
+    summary = warehouse.land()
     assert summary["skipped"] == {}
     assert {"user_busy_times", "outgoing_communications"}.isdisjoint(summary["tables"])  # opt-in: not read
     org = emulator.data.organization

@@ -16,7 +16,7 @@ import pytest
 from airflow_provider_calendly.exceptions import CalendlyAuthError
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
 from airflow_provider_calendly.testing import CalendlyEmulator
-from airflow_provider_calendly.transfers.calendly_to_sql import CalendlySqlSync, CalendlyToSqlOperator
+from airflow_provider_calendly.transfers.calendly_to_sql import CalendlySqlSync
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES
 from airflow_provider_calendly.transfers.webhook_to_sql import land_delivery
@@ -79,11 +79,7 @@ def _truth(emulator: CalendlyEmulator) -> dict[str, int]:
 def test_a_default_operator_lands_every_resource_with_its_children_and_links(
     emulator: CalendlyEmulator, warehouse: Warehouse, writer: CalendlyTableWriter
 ) -> None:
-    summary = CalendlyToSqlOperator(
-        task_id="land", sql_conn_id=warehouse.conn_id, table_prefix=warehouse.prefix
-    ).execute(
-        {}  # type: ignore[arg-type]
-    )
+    summary = warehouse.land()
     assert summary["skipped"] == {} and summary["deletions"] == {"policy": "mark", "rows": {}}
     assert set(NEW_TABLES) <= set(summary["tables"])
     assert {t: writer.count(t) for t in NEW_TABLES} == _truth(emulator)
