@@ -40,4 +40,21 @@ ENDPOINT_SCOPES: dict[tuple[str, str], str] = {
     ("DELETE", "webhook_subscriptions"): "webhooks:write",
     # compliance
     ("POST", "data_compliance"): "data_compliance:write",
+    # contacts, meeting recaps, shares
+    ("GET", "contacts"): "contacts:read",  # contacts and /contacts/custom_field_definitions
+    ("POST", "contacts"): "contacts:write",
+    ("PATCH", "contacts"): "contacts:write",
+    ("DELETE", "contacts"): "contacts:write",
+    ("GET", "contact_lists"): "contacts:read",
+    ("POST", "contact_lists"): "contacts:write",  # create a List, add or remove its memberships
+    ("PATCH", "contact_lists"): "contacts:write",
+    ("GET", "notes"): "contacts:read",
+    ("POST", "notes"): "contacts:write",
+    ("GET", "meeting_recaps"): "meeting_recaps:read",  # recaps and /meeting_recaps/{uuid}/transcript
+    ("PATCH", "meeting_recaps"): "meeting_recaps:write",
+    ("DELETE", "meeting_recaps"): "meeting_recaps:write",
+    ("GET", "shares"): "shares:read",
+    ("POST", "shares"): "shares:write",
+    ("PATCH", "shares"): "shares:write",
+    ("DELETE", "shares"): "shares:write",
 }

@@ -9,10 +9,10 @@ latency, malformed bodies, pagination loops). Run it with
         os.environ["AIRFLOW_CONN_CALENDLY_DEFAULT"] = emulator.connection_json()
 
 This module is the facade over the emulator's layers, each in its own module: the organization's data
-(:mod:`.data`, :mod:`.organization`) and the running state (:mod:`.state`), the changes made to it
-(:mod:`.world`, :mod:`.simulator`), the routes (:mod:`.routes` and the areas :mod:`.scheduling`,
-:mod:`.organization_routes`, :mod:`.actions`, :mod:`.webhooks`, :mod:`.admin`), the HTTP server
-(:mod:`.server`) and the command line (:mod:`.cli`). Adding an endpoint is one ``@route`` method in its area.
+(:mod:`.data`, :mod:`.organization`, :mod:`.people`) and the running state (:mod:`.state`), the changes made to
+it (:mod:`.world`, :mod:`.simulator`), the routes (:mod:`.routes` and the areas :mod:`.scheduling`,
+:mod:`.organization_routes`, :mod:`.people_routes`, :mod:`.actions`, :mod:`.webhooks`, :mod:`.admin`), the HTTP
+server (:mod:`.server`) and the command line (:mod:`.cli`). Adding an endpoint is one ``@route`` method in its area.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from airflow_provider_calendly.testing.errors import ApiError, Listener
 from airflow_provider_calendly.testing.faults import FaultConfig
 from airflow_provider_calendly.testing.organization import EmulatorOrganization
 from airflow_provider_calendly.testing.organization_routes import OrganizationRoutes
+from airflow_provider_calendly.testing.people import EmulatorPeople
+from airflow_provider_calendly.testing.people_routes import PeopleRoutes
 from airflow_provider_calendly.testing.quota import RateLimitWindows
 from airflow_provider_calendly.testing.routes import Handler, Route
 from airflow_provider_calendly.testing.scheduling import SchedulingRoutes
@@ -71,8 +73,8 @@ class CalendlyEmulator:
     :param now: The emulator's clock (default: the real current time); the data is spread around its value at
         :meth:`start`, and :meth:`advance_clock` (or the change simulator) moves it forward.
     :param updated_at_moved_by: Which changes move the changed resource's ``updated_at``: any of
-        ``"cancellations"``, ``"no_shows"``, ``"reconfirmations"`` (default: all of them). Calendly's reference
-        does not say; ``()`` emulates a Calendly where none of them does (see :mod:`.world`).
+        ``"cancellations"``, ``"no_shows"``, ``"reconfirmations"``, ``"recap_edits"`` (default: all of them).
+        Calendly's reference does not say; ``()`` emulates a Calendly where none of them does (see :mod:`.world`).
     :param preset: A named organization size (:data:`~airflow_provider_calendly.testing.data.PRESETS`, e.g.
         ``"medium"``); ``hosts``, ``meetings_per_host_per_day``, ``days_back`` and ``days_ahead`` in
         ``dataset_options`` override its fields.
@@ -120,6 +122,7 @@ class CalendlyEmulator:
         self._webhooks: EmulatorWebhooks | None = None
         self._actions: EmulatorActions | None = None
         self._organization: EmulatorOrganization | None = None
+        self._people: EmulatorPeople | None = None
 
     def __repr__(self) -> str:
         return f"CalendlyEmulator(base_url={self.base_url if self._server else None!r}, seed={self.seed})"
@@ -150,16 +153,20 @@ class CalendlyEmulator:
         )
         world = World(state, updated_at_moved_by=self.updated_at_moved_by)
         organization = EmulatorOrganization(world, seed=self.seed)
+        people = EmulatorPeople(world, seed=self.seed)
         self._webhooks = EmulatorWebhooks(world, organization)
+        self._webhooks.owner_of = people.owner_of
         self._actions = EmulatorActions(world, organization)
         organization_routes = OrganizationRoutes(organization)
         router = server.router
         router.install(SchedulingRoutes(world, organization))
         router.install(organization_routes, wrap=organization_routes.guard)
+        router.install(PeopleRoutes(people), wrap=organization_routes.guard)
         router.install(self._actions)
         router.install(self._webhooks)
         router.install(AdminRoutes(world, organization))
         self._state, self._world, self._organization, self._server = state, world, organization, server
+        self._people = people
         threading.Thread(target=server.serve, args=(state,), name="calendly-emulator", daemon=True).start()
         return self
 
@@ -251,6 +258,11 @@ class CalendlyEmulator:
     def organization(self) -> EmulatorOrganization:
         """Memberships, groups, routing forms, activity log, availability; plan gating and deletions."""
         return _started(self._organization)
+
+    @property
+    def people(self) -> EmulatorPeople:
+        """Contacts, custom fields, Lists, notes, meeting recaps and Shares of the token's user, and their changes."""
+        return _started(self._people)
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event_name, payload)`` on every booking, cancellation and no-show change."""

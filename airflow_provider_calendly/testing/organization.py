@@ -37,9 +37,17 @@ GATES: dict[str, tuple[str, ...]] = {
     "activity_log": ("activity_log_entries",),
     "availability_schedules": ("user_availability_schedules",),
     "event_type_hosts": ("event_type_memberships",),
+    # contacts, meeting recaps, shares (their data and routes: .people, .people_routes)
+    "contacts": ("contacts", "notes"),
+    "contact_lists": ("contact_lists",),
+    "meeting_recaps": ("meeting_recaps",),
+    "shares": ("shares",),
 }
 #: What a gated resource says in its 403 (default: Calendly's "Permission Denied" message).
-GATE_MESSAGES: dict[str, str] = {"activity_log": "Please upgrade your Calendly account to Enterprise."}
+GATE_MESSAGES: dict[str, str] = {
+    "activity_log": "Please upgrade your Calendly account to Enterprise.",
+    "meeting_recaps": "Please upgrade to a paid Calendly account.",
+}
 
 _GROUP_NAMES = ("Sales", "Customer Success", "Engineering")
 _COMPANY_SIZES = ("1-10", "11-50", "51-200", "201+")
