@@ -51,6 +51,7 @@ _CONFIG_ATTRIBUTES = (
     "deletions",
     "strict_resources",
     "webhook_inbox_conn_id",
+    "include_transcripts",
 )
 
 __all__ = [
@@ -96,7 +97,8 @@ class CalendlyToSqlOperator(BaseOperator):
     :param calendly_conn_id: The ``calendly`` connection. (templated)
     :param resources: Any of :data:`RESOURCES` (``event_types``, ``scheduled_events``, ``invitees``, ``users``,
         ``organization_memberships``, ``groups``, ``routing_forms``, ``routing_form_submissions``,
-        ``activity_log``, ``availability_schedules``, ``event_type_hosts``); default: all of them.
+        ``activity_log``, ``availability_schedules``, ``event_type_hosts``, ``contacts``, ``contact_lists``,
+        ``meeting_recaps``); default: all of them.
     :param calendly_resources: The same as ``resources``, under a name ``BaseOperator.partial`` does not claim
         for Airflow's executor resources: use it in ``.partial(...).expand(...)`` (see docs/production.md).
     :param organization: Organization UUID or URI; default: the token owner's organization. (templated)
@@ -121,6 +123,9 @@ class CalendlyToSqlOperator(BaseOperator):
     :param webhook_inbox_conn_id: Connection of the webhook receiver's inbox (``docs/webhooks.md``): an
         incremental pass first applies its deliveries without API calls and, while the organization's
         subscription stays active, does not re-read the refresh window's past. (templated)
+    :param include_transcripts: Land meeting recaps' transcripts too (``<prefix>meeting_recap_transcripts``, an
+        utterance a row; one call per recap whose transcript is not stored yet). Off by default: transcripts are
+        large and hold everything that was said.
     """
 
     template_fields: Sequence[str] = (
@@ -158,6 +163,7 @@ class CalendlyToSqlOperator(BaseOperator):
         deletions: str = "mark",
         strict_resources: bool = False,
         webhook_inbox_conn_id: str | None = None,
+        include_transcripts: bool = False,
         **kwargs: Any,
     ) -> None:
         if calendly_resources is not None:
@@ -178,6 +184,7 @@ class CalendlyToSqlOperator(BaseOperator):
             deletions="mark" if _is_templated(deletions) else deletions,
             strict_resources=strict_resources,
             webhook_inbox_conn_id=webhook_inbox_conn_id,
+            include_transcripts=include_transcripts,
         )
         window = RefreshWindow.coerce(invitee_refresh_window)
         self.calendly_resources = validate_resources(resources)
@@ -209,6 +216,7 @@ class CalendlyToSqlOperator(BaseOperator):
         self.deletions = deletions
         self.strict_resources = strict_resources
         self.webhook_inbox_conn_id = webhook_inbox_conn_id
+        self.include_transcripts = include_transcripts
         self._summary: dict[str, Any] | None = None
         self._sql_dialect: str | None = None
 

@@ -90,6 +90,8 @@ class SyncConfig:
     :param strict_resources: Fail, rather than skip with a warning, on a resource Calendly answers 403/404 for.
     :param webhook_inbox_conn_id: Connection of the webhook receiver's inbox: an incremental pass first
         applies its deliveries (see :mod:`~airflow_provider_calendly.transfers.change_capture`).
+    :param include_transcripts: Also land meeting recaps' transcripts, an utterance a row (one call per recap
+        whose transcript is not stored yet); off by default for their size and sensitivity.
     """
 
     resources: tuple[str, ...] = RESOURCES
@@ -106,6 +108,7 @@ class SyncConfig:
     deletions: str = "mark"
     strict_resources: bool = False
     webhook_inbox_conn_id: str | None = None
+    include_transcripts: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "resources", validate_resources(self.resources))
@@ -122,6 +125,10 @@ class SyncConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise CalendlyConfigError("chunk_size, max_concurrency and log_every_pages must be at least 1")
         check_page_size(self.page_size)
+        if not isinstance(self.include_transcripts, bool):
+            raise CalendlyConfigError(f"include_transcripts must be True or False, got {self.include_transcripts!r}")
+        if self.include_transcripts and "meeting_recaps" not in self.resources:
+            raise CalendlyConfigError("include_transcripts needs the meeting_recaps resource")
         inbox = self.webhook_inbox_conn_id
         if inbox is not None and (not isinstance(inbox, str) or not inbox.strip()):
             raise CalendlyConfigError(f"webhook_inbox_conn_id must be a connection id, got {inbox!r}")
