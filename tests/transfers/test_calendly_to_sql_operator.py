@@ -98,7 +98,7 @@ def test_outlets_are_one_asset_per_table() -> None:
     ]
     full = CalendlyToSqlOperator(task_id="u", sql_conn_id="wh")  # the default: every resource, every table
     assert [a.name for a in full.outlets] == [f"wh.calendly_{t}" for t in tables_for_resources(RESOURCES)]
-    assert len(full.outlets) == len([t for t in TABLES.values() if t.model is not None or t.parent]) == 18
+    assert len(full.outlets) == len([t for t in TABLES.values() if t.model is not None or t.parent]) == 25
     assert calendly_table_asset("wh", "calendly_invitees").uri == "calendly-sql://wh/calendly_invitees"
 
 

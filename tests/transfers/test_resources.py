@@ -22,8 +22,17 @@ from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES
 from airflow_provider_calendly.transfers.webhook_to_sql import land_delivery
 from tests.transfers.helpers import Warehouse, dump_table
 
-#: The resources this module covers, and their tables.
-NEW_RESOURCES = tuple(r for r in RESOURCE_TABLES if r not in {"event_types", "scheduled_events", "invitees"})
+#: The resources this module covers, and their tables (contacts, Lists and recaps: tests/transfers/test_people.py).
+NEW_RESOURCES = (
+    "users",
+    "organization_memberships",
+    "groups",
+    "routing_forms",
+    "routing_form_submissions",
+    "activity_log",
+    "availability_schedules",
+    "event_type_hosts",
+)
 NEW_TABLES = tuple(t for r in NEW_RESOURCES for t in RESOURCE_TABLES[r])
 
 
