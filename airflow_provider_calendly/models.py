@@ -16,6 +16,9 @@ from airflow_provider_calendly.timestamps import as_utc
 from airflow_provider_calendly.uris import uuid_from_uri
 
 __all__ = [
+    "CONTACT_FIELDS",
+    "RECAP_HIGHLIGHTS",
+    "SHARE_SETTINGS",
     "ActivityLogActor",
     "ActivityLogEntry",
     "AvailabilityInterval",
@@ -731,6 +734,26 @@ class Share(CalendlyModel):
     @property
     def booking_url(self) -> str | None:
         return next((link.booking_url for link in self.scheduling_links if link.booking_url), None)
+
+
+#: The fields a contact is created or updated with (Calendly refuses any other top-level key).
+CONTACT_FIELDS: tuple[str, ...] = (
+    "name",
+    "emails",
+    "phone_numbers",
+    "timezone",
+    "job_title",
+    "company",
+    "country",
+    "state",
+    "city",
+    "linkedin",
+    "custom_fields",
+)
+#: The highlights of a meeting recap an update may change (Markdown; null clears one).
+RECAP_HIGHLIGHTS: tuple[str, ...] = ("summary_md", "action_items_md", "discussion_md")
+#: What a Share may override (the rest is the event type's).
+SHARE_SETTINGS: tuple[str, ...] = tuple(ShareOverride.model_fields)
 
 
 def webhook_resource_uri(payload: dict[str, Any]) -> str | None:

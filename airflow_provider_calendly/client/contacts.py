@@ -95,7 +95,7 @@ class ContactsAPI(CalendlyBase):
         return self.post_resource("/contacts", check_contact(fields, creating=True), Contact)
 
     def update_contact(self, uuid_or_uri: str, changes: Mapping[str, Any]) -> Contact:
-        """Change a contact's fields (``PATCH /contacts/{uuid}``); ``emails`` and ``phone_numbers`` replace the lists."""
+        """Change a contact's fields (``PATCH /contacts/{uuid}``); ``emails`` and ``phone_numbers`` replace lists."""
         path = self.resource_path("contacts", uuid_or_uri)
         return self.patch_resource(path, check_contact(changes, creating=False), Contact)
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pendulum
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
+from airflow_provider_calendly.models import CONTACT_FIELDS, RECAP_HIGHLIGHTS
 from airflow_provider_calendly.timestamps import as_utc, parse_utc
 
 __all__ = [
@@ -128,15 +129,8 @@ def check_invitee(invitee: Mapping[str, Any]) -> dict[str, Any]:
     return person
 
 
-#: The fields a contact is created or updated with (Calendly refuses any other top-level key).
-CONTACT_FIELDS = frozenset(
-    {"name", "emails", "phone_numbers", "timezone", "job_title", "company", "country", "state", "city", "linkedin"}
-    | {"custom_fields"}
-)
 #: The most emails, and phone numbers, a contact may have.
 MAX_CONTACT_ENTRIES = 10
-#: The highlights of a meeting recap that can be edited (Markdown; ``None`` clears one).
-RECAP_HIGHLIGHTS = ("summary_md", "action_items_md", "discussion_md")
 
 
 def check_contact(fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
@@ -147,9 +141,9 @@ def check_contact(fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any
     """
     if not isinstance(fields, Mapping):
         raise CalendlyConfigError("contact fields must be a mapping")
-    unknown = sorted(set(fields) - CONTACT_FIELDS)
+    unknown = sorted(set(fields) - set(CONTACT_FIELDS))
     if unknown:
-        raise CalendlyConfigError(f"unknown contact field(s) {unknown}; allowed: {sorted(CONTACT_FIELDS)}")
+        raise CalendlyConfigError(f"unknown contact field(s) {unknown}; allowed: {list(CONTACT_FIELDS)}")
     if not fields:
         raise CalendlyConfigError("a contact update needs at least one field")
     if creating and not (isinstance(fields.get("name"), str) and fields["name"].strip()):

@@ -15,30 +15,13 @@ from airflow_provider_calendly.client.base import CalendlyBase
 from airflow_provider_calendly.client.pagination import PageIterator
 from airflow_provider_calendly.client.params import MAX_PAGE_SIZE, check_page_size, check_sort, timestamp_param
 from airflow_provider_calendly.exceptions import CalendlyConfigError
-from airflow_provider_calendly.models import Share
+from airflow_provider_calendly.models import SHARE_SETTINGS, Share
 
-__all__ = ["SHARE_SETTINGS", "SharesAPI"]
-
-#: The settings a Share may override (each left out keeps, or with ``None`` on update restores, the event type's).
-SHARE_SETTINGS = frozenset(
-    {
-        "name",
-        "duration",
-        "duration_options",
-        "period_type",
-        "start_date",
-        "end_date",
-        "max_booking_time",
-        "min_booking_time",
-        "hide_location",
-        "location_configurations",
-        "availability_rule",
-    }
-)
+__all__ = ["SharesAPI"]
 
 
 def _settings(settings: Mapping[str, Any], *, allow_contact: bool) -> dict[str, Any]:
-    allowed = SHARE_SETTINGS | ({"contact"} if allow_contact else set())
+    allowed = set(SHARE_SETTINGS) | ({"contact"} if allow_contact else set())
     unknown = sorted(set(settings) - allowed)
     if unknown:
         raise CalendlyConfigError(f"unknown share setting(s) {unknown}; allowed: {sorted(allowed)}")
@@ -60,7 +43,8 @@ class SharesAPI(CalendlyBase):
         """Create a Share of a one-on-one event type (``POST /shares``), sent once.
 
         :param event_type: The event type's UUID or URI.
-        :param settings: Overrides (:data:`SHARE_SETTINGS`); the rest is copied from the event type.
+        :param settings: Overrides (:data:`~airflow_provider_calendly.models.SHARE_SETTINGS`); the rest is
+            copied from the event type.
         """
         payload = {
             "event_type": self.resource_uri("event_types", event_type),
@@ -100,7 +84,8 @@ class SharesAPI(CalendlyBase):
     def update_share(self, uuid_or_uri: str, **changes: Any) -> Share:
         """Change an active, unbooked Share (``PATCH /shares/{uuid}``); ``None`` restores the event type's value.
 
-        :param changes: Any of :data:`SHARE_SETTINGS`, or ``contact`` (a contact URI; ``None`` removes it).
+        :param changes: Any of :data:`~airflow_provider_calendly.models.SHARE_SETTINGS`, or ``contact`` (a
+            contact URI; ``None`` removes it).
         """
         if not changes:
             raise CalendlyConfigError("a share update needs at least one setting")

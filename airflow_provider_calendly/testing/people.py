@@ -25,6 +25,7 @@ import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_calendly.models import CONTACT_FIELDS, RECAP_HIGHLIGHTS, SHARE_SETTINGS
 from airflow_provider_calendly.testing.data import iso
 from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter
 from airflow_provider_calendly.testing.state import snapshot
@@ -34,38 +35,8 @@ from airflow_provider_calendly.uris import uuid_from_uri
 if TYPE_CHECKING:
     from airflow_provider_calendly.testing.world import World
 
-__all__ = ["CONTACT_FIELDS", "RECAP_HIGHLIGHTS", "EmulatorPeople"]
+__all__ = ["EmulatorPeople"]
 
-#: The fields a contact is created or updated with; any other top-level key is refused.
-CONTACT_FIELDS = (
-    "name",
-    "emails",
-    "phone_numbers",
-    "timezone",
-    "job_title",
-    "company",
-    "country",
-    "state",
-    "city",
-    "linkedin",
-    "custom_fields",
-)
-#: The highlights of a recap a PATCH may change.
-RECAP_HIGHLIGHTS = ("summary_md", "action_items_md", "discussion_md")
-#: What a Share may override; the rest is copied from the event type.
-SHARE_SETTINGS = (
-    "name",
-    "duration",
-    "duration_options",
-    "period_type",
-    "start_date",
-    "end_date",
-    "max_booking_time",
-    "min_booking_time",
-    "hide_location",
-    "location_configurations",
-    "availability_rule",
-)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _EUROPE = {"GB", "DE", "FR", "NL"}
 _PLACES = (("US", "NY", "New York"), ("US", "CA", "San Francisco"), ("GB", None, "London"), ("DE", None, "Berlin"))
@@ -435,7 +406,7 @@ class EmulatorPeople:
         return body
 
     def create_contact(self, fields: dict[str, Any]) -> dict[str, Any]:
-        """Create a contact (what ``POST /contacts`` does); 409 if one has any of its emails. Emits ``contact.created``."""
+        """Create a contact (``POST /contacts``); 409 if one has any of its emails; emits ``contact.created``."""
         with self.state.lock:
             body = self.check_contact(fields, creating=True)
             wanted = {e["email"].lower() for e in body["emails"]}

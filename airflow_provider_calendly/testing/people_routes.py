@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from airflow_provider_calendly.models import RECAP_HIGHLIGHTS
 from airflow_provider_calendly.scopes import ENDPOINT_SCOPES
 from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter
-from airflow_provider_calendly.testing.people import RECAP_HIGHLIGHTS, EmulatorPeople
+from airflow_provider_calendly.testing.people import EmulatorPeople
 from airflow_provider_calendly.testing.routes import enum_param, paginate, parse_sort, route, time_param, uri_param
 from airflow_provider_calendly.testing.state import snapshot
 

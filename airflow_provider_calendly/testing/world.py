@@ -10,8 +10,9 @@ reconfirmation or a cancellation moves the invitee's ``updated_at`` (nor whether
 scheduled event's): a no-show and a reconfirmation are resources of their own, and a cancellation carries its
 own ``created_at``. Nor does it say whether editing a meeting recap's highlights moves the ``updated_at`` its
 listing shows (a list item's is the tracked meeting's, a recap's its own). ``updated_at_moved_by`` picks the
-behaviour, so that whatever relies on ``updated_at`` is tested both ways: a collection of :data:`UPDATED_AT_CHANGES` (default: all of them, the resource's
-``updated_at`` moves with every change), or ``()`` for a Calendly that moves it for none of them.
+behaviour, so that whatever relies on ``updated_at`` is tested both ways: a collection of
+:data:`UPDATED_AT_CHANGES` (default: all of them, the resource's ``updated_at`` moves with every change), or
+``()`` for a Calendly that moves it for none of them.
 """
 
 from __future__ import annotations

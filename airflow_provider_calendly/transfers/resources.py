@@ -45,8 +45,9 @@ contact's ``updated_at`` moves with every change of its fields). Recaps are list
 meetings that ended since the window's start), and a listed recap costs a call only when it is new, or its
 ``updated_at`` or ``status`` differ from the stored row (the listing lacks the highlights, which the stored row
 keeps); whether editing a recap's highlights moves the ``updated_at`` a listing shows, Calendly's reference does
-not say: the webhook feed (``meeting_recap.updated`` carries them) or a ``mode="full"`` run catches such an edit. Activity entries are read oldest first and committed in chunks, each with its
-progress, exactly like scheduled events.
+not say: the webhook feed (``meeting_recap.updated`` carries them) or a ``mode="full"`` run catches such an edit
+(and an edit of a recap whose meeting ended before the window). Activity entries are read oldest first and
+committed in chunks, each with its progress, exactly like scheduled events.
 
 Skips
 -----

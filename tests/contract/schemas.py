@@ -54,6 +54,22 @@ USER_FIELDS: dict[str, F] = {
     "updated_at": TS,
 }
 
+#: A meeting recap as ``/meeting_recaps`` lists it (without the highlights).
+RECAP_LIST_ITEM: dict[str, F] = {
+    "uri": F("ref:meeting_recaps"),
+    "app_url": URL,
+    "event": F("ref:scheduled_events", nullable=True, optional=True),
+    "status": S,
+    "name": F("str", nullable=True, optional=True),
+    "location": F("obj:Location", optional=True),
+    "start_time": F("ts", nullable=True, optional=True),
+    "end_time": F("ts", nullable=True, optional=True),
+    "created_at": F("ts", nullable=True, optional=True),
+    "updated_at": F("ts", nullable=True, optional=True),
+    "attendees": F("list:obj:RecapAttendee", nullable=True, optional=True),
+    "transcript": F("ref:meeting_recaps"),
+}
+
 SCHEMAS: dict[str, dict[str, F]] = {
     "User": {**USER_FIELDS, "current_organization": F("ref:organizations")},
     "Profile": {"type": E("User", "Team"), "name": S, "owner": F("ref:users")},
@@ -353,36 +369,13 @@ SCHEMAS: dict[str, dict[str, F]] = {
         "updated_at": TS,
     },
     "RecapAttendee": {"host": B, "user_email": S, "user_name": S},
-    "MeetingRecapListItem": {
-        "uri": F("ref:meeting_recaps"),
-        "app_url": URL,
-        "event": F("ref:scheduled_events", nullable=True, optional=True),
-        "status": S,
-        "name": F("str", nullable=True, optional=True),
-        "location": F("obj:Location", optional=True),
-        "start_time": F("ts", nullable=True, optional=True),
-        "end_time": F("ts", nullable=True, optional=True),
-        "created_at": F("ts", nullable=True, optional=True),
-        "updated_at": F("ts", nullable=True, optional=True),
-        "attendees": F("list:obj:RecapAttendee", nullable=True, optional=True),
-        "transcript": F("ref:meeting_recaps"),
-    },
-    "MeetingRecap": {
-        "uri": F("ref:meeting_recaps"),
-        "app_url": URL,
-        "event": F("ref:scheduled_events", nullable=True, optional=True),
-        "status": S,
-        "name": F("str", nullable=True, optional=True),
-        "location": F("obj:Location", optional=True),
-        "start_time": F("ts", nullable=True, optional=True),
-        "end_time": F("ts", nullable=True, optional=True),
-        "created_at": F("ts", nullable=True, optional=True),
-        "updated_at": F("ts", nullable=True, optional=True),
-        "attendees": F("list:obj:RecapAttendee", nullable=True, optional=True),
+    "MeetingRecapListItem": RECAP_LIST_ITEM,
+    "MeetingRecap": {  # a list item's fields, the transcript's URI nullable, and the highlights
+        **RECAP_LIST_ITEM,
+        "transcript": F("ref:meeting_recaps", nullable=True, optional=True),
         "summary_md": F("str", nullable=True, optional=True),
         "action_items_md": F("str", nullable=True, optional=True),
         "discussion_md": F("str", nullable=True, optional=True),
-        "transcript": F("ref:meeting_recaps", nullable=True, optional=True),
         "share_link": F("url", nullable=True, optional=True),
     },
     "Transcript": {"uri": F("ref:meeting_recaps"), "text": S},

@@ -88,6 +88,8 @@ def test_python_blocks_compile(doc: Path) -> None:
 # --- the README matches the code --------------------------------------------------------------------------------
 
 README = REPO_ROOT / "README.md"
+
+
 def _component_modules() -> tuple[str, ...]:
     """Every module of operators, sensors, triggers and transfers the provider declares to Airflow."""
     from airflow_provider_calendly.get_provider_info import get_provider_info
