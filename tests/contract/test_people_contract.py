@@ -30,7 +30,9 @@ from airflow_provider_calendly.models import (
 )
 from airflow_provider_calendly.scopes import ENDPOINT_SCOPES
 from airflow_provider_calendly.testing.emulator import CalendlyEmulator
+from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import build_rows
+from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 from tests.contract.schemas import page_violations, payloads, violations
 from tests.contract.test_emulator_contract import _param_problems
 
@@ -54,6 +56,25 @@ WEBHOOKS: dict[str, str] = {
     "meeting_recap.updated": "MeetingRecapWebhookPayload",
     "meeting_recap.deleted": "MeetingRecapDeletedWebhookPayload",
 }
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CalendlyTableWriter]:
+    """A SQLite warehouse the generated payloads land in (module-wide: hypothesis reuses it)."""
+    path = tmp_path_factory.mktemp("people") / "landing.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW_CONN_PEOPLE_LANDING", json.dumps({"conn_type": "sqlite", "host": str(path)}))
+        writer = CalendlyTableWriter(resolve_dbapi_hook("people_landing"), "landed_")
+        writer.ensure_tables(["contacts", "contact_custom_field_values", "contact_custom_field_definitions"])
+        writer.ensure_tables(["contact_lists", "meeting_recaps", "meeting_recap_transcripts"])
+        yield writer
+        writer.close()
+
+
+def _lands(writer: CalendlyTableWriter, table: str, item: Any) -> None:
+    """Write ``item``'s rows and read its row back."""
+    writer.write_rows(build_rows(table, item))
+    assert writer.stored(table, [item.uri], "uri") == {item.uri: (item.uri,)}
 
 
 @pytest.fixture
@@ -152,7 +173,9 @@ def test_a_token_without_contacts_read_is_refused_naming_the_scope(calendly_emul
 @pytest.mark.parametrize("schema", sorted(MODELS))
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
-def test_every_conforming_payload_parses_and_lands(schema: str, data: st.DataObject) -> None:
+def test_every_conforming_payload_parses_and_lands(
+    schema: str, data: st.DataObject, landing: CalendlyTableWriter
+) -> None:
     model, table = MODELS[schema]
     payload = data.draw(payloads(schema))
     parsed = model.model_validate(payload)
@@ -160,19 +183,21 @@ def test_every_conforming_payload_parses_and_lands(schema: str, data: st.DataObj
     dumped = parsed.model_dump(mode="json")
     assert model.model_validate(dumped).model_dump(mode="json") == dumped
     if table is not None:
-        json.dumps(build_rows(table, parsed), default=str)
+        _lands(landing, table, parsed)
 
 
 @pytest.mark.parametrize("event", sorted(WEBHOOKS))
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
-def test_every_conforming_webhook_payload_parses_and_lands(event: str, data: st.DataObject) -> None:
+def test_every_conforming_webhook_payload_parses_and_lands(
+    event: str, data: st.DataObject, landing: CalendlyTableWriter
+) -> None:
     payload = data.draw(payloads(WEBHOOKS[event]))
     envelope = {"event": event, "created_at": "2026-12-01T10:00:00.000000Z", "created_by": None, "payload": payload}
     parsed: Any = WebhookEnvelope.model_validate(envelope).parsed_payload()
     if event.startswith("contact."):
-        json.dumps(build_rows("contacts", parsed.contact), default=str)
+        _lands(landing, "contacts", parsed.contact)
     else:
         recap = parsed.as_recap()
         assert recap.uri == payload["recap"]["uri"]
-        json.dumps(build_rows("meeting_recaps", recap), default=str)
+        _lands(landing, "meeting_recaps", recap)
