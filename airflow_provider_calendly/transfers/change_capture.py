@@ -137,8 +137,6 @@ CONTACT_EVENTS: tuple[str, ...] = ("contact.created", "contact.updated", "contac
 RECAP_EVENTS: tuple[str, ...] = ("meeting_recap.created", "meeting_recap.updated", "meeting_recap.deleted")
 #: Every event change capture applies.
 FEED_EVENTS: tuple[str, ...] = (*INVITEE_EVENTS, *EVENT_TYPE_EVENTS, *CONTACT_EVENTS, *RECAP_EVENTS)
-#: The table a deletion delivery marks, by event.
-_TOMBSTONES = {"contact.deleted": "contacts", "meeting_recap.deleted": "meeting_recaps"}
 #: Deliveries read from the inbox per batch (each batch is committed with its position).
 BATCH = 500
 #: How much before this host's clock a pass's API reads are taken to be as of. Calendly's reference states no

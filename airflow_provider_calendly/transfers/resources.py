@@ -34,11 +34,11 @@ A listing two resources need (memberships, event types, routing forms) is made o
 
 Incremental resources
 ---------------------
-Submissions, activity entries, contacts and recaps follow the scheduled events' rules (see :mod:`.passes`): each has a
-``sync_state`` row whose watermark is the start of its last complete pass; an incremental pass reads what was
-created (occurred) since ``watermark - lookback``; an unfinished pass is resumed and finally sets the watermark
-its first attempt started at; ``mode="full"`` reads everything into the same state. Submissions have no time
-filter in Calendly's API, so each form is read newest first and the listing stops at the window's start (no
+Submissions, activity entries, contacts and recaps follow the scheduled events' rules (see :mod:`.passes`):
+each has a ``sync_state`` row whose watermark is the start of its last complete pass; an incremental pass reads
+what was created (occurred, changed) since ``watermark - lookback``; an unfinished pass is resumed and finally
+sets the watermark its first attempt started at; ``mode="full"`` reads everything into the same state.
+Submissions have no time filter in Calendly's API, so each form is read newest first and the listing stops at the window's start (no
 further page is fetched); each form has its own state row (scope ``<scope> <form uri>``), so a form seen for
 the first time is read in full. Contacts are read newest ``updated_at`` first down to the window's start (a
 contact's ``updated_at`` moves with every change of its fields). Recaps are listed by meeting time (recaps of
