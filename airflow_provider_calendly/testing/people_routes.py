@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_calendly.models import RECAP_HIGHLIGHTS
-from airflow_provider_calendly.scopes import ENDPOINT_SCOPES
 from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter
 from airflow_provider_calendly.testing.people import EmulatorPeople
 from airflow_provider_calendly.testing.routes import enum_param, paginate, parse_sort, route, time_param, uri_param
@@ -40,10 +39,6 @@ _NOTE_PARAMETERS = {"contact", "count", "page_token"}
 _MAX_NOTE_CONTACTS = 10
 
 
-def _scope(method: str, collection: str) -> str:
-    return ENDPOINT_SCOPES[(method, collection)]
-
-
 def _one_page(items: list[dict[str, Any]]) -> dict[str, Any]:
     """Every item in one response: Calendly's shape for listings that are never paged."""
     empty = dict.fromkeys(("next_page", "previous_page", "next_page_token", "previous_page_token"))
@@ -59,7 +54,7 @@ class PeopleRoutes:
 
     # -- contacts --
 
-    @route("GET", "contacts", scope=_scope("GET", "contacts"))
+    @route("GET", "contacts")
     def get_contacts(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         people = self.people
         exclude = query.get("exclude")
@@ -99,19 +94,19 @@ class PeopleRoutes:
             shown.pop("custom_fields")
         return shown
 
-    @route("POST", "contacts", scope=_scope("POST", "contacts"))
+    @route("POST", "contacts")
     def post_contact(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest:
             raise ApiError(404)
         return 201, {"resource": self.people.create_contact(body)}
 
-    @route("PATCH", "contacts", scope=_scope("PATCH", "contacts"))
+    @route("PATCH", "contacts")
     def patch_contact(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) != 1:
             raise ApiError(404)
         return 200, {"resource": self.people.update_contact(rest[0], body)}
 
-    @route("DELETE", "contacts", scope=_scope("DELETE", "contacts"))
+    @route("DELETE", "contacts")
     def delete_contact(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) != 1:
             raise ApiError(404)
@@ -120,7 +115,7 @@ class PeopleRoutes:
 
     # -- Lists and Views, notes --
 
-    @route("GET", "contact_lists", scope=_scope("GET", "contact_lists"))
+    @route("GET", "contact_lists")
     def get_contact_lists(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         people = self.people
         if len(rest) == 1:
@@ -132,7 +127,7 @@ class PeopleRoutes:
         items = [people.list_of(i["uri"]) for i in people.contact_lists if kind is None or i["type"] == kind]
         return 200, _one_page(snapshot(items))
 
-    @route("GET", "notes", scope=_scope("GET", "notes"))
+    @route("GET", "notes")
     def get_notes(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         people = self.people
         if len(rest) == 1:
@@ -152,7 +147,7 @@ class PeopleRoutes:
 
     # -- meeting recaps --
 
-    @route("GET", "meeting_recaps", scope=_scope("GET", "meeting_recaps"))
+    @route("GET", "meeting_recaps")
     def get_recaps(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         people = self.people
         if len(rest) == 2 and rest[1] == "transcript":
@@ -182,13 +177,13 @@ class PeopleRoutes:
         order = parse_sort({}, ("start_time",), "start_time:desc")
         return 200, paginate(self.state, "/meeting_recaps", snapshot(items), query, order)
 
-    @route("PATCH", "meeting_recaps", scope=_scope("PATCH", "meeting_recaps"))
+    @route("PATCH", "meeting_recaps")
     def patch_recap(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) != 1:
             raise ApiError(404)
         return 200, {"resource": self.people.update_recap(rest[0], body)}
 
-    @route("DELETE", "meeting_recaps", scope=_scope("DELETE", "meeting_recaps"))
+    @route("DELETE", "meeting_recaps")
     def delete_recap(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) != 1:
             raise ApiError(404)
@@ -197,7 +192,7 @@ class PeopleRoutes:
 
     # -- shares --
 
-    @route("GET", "shares", scope=_scope("GET", "shares"))
+    @route("GET", "shares")
     def get_shares(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         people = self.people
         if len(rest) == 1:
@@ -222,7 +217,7 @@ class PeopleRoutes:
         order = parse_sort(query, ("created_at",), "created_at:desc")
         return 200, paginate(self.state, "/shares", snapshot(items), query, order)
 
-    @route("POST", "shares", scope=_scope("POST", "shares"))
+    @route("POST", "shares")
     def post_share(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest:
             raise ApiError(404)
@@ -230,13 +225,13 @@ class PeopleRoutes:
             uri_param(self.state, {"event_type": body["event_type"]}, "event_type", "event_types")
         return 201, {"resource": self.people.create_share(body)}
 
-    @route("PATCH", "shares", scope=_scope("PATCH", "shares"))
+    @route("PATCH", "shares")
     def patch_share(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) != 1:
             raise ApiError(404)
         return 200, {"resource": self.people.update_share(rest[0], body)}
 
-    @route("DELETE", "shares", scope=_scope("DELETE", "shares"))
+    @route("DELETE", "shares")
     def delete_share(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) != 1:
             raise ApiError(404)

@@ -111,8 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
         """The JSON body of a POST or PATCH (``{}`` when empty); other methods' bodies are read and ignored."""
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        if method not in {"POST", "PATCH"} or not raw:
-            return {} if method in {"POST", "PATCH"} else None
+        if method not in ("POST", "PATCH") or not raw:
+            return {} if method in ("POST", "PATCH") else None
         try:
             return json.loads(raw)
         except ValueError:

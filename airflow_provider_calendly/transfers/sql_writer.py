@@ -270,7 +270,7 @@ class CalendlyTableWriter(WarehouseConnection):
                     for row in latest.values():
                         if row.get("_as_of") is None:
                             row["_as_of"] = self.read_as_of
-                existing = self._count_where(key, spec.primary_key[0], [k[0] for k in latest])
+                existing = self._count_stored(key, list(latest))
                 # None of them stored yet (this transaction counted): a plain insert, and no children to replace,
                 # since children are only ever written, and swept, with their parent.
                 self._insert(key, list(latest.values()), upsert=bool(existing), existing=existing)
@@ -355,6 +355,29 @@ class CalendlyTableWriter(WarehouseConnection):
         return self.execute_cached(
             key, f"{name}-{column}", lambda t: build(t, col.in_(source)), {"values": param, **bound}
         )
+
+    def _count_stored(self, key: str, keys: Sequence[tuple[Any, ...]]) -> int:
+        """How many of ``keys`` (primary-key tuples of table ``key``) are stored."""
+        spec = TABLES[key]
+        first = spec.primary_key[0]
+        if len(spec.primary_key) == 1:
+            return self._count_where(key, first, [k[0] for k in keys])
+        # A composite key (a busy time: user, type, start, end): its rows of the first column's values, compared
+        # in Python (timestamps read back from any driver as UTC datetimes).
+        is_ts = [spec.column(c).type is ColumnType.TIMESTAMP for c in spec.primary_key]
+
+        def normal(values: Sequence[Any]) -> tuple[Any, ...]:
+            return tuple(as_datetime(v) if ts else v for v, ts in zip(values, is_ts, strict=True))
+
+        stored = self._where_in(
+            key,
+            "keys",
+            first,
+            sorted({k[0] for k in keys}),
+            lambda t, cond: sa.select(*(t.c[c] for c in spec.primary_key)).where(cond),
+        )
+        found = {normal(row) for row in stored}
+        return sum(1 for k in keys if normal(k) in found)
 
     def _count_where(self, key: str, column: str, values: Sequence[Any]) -> int:
         rows = self._where_in(
