@@ -120,6 +120,7 @@ __all__ = [
     "FeedPass",
     "Stored",
     "feed_events",
+    "recap_over_stored",
     "stored_is_newer",
 ]
 
@@ -234,6 +235,15 @@ def stored_is_newer(stored: Stored | None, delivered_at: datetime | None, update
     # Calendly's updated_at never goes back: a later one is a later state, an equal one proves nothing (a no-show,
     # a reconfirmation or a cancellation may leave it as it was).
     return stored.updated_at is not None and updated_at is not None and stored.updated_at > updated_at
+
+
+def recap_over_stored(payload: MeetingRecapWebhookPayload, known: Mapping[str, Any]) -> MeetingRecap:
+    """The recap a ``meeting_recap.created``/``.updated`` delivery describes, over ``known`` (the stored row's
+    ``raw``): the payload has no ``status`` or ``app_url``, so the stored row's stay."""
+    recap = payload.as_recap()
+    if not known:
+        return recap
+    return MeetingRecap.model_validate({**known, **recap.model_dump(mode="json", exclude_unset=True)})
 
 
 class ChangeCapture:
@@ -519,10 +529,7 @@ class ChangeCapture:
     ) -> str | None:
         if event == "meeting_recap.deleted":
             return self._tombstone("meeting_recaps", payload.uri, payload.recap.deleted_at, delivered_at, rows)
-        recap = payload.as_recap()
-        known = self._stored_raw("meeting_recaps", recap.uri, rows)
-        if known:  # the payload has no status or app_url: the stored row's stay
-            recap = MeetingRecap.model_validate({**known, **recap.model_dump(mode="json", exclude_unset=True)})
+        recap = recap_over_stored(payload, self._stored_raw("meeting_recaps", payload.uri, rows))
         return self._upsert("meeting_recaps", recap, delivered_at, rows)
 
     def _stored_raw(self, key: str, uri: str, rows: RowsByTable) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from airflow_provider_calendly.testing import UPDATED_AT_CHANGES, CalendlyEmulat
 from airflow_provider_calendly.transfers.calendly_to_sql import CalendlySqlSync, CalendlyToSqlOperator
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES, TABLES
+from airflow_provider_calendly.transfers.webhook_to_sql import land_delivery
 from tests.harness.feed import WebhookFeed, dump_tables
 from tests.transfers.helpers import Warehouse
 
@@ -250,3 +251,49 @@ def test_the_feed_lands_contact_and_recap_changes_in_order_and_never_regresses(
         plain.close()
         feed.stop()
         emulator.stop()
+
+
+def test_land_delivery_lands_contact_and_recap_deliveries_as_a_full_sync_reads_them(
+    emulator: CalendlyEmulator, warehouse: Warehouse
+) -> None:
+    people, delivered = emulator.people, []
+    emulator.add_listener(
+        lambda event, payload: delivered.append(
+            {"event": event, "created_at": emulator.now().isoformat(), "payload": payload}
+        )
+    )
+    keys = (*RESOURCE_TABLES["contacts"], "meeting_recaps")
+    writer, full = warehouse.writer(), warehouse.writer(warehouse.new_prefix())
+    try:
+        _sync(emulator, writer, resources=["contacts", "meeting_recaps"])
+        emulator.advance_clock(timedelta(hours=1))
+        people.create_contact({"name": "Ada", "emails": [{"email": "ada@new.example", "is_primary": True}]})
+        emulator.advance_clock(timedelta(minutes=1))
+        edited, dropped = people.contacts[0], people.contacts[1]
+        people.update_contact(edited["uri"].rsplit("/", 1)[1], {"company": "Initech"})
+        people.delete_contact(dropped["uri"].rsplit("/", 1)[1])
+        recaps = [r for r in people.recaps if r["status"] == "Available"]
+        people.update_recap(recaps[0]["uri"].rsplit("/", 1)[1], {"summary_md": "Edited"})
+        people.delete_recap(recaps[1]["uri"].rsplit("/", 1)[1])
+        created = people.new_recap()
+        landed = [land_delivery(d, warehouse.conn_id, table_prefix=warehouse.prefix) for d in delivered]
+        assert [(r["event"], r["written"]) for r in landed] == [(d["event"], True) for d in delivered]
+        _sync(emulator, full, resources=["contacts", "meeting_recaps"], mode="full")
+        ours, theirs = _live(writer, keys), _live(full, keys)
+        # A recap never stored lands as its payload has it (no status, no app_url) until a sync reads it.
+        ph = writer.dialect.placeholder
+        query = f"SELECT status, app_url, summary_md FROM {writer.table_name('meeting_recaps')} WHERE uri = {ph}"
+        assert writer.execute(query, [created["uri"]]) == [(None, None, created["summary_md"])]
+        for dump in (ours, theirs):
+            dump["meeting_recaps"] = [row for row in dump["meeting_recaps"] if row[0] != created["uri"]]
+        assert ours == theirs
+        marked = "SELECT uri FROM {} WHERE _deleted_at IS NOT NULL"
+        assert writer.execute(marked.format(writer.table_name("contacts"))) == [(dropped["uri"],)]
+        assert writer.execute(marked.format(writer.table_name("meeting_recaps"))) == [(recaps[1]["uri"],)]
+        # Duplicates and late deliveries (every one again, newest first) change nothing.
+        before = dump_tables(writer, keys)
+        again = [land_delivery(d, warehouse.conn_id, table_prefix=warehouse.prefix) for d in delivered[::-1]]
+        assert not any(r["written"] for r in again) and dump_tables(writer, keys) == before
+    finally:
+        writer.close()
+        full.close()
