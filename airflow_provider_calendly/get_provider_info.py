@@ -45,6 +45,9 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_calendly.operators.organization",
                     "airflow_provider_calendly.operators.event_types",
                     "airflow_provider_calendly.operators.availability",
+                    "airflow_provider_calendly.operators.contacts",
+                    "airflow_provider_calendly.operators.meeting_recaps",
+                    "airflow_provider_calendly.operators.shares",
                 ],
             }
         ],

@@ -18,6 +18,9 @@ from airflow_provider_calendly.timestamps import as_utc
 from airflow_provider_calendly.uris import uuid_from_uri
 
 __all__ = [
+    "CONTACT_FIELDS",
+    "RECAP_HIGHLIGHTS",
+    "SHARE_SETTINGS",
     "ActivityLogActor",
     "ActivityLogEntry",
     "AvailabilityInterval",
@@ -29,6 +32,15 @@ __all__ = [
     "CalendarEvent",
     "CalendlyModel",
     "Cancellation",
+    "Contact",
+    "ContactCustomFieldDefinition",
+    "ContactCustomFieldOption",
+    "ContactCustomFieldValue",
+    "ContactEmail",
+    "ContactList",
+    "ContactListMembership",
+    "ContactPhoneNumber",
+    "ContactWebhookPayload",
     "CustomQuestion",
     "EventMembership",
     "EventType",
@@ -45,7 +57,12 @@ __all__ = [
     "InviteesCounter",
     "Location",
     "MeetingLocation",
+    "MeetingRecap",
+    "MeetingRecapAttendee",
+    "MeetingRecapWebhookEvent",
+    "MeetingRecapWebhookPayload",
     "NoShow",
+    "Note",
     "Organization",
     "OrganizationInvitation",
     "OrganizationMembership",
@@ -62,13 +79,19 @@ __all__ = [
     "RoutingFormSubmission",
     "ScheduledEvent",
     "SchedulingLink",
+    "Share",
+    "ShareOverride",
+    "ShareSchedulingLink",
     "Tracking",
+    "Transcript",
+    "TranscriptSegment",
     "User",
     "UserBusyTime",
     "UserMeetingLimits",
     "WebhookEnvelope",
     "WebhookSubscription",
     "uuid_from_uri",
+    "webhook_resource_uri",
 ]
 
 
@@ -598,10 +621,276 @@ class UserMeetingLimits(CalendlyModel):
     monthly_limit: Number | None = None
 
 
+# --- contacts, meeting recaps, shares ------------------------------------------------------------------------
+
+
+class ContactEmail(CalendlyModel):
+    """One of a contact's email addresses; exactly one is the primary."""
+
+    email: str | None = None
+    is_primary: bool | None = None
+
+
+class ContactPhoneNumber(CalendlyModel):
+    phone_number: str | None = None
+
+
+class ContactCustomFieldValue(CalendlyModel):
+    """A custom field value on a contact: ``uri`` names its definition; ``value`` is typed by the definition."""
+
+    uri: str | None = None
+    label: str | None = None
+    value: Any = None
+
+
+class Contact(_Dated):
+    """A person the user has met or will meet (``/contacts``, and ``contact.*`` webhook payloads)."""
+
+    name: str | None = None
+    emails: NullableList[ContactEmail] = Field(default_factory=list)
+    phone_numbers: NullableList[ContactPhoneNumber] = Field(default_factory=list)
+    timezone: str | None = None
+    job_title: str | None = None
+    company: str | None = None
+    country: str | None = None
+    state: str | None = None
+    city: str | None = None
+    linkedin: str | None = None
+    custom_fields: NullableList[ContactCustomFieldValue] = Field(default_factory=list)
+    app_url: str | None = None
+    creation_source: str | None = None  # webhook payloads only
+    first_email_date: Timestamp | None = None
+    last_email_date: Timestamp | None = None
+    next_meeting_date: Timestamp | None = None
+    last_meeting_date: Timestamp | None = None
+    last_interaction_date: Timestamp | None = None
+    deleted_at: Timestamp | None = None  # ``contact.deleted`` tombstones only
+
+    @property
+    def primary_email(self) -> str | None:
+        """The primary email address (else the first one)."""
+        primary = [e.email for e in self.emails if e.is_primary and e.email]
+        return primary[0] if primary else next((e.email for e in self.emails if e.email), None)
+
+
+class ContactCustomFieldOption(CalendlyModel):
+    uuid: str | None = None
+    label: str | None = None
+    color: str | None = None
+    is_active: bool | None = None
+
+
+class ContactCustomFieldDefinition(_Dated):
+    """The schema of a custom field of contacts (``/contacts/custom_field_definitions``)."""
+
+    label: str | None = None
+    field_type: str | None = None  # text | number | currency | tags | date | single_select | invitee_question
+    options: NullableList[ContactCustomFieldOption] = Field(default_factory=list)
+    currency: str | None = None
+    source: dict[str, Any] | None = None
+
+
+class ContactListMembership(CalendlyModel):
+    """A contact on a List, as the membership table keeps it (read through ``/contacts?contact_list=…``)."""
+
+    contact: str
+    name: str | None = None
+    email: str | None = None
+
+
+class ContactList(_Dated):
+    """A user's List (``static_list``) or View (``dynamic_view``) of contacts (``/contact_lists``)."""
+
+    name: str | None = None
+    type: str | None = None  # static_list | dynamic_view
+    contact_count: Number | None = None
+    #: Not Calendly's: the List's contacts, when the sync has read them (``None``: not read, e.g. a View).
+    memberships: list[ContactListMembership] | None = Field(default=None, exclude=True)
+
+
+class Note(_Dated):
+    """A private note a user wrote about a contact (``/notes``)."""
+
+    contact: str | None = None
+    title: str | None = None
+    body: str | None = None
+    remind_at: Timestamp | None = None
+
+
+class MeetingRecapAttendee(CalendlyModel):
+    host: bool | None = None
+    user_email: str | None = None
+    user_name: str | None = None
+
+
+class TranscriptSegment(CalendlyModel):
+    """One utterance of a transcript: a ``Speaker: words`` line."""
+
+    speaker: str | None = None
+    text: str
+
+
+class Transcript(CalendlyResource):
+    """A meeting recap's transcript (``/meeting_recaps/{uuid}/transcript``): plain text, a line per utterance."""
+
+    text: str | None = None
+
+    def segments(self) -> list[TranscriptSegment]:
+        """The utterances, in order: each non-blank line, split at its first ``": "`` into speaker and words."""
+        found = []
+        for line in (self.text or "").splitlines():
+            if not line.strip():
+                continue
+            speaker, sep, words = line.partition(": ")
+            found.append(TranscriptSegment(speaker=speaker, text=words) if sep else TranscriptSegment(text=line))
+        return found
+
+
+class MeetingRecap(_Dated):
+    """A Notetaker recap of a Calendly or external meeting (``/meeting_recaps``; a list item lacks the highlights)."""
+
+    app_url: str | None = None
+    event: str | None = None  # scheduled event URI; null for external meetings
+    status: str | None = None
+    name: str | None = None
+    location: Location | None = None
+    start_time: Timestamp | None = None
+    end_time: Timestamp | None = None
+    attendees: NullableList[MeetingRecapAttendee] = Field(default_factory=list)
+    summary_md: str | None = None
+    action_items_md: str | None = None
+    discussion_md: str | None = None
+    transcript: str | None = None  # transcript URI
+    share_link: str | None = None
+    deleted_at: Timestamp | None = None  # ``meeting_recap.deleted`` tombstones only
+    #: Not Calendly's: the transcript's utterances, when the sync has read them (``None``: not read).
+    transcript_segments: list[TranscriptSegment] | None = Field(default=None, exclude=True)
+
+
+class MeetingRecapWebhookEvent(CalendlyModel):
+    """The snapshot of the meeting a ``meeting_recap.*`` payload carries."""
+
+    uri: str | None = None
+    name: str | None = None
+    start_time: Timestamp | None = None
+    end_time: Timestamp | None = None
+    location: Location | None = None
+    attendees: NullableList[MeetingRecapAttendee] | None = None
+
+
+class MeetingRecapWebhookPayload(CalendlyModel):
+    """Payload of ``meeting_recap.created`` / ``.updated`` / ``.deleted``: the recap and its meeting."""
+
+    created_at: Timestamp | None = None
+    event: MeetingRecapWebhookEvent | None = None
+    recap: MeetingRecap
+
+    @property
+    def uri(self) -> str:
+        return self.recap.uri
+
+    def as_recap(self) -> MeetingRecap:
+        """The recap as ``/meeting_recaps/{uuid}`` names its fields (the meeting's snapshot folded in)."""
+        data = self.recap.model_dump(exclude_unset=True)
+        event = self.event
+        if event is not None:
+            data.setdefault("event", event.uri)
+            for name in ("name", "start_time", "end_time", "location", "attendees"):
+                if name in event.model_fields_set and name not in data:
+                    data[name] = getattr(event, name)
+        return MeetingRecap.model_validate(data)
+
+
+class ContactWebhookPayload(CalendlyModel):
+    """Payload of ``contact.created`` / ``.updated`` (the whole contact) and ``.deleted`` (its uri and deleted_at)."""
+
+    user_uuid: str | None = None
+    contact: Contact
+
+    @property
+    def uri(self) -> str:
+        return self.contact.uri
+
+
+class ShareSchedulingLink(CalendlyModel):
+    booking_url: str | None = None
+    owner: str | None = None
+    owner_type: str | None = None
+
+
+class ShareOverride(CalendlyModel):
+    """A Share's settings (each the Event Type's value unless the Share overrides it)."""
+
+    name: str | None = None
+    duration: Number | None = None
+    duration_options: list[Number] | None = None
+    period_type: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    max_booking_time: Number | None = None
+    min_booking_time: Number | None = None
+    hide_location: bool | None = None
+    location_configurations: list[dict[str, Any]] | None = None
+    availability_rule: dict[str, Any] | None = None
+
+
+class Share(CalendlyModel):
+    """A customized single-use scheduling link of an event type (``/shares``; ``uri`` since November 2026)."""
+
+    uri: str | None = None
+    contact: str | None = None
+    status: str | None = None  # active | booked | expired
+    created_at: Timestamp | None = None
+    scheduling_links: NullableList[ShareSchedulingLink] = Field(default_factory=list)
+    share_override: ShareOverride | None = None
+
+    @property
+    def booking_url(self) -> str | None:
+        return next((link.booking_url for link in self.scheduling_links if link.booking_url), None)
+
+
+#: The fields a contact is created or updated with (Calendly refuses any other top-level key).
+CONTACT_FIELDS: tuple[str, ...] = (
+    "name",
+    "emails",
+    "phone_numbers",
+    "timezone",
+    "job_title",
+    "company",
+    "country",
+    "state",
+    "city",
+    "linkedin",
+    "custom_fields",
+)
+#: The highlights of a meeting recap an update may change (Markdown; null clears one).
+RECAP_HIGHLIGHTS: tuple[str, ...] = ("summary_md", "action_items_md", "discussion_md")
+#: What a Share may override (the rest is the event type's).
+SHARE_SETTINGS: tuple[str, ...] = tuple(ShareOverride.model_fields)
+
+
+def webhook_resource_uri(payload: dict[str, Any]) -> str | None:
+    """The URI of the resource a webhook payload is about: its ``uri``, else its ``contact``'s or ``recap``'s."""
+    uri = payload.get("uri")
+    if isinstance(uri, str) and uri:
+        return uri
+    for key in ("contact", "recap"):
+        nested = payload.get(key)
+        if isinstance(nested, dict) and isinstance(nested.get("uri"), str) and nested["uri"]:
+            return str(nested["uri"])
+    return None
+
+
 WEBHOOK_PAYLOAD_MODELS: dict[str, type[CalendlyModel]] = {
     "invitee.created": InviteePayload,
     "invitee.canceled": InviteePayload,
     "routing_form_submission.created": RoutingFormSubmission,
+    "contact.created": ContactWebhookPayload,
+    "contact.updated": ContactWebhookPayload,
+    "contact.deleted": ContactWebhookPayload,
+    "meeting_recap.created": MeetingRecapWebhookPayload,
+    "meeting_recap.updated": MeetingRecapWebhookPayload,
+    "meeting_recap.deleted": MeetingRecapWebhookPayload,
 }
 
 

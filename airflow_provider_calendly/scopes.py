@@ -85,6 +85,20 @@ ENDPOINT_SCOPES: dict[Endpoint, str] = {
     # security and compliance
     ("POST", "data_compliance"): "data_compliance:write",
     ("GET", "outgoing_communications"): "outgoing_communications:read",
+    # contacts, meeting recaps, shares
+    ("GET", "contacts"): "contacts:read",  # contacts and /contacts/custom_field_definitions
+    ("POST", "contacts"): "contacts:write",
+    ("PATCH", "contacts"): "contacts:write",
+    ("DELETE", "contacts"): "contacts:write",
+    ("GET", "contact_lists"): "contacts:read",
+    ("GET", "notes"): "contacts:read",
+    ("GET", "meeting_recaps"): "meeting_recaps:read",  # recaps and /meeting_recaps/{uuid}/transcript
+    ("PATCH", "meeting_recaps"): "meeting_recaps:write",
+    ("DELETE", "meeting_recaps"): "meeting_recaps:write",
+    ("GET", "shares"): "shares:read",
+    ("POST", "shares"): "shares:write",
+    ("PATCH", "shares"): "shares:write",
+    ("DELETE", "shares"): "shares:write",
 }
 """Endpoint → the scope Calendly requires for it (its API reference's "Required scopes")."""
 
@@ -110,6 +124,10 @@ RESOURCE_ENDPOINTS: dict[str, tuple[str, ...]] = {
     "locations": ("GET /organization_memberships", "GET /locations"),
     "busy_times": ("GET /organization_memberships", "GET /user_busy_times"),
     "outgoing_communications": ("GET /outgoing_communications",),
+    # contacts, meeting recaps
+    "contacts": ("GET /contacts", "GET /contacts/custom_field_definitions"),
+    "contact_lists": ("GET /contact_lists", "GET /contacts", "GET /contact_lists/{uuid}"),
+    "meeting_recaps": ("GET /meeting_recaps", "GET /meeting_recaps/{uuid}", "GET /meeting_recaps/{uuid}/transcript"),
 }
 """Sync resource → the endpoints its read calls (besides :data:`SYNC_ENDPOINTS`); the memberships listing is
 how a resource read per member finds the members, and is made once per sync whoever needs it; a single item is
@@ -172,6 +190,15 @@ OPERATOR_ENDPOINTS: dict[str, tuple[str, ...]] = {
     "CalendlyCreateOneOffEventTypeOperator": ("GET /users/me", "POST /one_off_event_types"),
     "CalendlyUpdateEventTypeAvailabilityOperator": ("PATCH /event_type_availability_schedules",),
     "CalendlyUpdateMeetingLimitsOperator": ("GET /users/me", "PATCH /user_meeting_limits"),
+    # contacts, meeting recaps, shares
+    "CalendlyCreateContactOperator": ("GET /contacts", "POST /contacts"),
+    "CalendlyUpdateContactOperator": ("GET /contacts", "PATCH /contacts/{uuid}"),
+    "CalendlyDeleteContactOperator": ("GET /contacts", "DELETE /contacts/{uuid}"),
+    "CalendlyUpdateMeetingRecapOperator": ("PATCH /meeting_recaps/{uuid}",),
+    "CalendlyDeleteMeetingRecapOperator": ("DELETE /meeting_recaps/{uuid}",),
+    "CalendlyCreateShareOperator": ("POST /shares", "GET /users/me", "GET /shares"),
+    "CalendlyUpdateShareOperator": ("PATCH /shares/{uuid}",),
+    "CalendlyDeleteShareOperator": ("DELETE /shares/{uuid}",),
 }
 """Operator class → the endpoints its one hook call may use (lookups before a write included). The transfer's
 needs are its resources' (:func:`sync_scopes`); the webhook sensor and trigger read the inbox, not Calendly."""

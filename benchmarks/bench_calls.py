@@ -10,8 +10,10 @@ Run it with ``python -m benchmarks.bench_calls`` (``--events`` to change the org
   SQLite) against a hand-written ``requests`` script making the minimal calls: ``/users/me``, every page of
   event types, of scheduled events, and of each event's invitees (skipping events whose
   ``invitees_counter.total`` is 0), of memberships (users embedded), groups, group relationships, routing
-  forms, each form's submissions, the activity log, each member's availability schedules and each event
-  type's hosts, the organization, its invitations, and each member's meeting locations.
+  forms, each form's submissions, the activity log, each member's availability schedules, each event
+  type's hosts, the organization, its invitations, each member's meeting locations, the contacts, their custom
+  field definitions, the contact Lists and each List's members, the meeting recaps and each recap (the listing
+  lacks its highlights).
 """
 
 from __future__ import annotations
@@ -90,6 +92,17 @@ def hand_written_sync(base_url: str, token: str) -> int:
         pass
     for user in members:
         session.get(f"{base_url}/locations", params={"user": user}, timeout=30).json()
+    session.get(f"{base_url}/contacts/custom_field_definitions", timeout=30).json()
+    for _ in pages(f"{base_url}/contacts", {"count": 100}):
+        pass
+    for page in pages(f"{base_url}/contact_lists", None):
+        for item in page:
+            if item["type"] == "static_list":
+                for _ in pages(f"{base_url}/contacts", {"contact_list": item["uri"], "count": 100}):
+                    pass
+    for page in pages(f"{base_url}/meeting_recaps", {"count": 100}):
+        for recap in page:
+            session.get(recap["uri"].replace(CANONICAL_API_URL, base_url, 1), timeout=30).json()
     session.close()
     return invitees
 

@@ -5,7 +5,8 @@
 * :mod:`~.pagination`: the page-shape check and the lazy page iterator; :mod:`~.identity`: UUIDs and URIs;
 * :mod:`~.params`: every argument check; :mod:`~.base`: what the areas share;
 * one module per Calendly area: :mod:`~.scheduling`, :mod:`~.organization`, :mod:`~.availability`,
-  :mod:`~.routing_forms`, :mod:`~.webhooks`, :mod:`~.compliance`;
+  :mod:`~.routing_forms`, :mod:`~.webhooks`, :mod:`~.compliance`, :mod:`~.contacts`, :mod:`~.meeting_recaps`,
+  :mod:`~.shares`;
 * :mod:`~.recovery`: the writes that take effect once however their answers are lost.
 
 :class:`CalendlyClient` composes them and needs no Airflow connection::

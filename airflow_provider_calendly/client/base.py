@@ -91,6 +91,10 @@ class CalendlyBase(Requestor):
         """``POST`` a payload and parse the resource Calendly answers with."""
         return parse_resource(self.request("POST", path, json=payload, budget=budget), model, "POST", path)
 
+    def patch_resource(self, path: str, payload: Mapping[str, Any], model: type[ModelT]) -> ModelT:
+        """``PATCH`` a payload and parse the resource Calendly answers with (the same PATCH again is harmless)."""
+        return parse_resource(self.request("PATCH", path, json=payload, idempotent=True), model, "PATCH", path)
+
     def paginate(self, path: str, params: Mapping[str, Any], model: type[ModelT]) -> PageIterator[ModelT]:
         """Return a lazy iterator over every item of a list endpoint."""
         return PageIterator(self.get, path, params, model)

@@ -16,6 +16,7 @@ import pendulum
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.limits import event_data_deletion_end
+from airflow_provider_calendly.models import CONTACT_FIELDS, RECAP_HIGHLIGHTS
 from airflow_provider_calendly.timestamps import as_utc, parse_utc
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "WEBHOOK_SCOPES",
     "check_availability_rules",
     "check_callback_url",
+    "check_contact",
     "check_date_setting",
     "check_email",
     "check_emails",
@@ -36,6 +38,7 @@ __all__ = [
     "check_meeting_limits",
     "check_page_size",
     "check_past_range",
+    "check_recap_highlights",
     "check_scope",
     "check_sort",
     "check_status",
@@ -81,10 +84,11 @@ def check_status(status: str | None) -> str | None:
     return None if status is None else CalendlyConfigError.check_choice("status", status, ("active", "canceled"))
 
 
-def check_sort(sort: str | None, field: str) -> str | None:
-    """A ``sort`` of ``<field>:asc`` or ``<field>:desc`` (e.g. ``created_at:desc``), or none."""
-    if sort is not None and sort not in {f"{field}:asc", f"{field}:desc"}:
-        raise CalendlyConfigError(f"sort must be '{field}:asc' or '{field}:desc', got {sort!r}")
+def check_sort(sort: str | None, field: str, *more: str) -> str | None:
+    """A ``sort`` of ``<field>:asc`` or ``<field>:desc`` (e.g. ``created_at:desc``) of one of the fields, or none."""
+    allowed = [f"{name}:{direction}" for name in (field, *more) for direction in ("asc", "desc")]
+    if sort is not None and sort not in allowed:
+        raise CalendlyConfigError(f"sort must be one of {allowed}, got {sort!r}")
     return sort
 
 
@@ -156,6 +160,65 @@ def check_timezone(name: str, tz: Any) -> str:
     except Exception:
         raise CalendlyConfigError(f"{name} must be an IANA time zone such as Europe/London, got {tz!r}") from None
     return str(tz)
+
+
+#: The most emails, and phone numbers, a contact may have.
+MAX_CONTACT_ENTRIES = 10
+
+
+def check_contact(fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Validate a contact's fields for ``POST /contacts`` (``creating``: name and emails required) or ``PATCH``.
+
+    ``emails`` are ``{"email", "is_primary"}`` objects (at most 10, exactly one primary); ``phone_numbers``
+    ``{"phone_number"}`` objects (at most 10); ``custom_fields`` ``{"uuid", "value"}`` objects.
+    """
+    if not isinstance(fields, Mapping):
+        raise CalendlyConfigError("contact fields must be a mapping")
+    unknown = sorted(set(fields) - set(CONTACT_FIELDS))
+    if unknown:
+        raise CalendlyConfigError(f"unknown contact field(s) {unknown}; allowed: {list(CONTACT_FIELDS)}")
+    if not fields:
+        raise CalendlyConfigError("a contact update needs at least one field")
+    if creating and not (isinstance(fields.get("name"), str) and fields["name"].strip()):
+        raise CalendlyConfigError("a new contact needs a name")
+    if creating and "emails" not in fields:
+        raise CalendlyConfigError("a new contact needs an email address")
+    contact = dict(fields)
+    if "emails" in contact:
+        emails = contact["emails"]
+        if not isinstance(emails, list) or not 1 <= len(emails) <= MAX_CONTACT_ENTRIES:
+            raise CalendlyConfigError(f"emails must be a list of 1 to {MAX_CONTACT_ENTRIES} email objects")
+        for entry in emails:
+            if not isinstance(entry, Mapping) or not _EMAIL_RE.match(str(entry.get("email", ""))):
+                raise CalendlyConfigError(f"each email needs an 'email' address, got {entry!r}")
+        if sum(1 for entry in emails if entry.get("is_primary") is True) != 1:
+            raise CalendlyConfigError("exactly one email must have is_primary true")
+    phones = contact.get("phone_numbers")
+    if phones is not None and (
+        not isinstance(phones, list)
+        or len(phones) > MAX_CONTACT_ENTRIES
+        or not all(isinstance(p, Mapping) and isinstance(p.get("phone_number"), str) for p in phones)
+    ):
+        raise CalendlyConfigError(f"phone_numbers must be a list of at most {MAX_CONTACT_ENTRIES} phone_number objects")
+    custom = contact.get("custom_fields")
+    if custom is not None and (
+        not isinstance(custom, list) or not all(isinstance(c, Mapping) and {"uuid", "value"} <= set(c) for c in custom)
+    ):
+        raise CalendlyConfigError("custom_fields must be a list of {'uuid', 'value'} objects")
+    return contact
+
+
+def check_recap_highlights(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The highlights a recap update sets: any of :data:`RECAP_HIGHLIGHTS`, each Markdown text or ``None``."""
+    unknown = sorted(set(changes) - set(RECAP_HIGHLIGHTS))
+    if unknown or not changes:
+        raise CalendlyConfigError(
+            f"a recap update takes one or more of {list(RECAP_HIGHLIGHTS)}, got {sorted(changes)}"
+        )
+    bad = [k for k, v in changes.items() if v is not None and not isinstance(v, str)]
+    if bad:
+        raise CalendlyConfigError(f"recap highlights must be Markdown text or None: {bad}")
+    return dict(changes)
 
 
 def timestamp_param(name: str, value: datetime | str | None) -> str | None:

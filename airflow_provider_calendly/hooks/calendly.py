@@ -150,4 +150,7 @@ class CalendlyHook(CalendlyAPI, BaseHook):
             "locations": lambda: first(self.list_user_locations(me)),
             "the activity log": lambda: first(self.list_activity_log_entries(page_size=1)),
             "outgoing communications": lambda: first(self.list_outgoing_communications(page_size=1)),
+            "contacts": lambda: first(self.list_contacts(page_size=1)),
+            "meeting recaps": lambda: first(self.list_meeting_recaps(page_size=1)),
+            "shares": lambda: first(self.list_shares(user=me, page_size=1)),
         }

@@ -9,7 +9,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
-from airflow_provider_calendly.operators.base import CalendlyBaseOperator
+from airflow_provider_calendly.operators.base import CalendlyBaseOperator, try_number
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -125,12 +125,6 @@ class CalendlyUndoNoShowOperator(CalendlyBaseOperator):
 
 
 # --- actions: cancel, single-use links, available times, booking, data deletion (invitees, meetings) -------
-
-
-def _try_number(context: Context) -> int:
-    ti = context.get("ti") if hasattr(context, "get") else None
-    number = getattr(ti, "try_number", 1) if ti is not None else 1
-    return number if isinstance(number, int) else 1
 
 
 class CalendlyCancelEventOperator(CalendlyBaseOperator):
@@ -276,7 +270,7 @@ class CalendlyBookMeetingOperator(CalendlyBaseOperator):
             location=self.location,
             questions_and_answers=self.questions_and_answers,
             tracking=self.tracking,
-            look_first=_try_number(context) > 1,
+            look_first=try_number(context) > 1,
         )
         self.log.info("%s meeting: invitee %s", "Booked" if created else "Found the already booked", booked.uri)
         return {"invitee": booked.model_dump(mode="json"), "booked_now": created}

@@ -9,11 +9,12 @@ latency, malformed bodies, pagination loops). Run it with
         os.environ["AIRFLOW_CONN_CALENDLY_DEFAULT"] = emulator.connection_json()
 
 This module is the facade over the emulator's layers, each in its own module: the organization's data
-(:mod:`.data`, :mod:`.organization`) and the running state (:mod:`.state`), the changes made to it
-(:mod:`.world`, :mod:`.simulator`), the routes (:mod:`.routes` and the areas :mod:`.scheduling`,
-:mod:`.organization_routes`, :mod:`.availability`, :mod:`.administration`, :mod:`.actions`, :mod:`.webhooks`,
-:mod:`.admin`), the HTTP server (:mod:`.server`) and the command line (:mod:`.cli`). Adding an endpoint is one
-``@route`` method in its area and its scope in :data:`airflow_provider_calendly.scopes.ENDPOINT_SCOPES`.
+(:mod:`.data`, :mod:`.organization`, :mod:`.people`) and the running state (:mod:`.state`), the changes made to
+it (:mod:`.world`, :mod:`.simulator`), the routes (:mod:`.routes` and the areas :mod:`.scheduling`,
+:mod:`.organization_routes`, :mod:`.availability`, :mod:`.administration`, :mod:`.people_routes`,
+:mod:`.actions`, :mod:`.webhooks`, :mod:`.admin`), the HTTP server (:mod:`.server`) and the command line
+(:mod:`.cli`). Adding an endpoint is one ``@route`` method in its area and its scope in
+:data:`airflow_provider_calendly.scopes.ENDPOINT_SCOPES`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from airflow_provider_calendly.testing.errors import ApiError, Listener
 from airflow_provider_calendly.testing.faults import FaultConfig
 from airflow_provider_calendly.testing.organization import EmulatorOrganization
 from airflow_provider_calendly.testing.organization_routes import OrganizationRoutes
+from airflow_provider_calendly.testing.people import EmulatorPeople
+from airflow_provider_calendly.testing.people_routes import PeopleRoutes
 from airflow_provider_calendly.testing.quota import RateLimitWindows
 from airflow_provider_calendly.testing.routes import Handler, Route
 from airflow_provider_calendly.testing.scheduling import SchedulingRoutes
@@ -74,8 +77,8 @@ class CalendlyEmulator:
     :param now: The emulator's clock (default: the real current time); the data is spread around its value at
         :meth:`start`, and :meth:`advance_clock` (or the change simulator) moves it forward.
     :param updated_at_moved_by: Which changes move the changed resource's ``updated_at``: any of
-        ``"cancellations"``, ``"no_shows"``, ``"reconfirmations"`` (default: all of them). Calendly's reference
-        does not say; ``()`` emulates a Calendly where none of them does (see :mod:`.world`).
+        ``"cancellations"``, ``"no_shows"``, ``"reconfirmations"``, ``"recap_edits"`` (default: all of them).
+        Calendly's reference does not say; ``()`` emulates a Calendly where none of them does (see :mod:`.world`).
     :param preset: A named organization size (:data:`~airflow_provider_calendly.testing.data.PRESETS`, e.g.
         ``"medium"``); ``hosts``, ``meetings_per_host_per_day``, ``days_back`` and ``days_ahead`` in
         ``dataset_options`` override its fields.
@@ -125,6 +128,7 @@ class CalendlyEmulator:
         self._organization: EmulatorOrganization | None = None
         self._availability: EmulatorAvailability | None = None
         self._administration: EmulatorAdministration | None = None
+        self._people: EmulatorPeople | None = None
 
     def __repr__(self) -> str:
         return f"CalendlyEmulator(base_url={self.base_url if self._server else None!r}, seed={self.seed})"
@@ -155,7 +159,9 @@ class CalendlyEmulator:
         )
         world = World(state, updated_at_moved_by=self.updated_at_moved_by)
         organization = EmulatorOrganization(world, seed=self.seed)
+        people = EmulatorPeople(world, seed=self.seed)
         self._webhooks = EmulatorWebhooks(world, organization)
+        self._webhooks.owner_of = people.owner_of
         self._actions = EmulatorActions(world, organization)
         organization_routes = OrganizationRoutes(organization)
         self._availability = EmulatorAvailability(world, organization, seed=self.seed)
@@ -165,10 +171,12 @@ class CalendlyEmulator:
         router.install(organization_routes, wrap=organization_routes.guard)
         router.install(self._availability, wrap=organization_routes.guard)
         router.install(self._administration, wrap=organization_routes.guard)
+        router.install(PeopleRoutes(people), wrap=organization_routes.guard)
         router.install(self._actions)
         router.install(self._webhooks)
         router.install(AdminRoutes(world, organization))
         self._state, self._world, self._organization, self._server = state, world, organization, server
+        self._people = people
         threading.Thread(target=server.serve, args=(state,), name="calendly-emulator", daemon=True).start()
         return self
 
@@ -270,6 +278,11 @@ class CalendlyEmulator:
     def administration(self) -> EmulatorAdministration:
         """The organization's invitations and communications, and event type writes (see :mod:`.administration`)."""
         return _started(self._administration)
+
+    @property
+    def people(self) -> EmulatorPeople:
+        """Contacts, custom fields, Lists, notes, meeting recaps and Shares of the token's user, and their changes."""
+        return _started(self._people)
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event_name, payload)`` on every booking, cancellation and no-show change."""

@@ -42,11 +42,17 @@ GATES: dict[str, tuple[str, ...]] = {
     "locations": ("locations",),
     "busy_times": ("user_busy_times",),
     "outgoing_communications": ("outgoing_communications",),
+    # contacts, meeting recaps, shares (their data and routes: .people, .people_routes)
+    "contacts": ("contacts", "notes"),
+    "contact_lists": ("contact_lists",),
+    "meeting_recaps": ("meeting_recaps",),
+    "shares": ("shares",),
 }
 #: What a gated resource says in its 403 (default: Calendly's "Permission Denied" message).
 GATE_MESSAGES: dict[str, str] = {
     "activity_log": "Please upgrade your Calendly account to Enterprise.",
     "outgoing_communications": "This endpoint requires an Enterprise subscription.",
+    "meeting_recaps": "Please upgrade to a paid Calendly account.",
 }
 
 _GROUP_NAMES = ("Sales", "Customer Success", "Engineering")

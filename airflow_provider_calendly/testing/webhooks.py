@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
 _EVENT_NAME_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 _USER_SCOPED_EVENTS_EXCLUDED = frozenset({"routing_form_submission.created"})
+#: Events Calendly delivers to ``user`` subscriptions only (a recap belongs to the user whose Notetaker made it).
+_USER_SCOPE_ONLY_PREFIXES = ("meeting_recap.",)
 #: The scopes a subscription may have: the whole organization, one user's meetings, or a group's.
 SCOPES = ("organization", "user", "group")
 #: The events ``GET /sample_webhook_data`` has samples of.
@@ -142,6 +144,8 @@ class EmulatorWebhooks:
         self._thread: threading.Thread | None = None
         self._session = requests.Session()
         self._session.trust_env = False
+        #: Who a payload that names no scheduled event belongs to (contacts, recaps): set by the emulator.
+        self.owner_of: Callable[[str, dict[str, Any]], str | None] | None = None
         self.state.listeners.append(self.on_event)
 
     def __repr__(self) -> str:
@@ -191,6 +195,8 @@ class EmulatorWebhooks:
             raise invalid_parameter("events", "is invalid")
         if scope not in SCOPES:
             raise invalid_parameter("scope", "is invalid")
+        if scope != "user" and any(e.startswith(_USER_SCOPE_ONLY_PREFIXES) for e in events):
+            raise invalid_parameter("events", "meeting_recap events can only be subscribed to with scope user")
         if org != data.organization["uri"]:
             raise ApiError(403, "You do not have access to this organization.")
         owner = {"user": user, "group": group}.get(scope)
@@ -349,6 +355,11 @@ class EmulatorWebhooks:
             return True
         if event in _USER_SCOPED_EVENTS_EXCLUDED:
             return False
+        owner = self.owner_of(event, payload) if self.owner_of is not None else None
+        if owner is not None:
+            if sub["scope"] == "group":
+                return owner in (self.organization.group_users(sub["group"]) or set())
+            return bool(sub["user"] == owner)
         scheduled = payload.get("scheduled_event")
         if not isinstance(scheduled, dict):
             scheduled = self.state.data.scheduled_events.get(uuid_from_uri(str(payload.get("event") or ""))) or {}

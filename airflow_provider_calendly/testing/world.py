@@ -8,9 +8,11 @@ with the payload Calendly would send.
 **What moves ``updated_at``.** Calendly's reference does not say whether marking (or removing) a no-show, a
 reconfirmation or a cancellation moves the invitee's ``updated_at`` (nor whether a cancellation moves its
 scheduled event's): a no-show and a reconfirmation are resources of their own, and a cancellation carries its
-own ``created_at``. ``updated_at_moved_by`` picks the behaviour, so that whatever relies on ``updated_at`` is
-tested both ways: a collection of :data:`UPDATED_AT_CHANGES` (default: all of them, the resource's
-``updated_at`` moves with every change), or ``()`` for a Calendly that moves it for none of them.
+own ``created_at``. Nor does it say whether editing a meeting recap's highlights moves the ``updated_at`` its
+listing shows (a list item's is the tracked meeting's, a recap's its own). ``updated_at_moved_by`` picks the
+behaviour, so that whatever relies on ``updated_at`` is tested both ways: a collection of
+:data:`UPDATED_AT_CHANGES` (default: all of them, the resource's ``updated_at`` moves with every change), or
+``()`` for a Calendly that moves it for none of them.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from airflow_provider_calendly.uris import CANONICAL_API_URL, uuid_from_uri
 __all__ = ["UPDATED_AT_CHANGES", "World", "validate_updated_at_moved_by"]
 
 #: Changes that may or may not move ``updated_at`` (Calendly's reference does not say).
-UPDATED_AT_CHANGES: tuple[str, ...] = ("cancellations", "no_shows", "reconfirmations")
+UPDATED_AT_CHANGES: tuple[str, ...] = ("cancellations", "no_shows", "reconfirmations", "recap_edits")
 
 
 def validate_updated_at_moved_by(value: Collection[str]) -> frozenset[str]:

@@ -55,6 +55,7 @@ _CONFIG_ATTRIBUTES = (
     "strict_resources",
     "webhook_inbox_conn_id",
     "busy_times_horizon",
+    "include_transcripts",
 )
 
 __all__ = [
@@ -98,7 +99,8 @@ class CalendlyToSqlOperator(BaseOperator):
     :param resources: Any of :data:`RESOURCES` (``event_types``, ``scheduled_events``, ``invitees``, ``users``,
         ``organization_memberships``, ``groups``, ``routing_forms``, ``routing_form_submissions``,
         ``activity_log``, ``availability_schedules``, ``event_type_hosts``, ``organization``,
-        ``organization_invitations``, ``locations``, ``busy_times``, ``outgoing_communications``); default:
+        ``organization_invitations``, ``locations``, ``busy_times``, ``outgoing_communications``, ``contacts``,
+        ``contact_lists``, ``meeting_recaps``); default:
         :data:`DEFAULT_RESOURCES`, all but the opt-in ``busy_times`` and ``outgoing_communications``.
     :param calendly_resources: The same as ``resources``, under a name ``BaseOperator.partial`` does not claim
         for Airflow's executor resources: use it in ``.partial(...).expand(...)`` (see docs/production.md).
@@ -125,6 +127,9 @@ class CalendlyToSqlOperator(BaseOperator):
         incremental pass first applies its deliveries without API calls and, while the organization's
         subscription stays active, does not re-read the refresh window's past. (templated)
     :param busy_times_horizon: How far ahead ``busy_times`` reads each run (default 7 days: one call per member).
+    :param include_transcripts: Land meeting recaps' transcripts too (``<prefix>meeting_recap_transcripts``, an
+        utterance a row; one call per recap whose transcript is not stored yet). Off by default: transcripts are
+        large and hold everything that was said.
     """
 
     template_fields: Sequence[str] = (
@@ -163,6 +168,7 @@ class CalendlyToSqlOperator(BaseOperator):
         strict_resources: bool = False,
         webhook_inbox_conn_id: str | None = None,
         busy_times_horizon: timedelta = DEFAULT_BUSY_TIMES_HORIZON,
+        include_transcripts: bool = False,
         **kwargs: Any,
     ) -> None:
         if calendly_resources is not None:
@@ -184,6 +190,7 @@ class CalendlyToSqlOperator(BaseOperator):
             strict_resources=strict_resources,
             webhook_inbox_conn_id=webhook_inbox_conn_id,
             busy_times_horizon=busy_times_horizon,
+            include_transcripts=include_transcripts,
         )
         window = RefreshWindow.coerce(invitee_refresh_window)
         self.calendly_resources = validate_resources(resources)
@@ -216,6 +223,7 @@ class CalendlyToSqlOperator(BaseOperator):
         self.strict_resources = strict_resources
         self.webhook_inbox_conn_id = webhook_inbox_conn_id
         self.busy_times_horizon = busy_times_horizon
+        self.include_transcripts = include_transcripts
         self._summary: dict[str, Any] | None = None
         self._sql_dialect: str | None = None
 

@@ -12,6 +12,15 @@ the ones whose payload carries the data:
     one, an invitee not stored yet is left to the listing, which finds its meeting new).
 ``event_type.created`` / ``.updated`` / ``.deleted``
     the event type.
+``contact.created`` / ``.updated``; ``contact.deleted``
+    the contact with its custom field values (the token's user's only: an organization subscription delivers
+    every user's); a deletion marks the row (a tombstone, see :func:`~.deletions.mark_tombstone`).
+``meeting_recap.created`` / ``.updated``; ``meeting_recap.deleted``
+    the recap (highlights and the meeting's snapshot; what a payload lacks, its ``status`` and ``app_url``,
+    kept from the stored row); a deletion marks the row. A transcript is not in the payload: its rows stay.
+
+Each family is applied when the sync writes its tables (:func:`feed_events`); the gap judgment below is about
+invitee-only changes, so it runs only when the sync writes invitees.
 
 **Order by what is known, never miss, never regress.** Calendly delivers late and more than once, and its
 reference does not say whether a no-show, a reconfirmation or a cancellation moves a resource's
@@ -70,8 +79,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from airflow_provider_calendly.models import EventType, InviteePayload
+from airflow_provider_calendly.models import (
+    ContactWebhookPayload,
+    EventType,
+    InviteePayload,
+    MeetingRecap,
+    MeetingRecapWebhookPayload,
+)
 from airflow_provider_calendly.timestamps import parse_utc
+from airflow_provider_calendly.transfers.deletions import mark_tombstone
 from airflow_provider_calendly.transfers.reconcile import (
     InviteePlan,
     RefreshWindow,
@@ -79,7 +95,10 @@ from airflow_provider_calendly.transfers.reconcile import (
     plan_invitee_reads,
 )
 from airflow_provider_calendly.transfers.tables import (
+    CHILD_TABLES,
+    TABLES,
     RowsByTable,
+    build_rows,
     event_type_row,
     invitee_rows,
     scheduled_event_rows,
@@ -91,7 +110,19 @@ if TYPE_CHECKING:
     from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
     from airflow_provider_calendly.webhooks.inbox import Delivery, WebhookInbox
 
-__all__ = ["FEED_EVENTS", "INVITEE_EVENTS", "READ_MARGIN", "ChangeCapture", "FeedPass", "Stored", "stored_is_newer"]
+__all__ = [
+    "CONTACT_EVENTS",
+    "FEED_EVENTS",
+    "INVITEE_EVENTS",
+    "READ_MARGIN",
+    "RECAP_EVENTS",
+    "ChangeCapture",
+    "FeedPass",
+    "Stored",
+    "feed_events",
+    "recap_over_stored",
+    "stored_is_newer",
+]
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +134,10 @@ INVITEE_EVENTS: tuple[str, ...] = (
     "invitee_no_show.deleted",
 )
 EVENT_TYPE_EVENTS: tuple[str, ...] = ("event_type.created", "event_type.updated", "event_type.deleted")
+CONTACT_EVENTS: tuple[str, ...] = ("contact.created", "contact.updated", "contact.deleted")
+RECAP_EVENTS: tuple[str, ...] = ("meeting_recap.created", "meeting_recap.updated", "meeting_recap.deleted")
 #: Every event change capture applies.
-FEED_EVENTS: tuple[str, ...] = (*INVITEE_EVENTS, *EVENT_TYPE_EVENTS)
+FEED_EVENTS: tuple[str, ...] = (*INVITEE_EVENTS, *EVENT_TYPE_EVENTS, *CONTACT_EVENTS, *RECAP_EVENTS)
 #: Deliveries read from the inbox per batch (each batch is committed with its position).
 BATCH = 500
 #: How much before this host's clock a pass's API reads are taken to be as of. Calendly's reference states no
@@ -112,6 +145,22 @@ BATCH = 500
 #: a delivery created up to this long before a read is applied over it (the payload is Calendly's whole resource
 #: at that moment; a read in the same pass re-reads what deliveries cannot carry): late by this much, never lost.
 READ_MARGIN = timedelta(minutes=5)
+
+
+def feed_events(resources: Iterable[str]) -> tuple[str, ...]:
+    """The deliveries a sync of ``resources`` applies: the invitee events (with event types') when it writes
+    scheduled events and invitees, contacts' with ``contacts``, recaps' with ``meeting_recaps``."""
+    chosen = set(resources)
+    events: list[str] = []
+    if {"scheduled_events", "invitees"} <= chosen:
+        events += INVITEE_EVENTS
+    if events or "event_types" in chosen:
+        events += EVENT_TYPE_EVENTS
+    if "contacts" in chosen:
+        events += CONTACT_EVENTS
+    if "meeting_recaps" in chosen:
+        events += RECAP_EVENTS
+    return tuple(events)
 
 
 @dataclass
@@ -188,6 +237,15 @@ def stored_is_newer(stored: Stored | None, delivered_at: datetime | None, update
     return stored.updated_at is not None and updated_at is not None and stored.updated_at > updated_at
 
 
+def recap_over_stored(payload: MeetingRecapWebhookPayload, known: Mapping[str, Any]) -> MeetingRecap:
+    """The recap a ``meeting_recap.created``/``.updated`` delivery describes, over ``known`` (the stored row's
+    ``raw``): the payload has no ``status`` or ``app_url``, so the stored row's stay."""
+    recap = payload.as_recap()
+    if not known:
+        return recap
+    return MeetingRecap.model_validate({**known, **recap.model_dump(mode="json", exclude_unset=True)})
+
+
 class ChangeCapture:
     """Consume one sync scope's webhook deliveries into the warehouse and judge whether the feed had a gap.
 
@@ -198,6 +256,7 @@ class ChangeCapture:
     :param organization: Organization URI of the sync (``None`` for a user-only sync).
     :param user: User URI of the sync, if it is user-scoped: deliveries of others' meetings are skipped.
     :param clock: The pass's clock (the check time recorded for the next pass).
+    :param events: The deliveries it applies (:func:`feed_events`; others are passed over).
     """
 
     def __init__(
@@ -210,6 +269,7 @@ class ChangeCapture:
         organization: str | None,
         user: str | None,
         clock: Callable[[], datetime],
+        events: Sequence[str] = FEED_EVENTS,
     ) -> None:
         self.hook = hook
         self.writer = writer
@@ -218,8 +278,11 @@ class ChangeCapture:
         self.organization = organization
         self.user = user
         self.clock = clock
+        self.events = tuple(events)
         self.result: FeedPass | None = None
         self._checked: datetime | None = None
+        self._tombstones: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+        self._own_user: str | None = None
 
     # -- the consumer's row --
 
@@ -264,7 +327,8 @@ class ChangeCapture:
         position, since, open_gap, open_reason, latest = (
             astuple(state) if state is not None else (None, None, None, None, None)
         )
-        if full:
+        judged = not full and set(INVITEE_EVENTS) <= set(self.events)
+        if not judged:
             reason, gap_since = open_reason, open_gap
         else:
             reason = self._gap(position, since, open_gap, open_reason)
@@ -273,11 +337,12 @@ class ChangeCapture:
                 log.warning(
                     "Webhook feed not gap-free since %s (%s): reconcile re-reads the refresh window", since, reason
                 )
-        result = FeedPass(covered=not full and reason is None, since=since, reason=reason)
+        result = FeedPass(covered=judged and reason is None, since=since, reason=reason)
         cursor = position if position is not None else self.inbox.last_id()
         while True:
-            batch = self.inbox.fetch(after_id=cursor, events=FEED_EVENTS, limit=BATCH)
+            batch = self.inbox.fetch(after_id=cursor, events=self.events, limit=BATCH)
             rows: RowsByTable = {}
+            self._tombstones = {}
             with self.writer.transaction():
                 for delivery in batch:
                     result.deliveries += 1
@@ -287,6 +352,8 @@ class ChangeCapture:
                     self._apply(delivery, delivered_at, rows, result)
                 if rows:
                     self.writer.write_rows(rows)
+                for (key, uri), (deleted_at, as_of) in self._tombstones.items():
+                    mark_tombstone(self.writer, key, uri, deleted_at=deleted_at, as_of=as_of)
                 cursor = batch[-1].id if batch else cursor
                 # The check time moves only when the pass is committed (finish): a crash re-judges from the old one.
                 self.writer.write_rows(self._state_row(_FeedState(cursor, since, gap_since, reason, latest)))
@@ -358,6 +425,12 @@ class ChangeCapture:
         try:
             if delivery.event in EVENT_TYPE_EVENTS:
                 applied = self._apply_event_type(EventType.model_validate(delivery.payload), delivered_at, rows)
+            elif delivery.event in CONTACT_EVENTS:
+                payload = ContactWebhookPayload.model_validate(delivery.payload)
+                applied = self._apply_contact(delivery.event, payload, delivered_at, rows)
+            elif delivery.event in RECAP_EVENTS:
+                recap = MeetingRecapWebhookPayload.model_validate(delivery.payload)
+                applied = self._apply_recap(delivery.event, recap, delivered_at, rows)
             else:
                 applied = self._apply_invitee(InviteePayload.model_validate(delivery.payload), delivered_at, rows)
         except ValidationError:
@@ -370,6 +443,9 @@ class ChangeCapture:
 
     def _stored(self, key: str, uri: str, rows: RowsByTable) -> Stored | None:
         """What is stored of ``uri`` in table ``key`` (or pending in this batch); ``None`` when it is not."""
+        tombstone = self._tombstones.get((key, uri))
+        if tombstone is not None:
+            return Stored(None, tombstone[1])
         pending = [r for r in rows.get(key, ()) if r["uri"] == uri]
         if pending:
             return Stored(_stamp(pending[-1].get("updated_at")), _stamp(pending[-1].get("_as_of")))
@@ -409,6 +485,60 @@ class ChangeCapture:
             return "the stored row is newer"
         rows.setdefault("event_types", []).append(event_type_row(item, as_of=delivered_at))
         return None
+
+    def _tombstone(
+        self, key: str, uri: str, deleted_at: datetime | None, delivered_at: datetime | None, rows: RowsByTable
+    ) -> str | None:
+        """Mark ``uri`` deleted (after this batch's rows are written), dropping rows of it pending in the batch."""
+        if stored_is_newer(self._stored(key, uri, rows), delivered_at, None):
+            return "the stored row is newer"
+        at = deleted_at or delivered_at
+        if at is None or delivered_at is None:
+            return "a deletion without a time"
+        for table in (key, *CHILD_TABLES.get(key, ())):
+            link = "uri" if table == key else str(TABLES[table].parent_column)
+            if table in rows:
+                rows[table] = [r for r in rows[table] if r[link] != uri]
+        self._tombstones[key, uri] = (at, delivered_at)
+        return None
+
+    def _upsert(self, key: str, item: Any, delivered_at: datetime | None, rows: RowsByTable) -> str | None:
+        """Add ``item``'s rows to the batch unless the stored row is provably newer (a tombstone counts)."""
+        if stored_is_newer(self._stored(key, item.uri, rows), delivered_at, item.updated_at):
+            return "the stored row is newer"
+        self._tombstones.pop((key, item.uri), None)
+        _merge(rows, build_rows(key, item, as_of=delivered_at))
+        return None
+
+    def _apply_contact(
+        self, event: str, payload: ContactWebhookPayload, delivered_at: datetime | None, rows: RowsByTable
+    ) -> str | None:
+        if payload.user_uuid and payload.user_uuid != self._own_user_uuid():
+            return "another user's contact"  # the listing returns the token's user's contacts only
+        if event == "contact.deleted":
+            return self._tombstone("contacts", payload.uri, payload.contact.deleted_at, delivered_at, rows)
+        return self._upsert("contacts", payload.contact, delivered_at, rows)
+
+    def _own_user_uuid(self) -> str:
+        if self._own_user is None:
+            self._own_user = self.hook.get_current_user().uuid
+        return self._own_user
+
+    def _apply_recap(
+        self, event: str, payload: MeetingRecapWebhookPayload, delivered_at: datetime | None, rows: RowsByTable
+    ) -> str | None:
+        if event == "meeting_recap.deleted":
+            return self._tombstone("meeting_recaps", payload.uri, payload.recap.deleted_at, delivered_at, rows)
+        recap = recap_over_stored(payload, self._stored_raw("meeting_recaps", payload.uri, rows))
+        return self._upsert("meeting_recaps", recap, delivered_at, rows)
+
+    def _stored_raw(self, key: str, uri: str, rows: RowsByTable) -> dict[str, Any]:
+        """The ``raw`` of the stored (or pending) row of ``uri``: the resource as last written."""
+        pending = [r for r in rows.get(key, ()) if r["uri"] == uri]
+        if pending:
+            return dict(pending[-1]["raw"] or {})
+        raw = self.writer.stored(key, [uri], "raw").get(uri, (None,))[0]
+        return dict(raw) if isinstance(raw, dict) else {}
 
     # -- planning the invitee reads --
 

@@ -101,6 +101,8 @@ class SyncConfig:
     :param webhook_inbox_conn_id: Connection of the webhook receiver's inbox: an incremental pass first
         applies its deliveries (see :mod:`~airflow_provider_calendly.transfers.change_capture`).
     :param busy_times_horizon: How far ahead ``busy_times`` reads (Calendly answers busy times only from now on).
+    :param include_transcripts: Also land meeting recaps' transcripts, an utterance a row (one call per recap
+        whose transcript is not stored yet); off by default for their size and sensitivity.
     """
 
     resources: tuple[str, ...] = DEFAULT_RESOURCES
@@ -118,6 +120,7 @@ class SyncConfig:
     strict_resources: bool = False
     webhook_inbox_conn_id: str | None = None
     busy_times_horizon: timedelta = DEFAULT_BUSY_TIMES_HORIZON
+    include_transcripts: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "resources", validate_resources(self.resources))
@@ -140,6 +143,10 @@ class SyncConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise CalendlyConfigError("chunk_size, max_concurrency and log_every_pages must be at least 1")
         check_page_size(self.page_size)
+        if not isinstance(self.include_transcripts, bool):
+            raise CalendlyConfigError(f"include_transcripts must be True or False, got {self.include_transcripts!r}")
+        if self.include_transcripts and "meeting_recaps" not in self.resources:
+            raise CalendlyConfigError("include_transcripts needs the meeting_recaps resource")
         inbox = self.webhook_inbox_conn_id
         if inbox is not None and (not isinstance(inbox, str) or not inbox.strip()):
             raise CalendlyConfigError(f"webhook_inbox_conn_id must be a connection id, got {inbox!r}")

@@ -5,6 +5,10 @@ a sweep over the rows of its scope: every row the pass did not write (its ``_syn
 pass) is one Calendly no longer returns. ``deletions="mark"`` sets its ``_deleted_at``; ``"delete"`` removes it
 with its child rows; ``"ignore"`` leaves it. A marked row that comes back is un-marked by its upsert (every
 write sets ``_deleted_at`` to null). A resumed or skipped pass sweeps nothing: it has not seen everything.
+
+A ``contact.deleted`` or ``meeting_recap.deleted`` webhook is a tombstone (:func:`mark_tombstone`): its row is
+marked as of the delivery (and stored as a bare tombstone if it was not stored), so a late, older delivery of
+the same resource is known to be older and cannot bring it back.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ import sqlalchemy as sa
 
 from airflow_provider_calendly.transfers.dialects import bind_timestamp
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
-from airflow_provider_calendly.transfers.tables import CHILD_TABLES, TABLES
+from airflow_provider_calendly.transfers.tables import CHILD_TABLES, TABLES, RowContext
 
-__all__ = ["sweep_deletions"]
+__all__ = ["mark_tombstone", "sweep_deletions"]
 
 _DONE = {"mark": "marked deleted", "delete": "deleted"}
 
@@ -65,6 +69,29 @@ def sweep_deletions(
             writer.delete_rows(key, "uri", gone)
     log.info("Table %s: %d rows Calendly no longer returns %s", writer.table_name(key), len(gone), _DONE[policy])
     return len(gone)
+
+
+def mark_tombstone(writer: CalendlyTableWriter, key: str, uri: str, *, deleted_at: datetime, as_of: datetime) -> None:
+    """Mark the row ``uri`` of table ``key`` deleted at ``deleted_at`` and known as of ``as_of`` (its delivery).
+
+    A row not stored yet is stored as a tombstone (its ``uri``, ``_deleted_at`` and ``_as_of``); its children
+    are left as they are.
+    """
+    table = writer.tables[key]
+    bind = bind_timestamp(writer.dialect)
+    with writer.transaction():
+        if writer.execute(sa.select(table.c.uri).where(table.c.uri == uri)):
+            update = (
+                sa.update(table)
+                .where(table.c.uri == sa.bindparam("uri"))
+                .values(_deleted_at=sa.bindparam("deleted_at"), _as_of=sa.bindparam("as_of"))
+            )
+            writer.execute(update, bound={"uri": uri, "deleted_at": bind(deleted_at), "as_of": bind(as_of)})
+        else:
+            spec = TABLES[key]
+            assert spec.model is not None
+            row = spec.row(spec.model.model_validate({"uri": uri}), RowContext(as_of=as_of))
+            writer.write_rows({key: [{**row, "_deleted_at": deleted_at}]})
 
 
 def _sweep_in_place(

@@ -28,6 +28,7 @@ so every write joins the caller's :meth:`~CalendlyTableWriter.transaction`; the 
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -199,12 +200,14 @@ class CalendlyTableWriter(WarehouseConnection):
         return int(self.execute(sa.select(sa.func.count()).select_from(self.tables[key]))[0][0])
 
     def stored(self, key: str, uris: Sequence[str], *columns: str) -> dict[str, tuple[Any, ...]]:
-        """Return ``columns`` of the stored rows of table ``key`` among ``uris``, by uri (timestamps as UTC datetimes)."""
+        """Return ``columns`` of the stored rows of table ``key`` among ``uris``, by uri (timestamps as UTC
+        datetimes, JSON decoded: some warehouses return it as text)."""
         table = self.tables[key]
-        is_ts = [TABLES[key].column(c).type is ColumnType.TIMESTAMP for c in columns]
+        read = {ColumnType.TIMESTAMP: as_datetime, ColumnType.JSON: _decoded}
+        convert = [read.get(TABLES[key].column(c).type, _as_is) for c in columns]
         query = sa.select(table.c.uri, *(table.c[c] for c in columns))
         return {
-            uri: tuple(as_datetime(v) if ts else v for v, ts in zip(values, is_ts, strict=True))
+            uri: tuple(f(v) for v, f in zip(values, convert, strict=True))
             for uri, *values in self._where_in(
                 key, f"stored-{columns}", "uri", uris, lambda _t, cond: query.where(cond)
             )
@@ -248,8 +251,10 @@ class CalendlyTableWriter(WarehouseConnection):
     def write_rows(self, rows_by_table: Mapping[str, Sequence[Row]]) -> dict[str, UpsertCounts]:
         """Upsert already-flattened rows (parents by primary key; children replaced per parent), atomically.
 
-        The child rows of every parent present in ``rows_by_table`` replace that parent's previous children.
-        A parent (or a child key) listed twice keeps its last version.
+        The child rows of every parent present in ``rows_by_table`` replace that parent's previous children,
+        for each child table present in ``rows_by_table``; a child table absent from it is left as it is (its
+        parents were built without reading it, e.g. recaps landed from webhooks keep their transcripts). A
+        parent (or a child key) listed twice keeps its last version.
 
         :param rows_by_table: Rows per table key, as built by :func:`~.tables.build_rows`.
         """
@@ -273,6 +278,8 @@ class CalendlyTableWriter(WarehouseConnection):
                 counts[key] = UpsertCounts(rows=n, inserted=n - existing, updated=existing)
                 parents = [k[0] for k in latest]
                 for child in CHILD_TABLES.get(key, ()):
+                    if child not in rows_by_table:
+                        continue
                     link = str(TABLES[child].parent_column)
                     child_key_of = _key_getter(TABLES[child].primary_key)
                     wanted = {child_key_of(r): r for r in rows_by_table.get(child, ())}
@@ -500,6 +507,14 @@ def _key_getter(columns: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
 
 def _unnest_select(table: sa.Table) -> sa.Select[Any]:
     return sa.select(*(sa.func.unnest(sa.cast(sa.bindparam(c.name), postgresql.ARRAY(c.type))) for c in table.columns))
+
+
+def _decoded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _int(value: Any) -> int | None:

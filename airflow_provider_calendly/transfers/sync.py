@@ -58,7 +58,7 @@ from typing import Any
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
 from airflow_provider_calendly.models import Invitee, ScheduledEvent
-from airflow_provider_calendly.transfers.change_capture import ChangeCapture
+from airflow_provider_calendly.transfers.change_capture import ChangeCapture, feed_events
 from airflow_provider_calendly.transfers.config import (
     DEFAULT_LOOKBACK,
     MODES,
@@ -163,7 +163,9 @@ class CalendlySqlSync:
         )
         self.feed = self._change_capture(scope)
         if self.feed is not None:
-            summary["webhook_feed"] = self.feed.consume(full=self._events_pass_mode(scope) == "full").as_dict()
+            events_synced = {"scheduled_events", "invitees"} & set(self.resources)
+            full = self._events_pass_mode(scope) == "full" if events_synced else self.config.mode == "full"
+            summary["webhook_feed"] = self.feed.consume(full=full).as_dict()
         if "event_types" in self.resources:
             reader.run("event_types")
         if "scheduled_events" in self.resources or "invitees" in self.resources:
@@ -189,9 +191,10 @@ class CalendlySqlSync:
         return summary
 
     def _change_capture(self, scope: str) -> ChangeCapture | None:
-        """The webhook change capture of this sync, when it has an inbox and writes invitees."""
+        """The webhook change capture of this sync, when it has an inbox and writes what deliveries carry."""
         conn_id = self.config.webhook_inbox_conn_id
-        if conn_id is None or not {"scheduled_events", "invitees"} <= set(self.resources):
+        events = feed_events(self.resources)
+        if conn_id is None or not events:
             return None
         organization, user = scope_uris(self.config, self.hook)
         if organization is None and user is None:
@@ -204,6 +207,7 @@ class CalendlySqlSync:
             organization=organization,
             user=user,
             clock=self.clock,
+            events=events,
         )
 
     def scope(self) -> str:

@@ -27,12 +27,16 @@ from pydantic import BaseModel
 from airflow_provider_calendly.models import (
     ActivityLogEntry,
     AvailabilitySchedule,
+    Contact,
+    ContactCustomFieldDefinition,
+    ContactList,
     EventType,
     EventTypeMembership,
     Group,
     GroupRelationship,
     Invitee,
     MeetingLocation,
+    MeetingRecap,
     Organization,
     OrganizationInvitation,
     OrganizationMembership,
@@ -135,7 +139,8 @@ class TableSpec:
     :param parent: Key of a child table's parent table.
     :param parent_column: Column of a child table holding its parent's ``uri``; children of a written parent
         are replaced.
-    :param items: A child table's list on the parent model (one row per element).
+    :param items: A child table's list on the parent model (one row per element; ``None``: not read, so the
+        parent's stored children are left as they are, e.g. a recap written from a webhook keeps its transcript).
     """
 
     key: str
@@ -764,6 +769,139 @@ _SPECS: tuple[TableSpec, ...] = (
         one_row_per="email or SMS sent",
         resource="outgoing_communications",
     ),
+    # contacts, contact lists, meeting recaps
+    resource_table(
+        "contacts",
+        (
+            Column("uri", T, "contact URI"),
+            Column("name", T, "contact's name"),
+            Column("email", T, "primary email address", lambda c, _c: c.primary_email, index=True),
+            Column("emails", J, "every email address (is_primary marks the primary one)", _json("emails")),
+            Column("phone_numbers", J, "phone numbers", _json("phone_numbers")),
+            Column("timezone", T, "IANA time zone"),
+            Column("job_title", T, "job title"),
+            Column("company", T, "company name"),
+            Column("country", T, "two-letter country code (ISO 3166-1 alpha-2)"),
+            Column("state", T, "state, province or region"),
+            Column("city", T, "city"),
+            Column("linkedin", T, "LinkedIn profile URL"),
+            Column("app_url", T, "link to the contact in Calendly's web app"),
+            Column("first_email_date", TS, "earliest email exchanged with the contact"),
+            Column("last_email_date", TS, "latest email exchanged with the contact"),
+            Column("next_meeting_date", TS, "start of the next meeting scheduled with the contact"),
+            Column("last_meeting_date", TS, "start of the latest meeting held with the contact"),
+            Column("last_interaction_date", TS, "latest email or meeting with the contact"),
+            Column("created_at", TS, "when the contact was created"),
+            Column("updated_at", TS, "when the contact's fields last changed"),
+        ),
+        model=Contact,
+        description="contacts of the token's user (people met through Calendly, added by hand or by the API)",
+        one_row_per="contact",
+        resource="contacts",
+        # Webhook payloads add how the contact was created, and a deletion's time: raw stays API-shaped.
+        raw_drop=("creation_source", "deleted_at"),
+    ),
+    child_table(
+        "contact_custom_field_values",
+        (
+            Column("definition_uri", T, "custom field definition URI", _attr("uri"), index=True),
+            Column("label", T, "the field's name"),
+            Column(
+                "value",
+                J,
+                "the value: text, a number, a YYYY-MM-DD date, a single_select option's uuid or a list of tags",
+            ),
+        ),
+        parent="contacts",
+        link="contact_uri",
+        items="custom_fields",
+        description="custom field values of each contact",
+        one_row_per="custom field value of a contact",
+    ),
+    resource_table(
+        "contact_custom_field_definitions",
+        (
+            Column("uri", T, "custom field definition URI"),
+            Column("label", T, "the field's name"),
+            Column("field_type", T, "text, number, currency, tags, date, single_select or invitee_question"),
+            Column("currency", T, "ISO currency code of a currency field"),
+            Column("options", J, "options of a single_select field (uuid, label, color, is_active)", _json("options")),
+            Column("source", J, "where a system field comes from (an event type's invitee question)"),
+            Column("created_at", TS, "when the definition was created"),
+            Column("updated_at", TS, "when the definition last changed"),
+        ),
+        model=ContactCustomFieldDefinition,
+        description="custom field definitions of contacts",
+        one_row_per="custom field definition",
+        resource="contacts",
+    ),
+    resource_table(
+        "contact_lists",
+        (
+            Column("uri", T, "List or View URI"),
+            Column("name", T, "the List's or View's name"),
+            Column("type", T, "static_list (a List) or dynamic_view (a View: saved filters)"),
+            Column("contact_count", I, "contacts in it (null when Calendly could not count them)"),
+            Column("created_at", TS, "when it was created"),
+            Column("updated_at", TS, "when it last changed"),
+        ),
+        model=ContactList,
+        description="Lists and Views of contacts of the token's user",
+        one_row_per="List or View",
+        resource="contact_lists",
+    ),
+    child_table(
+        "contact_list_memberships",
+        (
+            Column("contact_uri", T, "contact URI", _attr("contact"), index=True),
+            Column("contact_name", T, "contact's name", _attr("name")),
+            Column("contact_email", T, "contact's primary email", _attr("email")),
+        ),
+        parent="contact_lists",
+        link="contact_list_uri",
+        items="memberships",
+        description="contacts on each List (a View's contacts are its filters' matches, not stored)",
+        one_row_per="contact on a List",
+    ),
+    resource_table(
+        "meeting_recaps",
+        (
+            Column("uri", T, "meeting recap URI"),
+            Column("event", T, "scheduled event URI (null for a meeting Calendly did not schedule)", index=True),
+            Column("status", T, "Available, Processing or Unavailable"),
+            Column("name", T, "meeting name"),
+            Column("start_time", TS, "meeting start"),
+            Column("end_time", TS, "meeting end"),
+            Column("location_type", T, "kind of location", _attr("location.type")),
+            Column("location", J, "meeting location", _json("location")),
+            Column("attendees", J, "attendees (host, user_email, user_name)", _json("attendees")),
+            Column("summary_md", T, "summary (Markdown)"),
+            Column("action_items_md", T, "action items (Markdown)"),
+            Column("discussion_md", T, "discussion notes (Markdown)"),
+            Column("transcript", T, "transcript URI"),
+            Column("share_link", T, "link to share the recap (access per the recap's sharing settings)"),
+            Column("app_url", T, "link to the recap in Calendly's web app"),
+            Column("created_at", TS, "when the recap was created"),
+            Column("updated_at", TS, "when the recap last changed"),
+        ),
+        model=MeetingRecap,
+        description="Notetaker meeting recaps of the token's user (paid plans)",
+        one_row_per="meeting recap",
+        resource="meeting_recaps",
+        raw_drop=("deleted_at",),
+    ),
+    child_table(
+        "meeting_recap_transcripts",
+        (
+            Column("speaker", T, "who spoke (null for a line without a speaker)"),
+            Column("text", T, "what they said"),
+        ),
+        parent="meeting_recaps",
+        link="meeting_recap_uri",
+        items="transcript_segments",
+        description="transcripts of meeting recaps, an utterance a row (only with include_transcripts=True)",
+        one_row_per="utterance of a meeting recap's transcript",
+    ),
     TableSpec(
         "sync_state",
         (
@@ -834,6 +972,8 @@ BOOKKEEPING_TABLES: tuple[str, ...] = tuple(s.key for s in _SPECS if s.model is 
 WEBHOOK_TABLES: dict[str, tuple[str, ...]] = {
     "invitee": (*RESOURCE_TABLES["scheduled_events"], *RESOURCE_TABLES["invitees"]),
     "routing_form_submission": RESOURCE_TABLES["routing_form_submissions"],
+    "contact": ("contacts", *CHILD_TABLES["contacts"]),
+    "meeting_recap": ("meeting_recaps", *CHILD_TABLES["meeting_recaps"]),
 }
 
 
@@ -862,8 +1002,11 @@ def build_rows(
     for child_key in CHILD_TABLES.get(key, ()):
         child = TABLES[child_key]
         assert child.items is not None
+        elements = child.items(item)
+        if elements is None:  # not read: the stored children stay (no key, so the writer leaves them)
+            continue
         rows[child_key] = [
-            child.row(element, RowContext(parent_row=parent, position=i)) for i, element in enumerate(child.items(item))
+            child.row(element, RowContext(parent_row=parent, position=i)) for i, element in enumerate(elements)
         ]
     return rows
 

@@ -6,7 +6,11 @@ invitee, its answers and its scheduled event into the same ``calendly_*`` tables
 and the webhooks converge on the same rows. Deliveries may arrive out of order (Calendly retries): an invitee
 row whose ``updated_at`` is newer than the delivery's is left alone. ``routing_form_submission.created`` is
 upserted into ``<prefix>routing_form_submissions`` and its answers into ``<prefix>routing_form_answers``,
-equal to the rows the sync's ``routing_form_submissions`` resource writes; every table is declared in
+equal to the rows the sync's ``routing_form_submissions`` resource writes. ``contact.*`` and ``meeting_recap.*``
+upsert the contact (with its custom field values) or the recap by the change capture's rules
+(:mod:`~airflow_provider_calendly.transfers.change_capture`): a row provably newer than the delivery (its
+``_as_of`` or ``updated_at``) is left alone, a recap keeps what its payload lacks from the stored row, and
+``.deleted`` marks the row (a tombstone). Every table is declared in
 :mod:`~airflow_provider_calendly.transfers.tables`.
 """
 
@@ -14,7 +18,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_calendly.models import InviteePayload, RoutingFormSubmission
+from airflow_provider_calendly.models import (
+    Contact,
+    ContactWebhookPayload,
+    InviteePayload,
+    MeetingRecap,
+    MeetingRecapWebhookPayload,
+    RoutingFormSubmission,
+)
+from airflow_provider_calendly.timestamps import parse_utc
+from airflow_provider_calendly.transfers.change_capture import (
+    CONTACT_EVENTS,
+    RECAP_EVENTS,
+    Stored,
+    recap_over_stored,
+    stored_is_newer,
+)
+from airflow_provider_calendly.transfers.deletions import mark_tombstone
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import WEBHOOK_TABLES, build_rows
 from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
@@ -63,6 +83,38 @@ def land_delivery(delivery: dict[str, Any], sql_conn_id: str, *, table_prefix: s
         elif event == "routing_form_submission.created":
             writer.ensure_tables(WEBHOOK_TABLES["routing_form_submission"])
             result = _land_submission(writer, payload)
+        elif event in (*CONTACT_EVENTS, *RECAP_EVENTS):
+            writer.ensure_tables(WEBHOOK_TABLES[event.partition(".")[0]])
+            result = _land_person(writer, event, payload, delivery.get("created_at"))
         else:
             return {"event": event, "written": False, "reason": "event not landed"}
     return {"event": event, **result}
+
+
+def _land_person(writer: CalendlyTableWriter, event: str, payload: dict[str, Any], created_at: Any) -> dict[str, Any]:
+    """A ``contact.*`` or ``meeting_recap.*`` delivery; ``created_at`` (the envelope's) is the row's ``_as_of``."""
+    delivered_at = parse_utc(created_at) if created_at else None
+    parsed: ContactWebhookPayload | MeetingRecapWebhookPayload
+    item: Contact | MeetingRecap
+    if event in CONTACT_EVENTS:
+        key, parsed = "contacts", ContactWebhookPayload.model_validate(payload)
+        item, deleted_at = parsed.contact, parsed.contact.deleted_at
+    else:
+        key, parsed = "meeting_recaps", MeetingRecapWebhookPayload.model_validate(payload)
+        item, deleted_at = parsed.recap, parsed.recap.deleted_at
+    summary = {"table": writer.table_name(key), "uri": parsed.uri}
+    deleting = event.endswith(".deleted")
+    with writer.transaction():
+        found = writer.stored(key, [parsed.uri], "updated_at", "_as_of", "raw").get(parsed.uri)
+        stored = Stored(found[0], found[1]) if found else None
+        if stored_is_newer(stored, delivered_at, None if deleting else item.updated_at):
+            return {**summary, "written": False, "reason": "a newer version is stored"}
+        if deleting:
+            if delivered_at is None:
+                return {**summary, "written": False, "reason": "a deletion without a time"}
+            mark_tombstone(writer, key, parsed.uri, deleted_at=deleted_at or delivered_at, as_of=delivered_at)
+            return {**summary, "written": True, "deleted": True}
+        if isinstance(parsed, MeetingRecapWebhookPayload):
+            item = recap_over_stored(parsed, found[2] if found and isinstance(found[2], dict) else {})
+        writer.write_rows(build_rows(key, item, as_of=delivered_at))
+    return {**summary, "written": True}

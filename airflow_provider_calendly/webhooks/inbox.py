@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
-from airflow_provider_calendly.models import WebhookEnvelope
+from airflow_provider_calendly.models import WebhookEnvelope, webhook_resource_uri
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -70,11 +70,12 @@ _CALENDLY_RETRY_WINDOW = 24 * 3600.0
 def delivery_id(event: str, payload: Mapping[str, Any], created_at: datetime) -> str:
     """Return the stable id of a delivery: SHA-256 of event name, payload ``uri`` and envelope ``created_at``.
 
-    A payload without a ``uri`` (an event type Calendly adds later may lack one) is identified by its
-    canonical JSON instead.
+    The payload's ``uri`` is its resource's (a contact's or a recap's is nested: ``contact.uri``,
+    ``recap.uri``); a payload without one (an event type Calendly adds later may lack one) is identified by
+    its canonical JSON instead.
     """
-    uri = payload.get("uri")
-    if not isinstance(uri, str) or not uri:
+    uri = webhook_resource_uri(dict(payload))
+    if not uri:
         uri = (
             "sha256:" + hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
         )
@@ -109,13 +110,13 @@ class NewDelivery(_DeliveryColumns):
         payload = envelope.payload
         scheduled_event = payload.get("scheduled_event")
         event_type = scheduled_event.get("event_type") if isinstance(scheduled_event, dict) else None
-        uri = payload.get("uri")
+        uri = webhook_resource_uri(payload)
         return cls(
             delivery_id=delivery_id(envelope.event, payload, envelope.created_at),
             event=envelope.event,
             created_at=envelope.created_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             created_by=envelope.created_by,
-            payload_uri=uri if isinstance(uri, str) else None,
+            payload_uri=uri,
             event_type=event_type if isinstance(event_type, str) else None,
             organization=organization,
             received_at=received_at,

@@ -8,7 +8,7 @@ required, which may be ``null``, enum values): not a copy of it. Two uses, both 
   fields left out, unknown fields added) that the models and the transfer must accept.
 
 Field kinds: ``str``, ``num`` (JSON number: 30, 30.0 and 30.5 are all valid), ``bool``, ``ts`` (date-time),
-``url`` (any absolute URL), ``ref:<collection>`` (a Calendly resource URI, always canonical
+``url`` (any absolute URL), ``any`` (a value typed elsewhere: text, number, boolean or a list), ``ref:<collection>`` (a Calendly resource URI, always canonical
 ``https://api.calendly.com/<collection>/...``), ``obj:<Schema>``, ``list:<kind>`` and ``enum``.
 """
 
@@ -52,6 +52,22 @@ USER_FIELDS: dict[str, F] = {
     "avatar_url": URL_NULL,
     "created_at": TS,
     "updated_at": TS,
+}
+
+#: A meeting recap as ``/meeting_recaps`` lists it (without the highlights).
+RECAP_LIST_ITEM: dict[str, F] = {
+    "uri": F("ref:meeting_recaps"),
+    "app_url": URL,
+    "event": F("ref:scheduled_events", nullable=True, optional=True),
+    "status": S,
+    "name": F("str", nullable=True, optional=True),
+    "location": F("obj:Location", optional=True),
+    "start_time": F("ts", nullable=True, optional=True),
+    "end_time": F("ts", nullable=True, optional=True),
+    "created_at": F("ts", nullable=True, optional=True),
+    "updated_at": F("ts", nullable=True, optional=True),
+    "attendees": F("list:obj:RecapAttendee", nullable=True, optional=True),
+    "transcript": F("ref:meeting_recaps"),
 }
 
 SCHEMAS: dict[str, dict[str, F]] = {
@@ -169,7 +185,12 @@ SCHEMAS: dict[str, dict[str, F]] = {
         "updated_at": TS,
         "retry_started_at": TS_NULL,
         "state": E("active", "disabled"),
-        "events": F("list:enum:invitee.created|invitee.canceled|routing_form_submission.created"),
+        "events": F(
+            "list:enum:invitee.created|invitee.canceled|invitee_no_show.created|invitee_no_show.deleted"
+            "|event_type.created|event_type.updated|event_type.deleted|routing_form_submission.created"
+            "|contact.created|contact.updated|contact.deleted"
+            "|meeting_recap.created|meeting_recap.updated|meeting_recap.deleted"
+        ),
         "scope": E("user", "organization", "group"),
         "organization": F("ref:organizations"),
         "user": F("ref:users", nullable=True),
@@ -372,6 +393,152 @@ SCHEMAS: dict[str, dict[str, F]] = {
         "created_by": F("ref:users", nullable=True),
         "payload": F("obj:Anything"),
     },
+    # -- contacts, meeting recaps, shares --
+    "ContactEmail": {"email": S, "is_primary": B},
+    "ContactPhone": {"phone_number": S},
+    "ContactCustomField": {
+        "uri": F("ref:contacts"),  # …/contacts/custom_field_definitions/{uuid}
+        "label": F("str", optional=True),
+        "value": F("any", nullable=True),  # typed by its definition: text, a number, a boolean or a list of tags
+    },
+    "Contact": {
+        "uri": F("ref:contacts"),
+        "app_url": F("url", optional=True),
+        "emails": F("list:obj:ContactEmail"),
+        "name": S_NULL,
+        "phone_numbers": F("list:obj:ContactPhone", optional=True),
+        "timezone": S_NULL,
+        "job_title": S_NULL,
+        "company": S_NULL,
+        "country": S_NULL,
+        "state": S_NULL,
+        "city": S_NULL,
+        "linkedin": URL_NULL,
+        "custom_fields": F("list:obj:ContactCustomField", optional=True),
+        "created_at": TS,
+        "updated_at": TS,
+        "first_email_date": F("ts", nullable=True, optional=True),
+        "last_email_date": F("ts", nullable=True, optional=True),
+        "next_meeting_date": F("ts", nullable=True, optional=True),
+        "last_meeting_date": F("ts", nullable=True, optional=True),
+        "last_interaction_date": F("ts", nullable=True, optional=True),
+    },
+    "CustomFieldOption": {"uuid": S, "label": S, "color": F("str", optional=True), "is_active": B},
+    "CustomFieldSource": {
+        "type": E("event_type_invitee_question"),
+        "event_type_uri": F("ref:event_types", optional=True),
+        "question": F("str", optional=True),
+    },
+    "ContactCustomFieldDefinition": {
+        "uri": F("ref:contacts"),
+        "label": S,
+        "field_type": E("text", "number", "currency", "tags", "date", "single_select", "invitee_question"),
+        "options": F("list:obj:CustomFieldOption", optional=True),
+        "currency": F("str", optional=True),
+        "source": F("obj:CustomFieldSource", optional=True),
+        "created_at": TS,
+        "updated_at": TS,
+    },
+    "ContactList": {
+        "uri": F("ref:contact_lists"),
+        "name": S,
+        "type": E("static_list", "dynamic_view"),
+        "contact_count": F("num", nullable=True),
+        "created_at": F("ts", optional=True),
+        "updated_at": F("ts", optional=True),
+    },
+    "Note": {
+        "uri": F("ref:notes"),
+        "contact": F("ref:contacts"),
+        "title": F("str", nullable=True, optional=True),
+        "body": F("str", nullable=True, optional=True),
+        "remind_at": F("ts", nullable=True, optional=True),
+        "created_at": TS,
+        "updated_at": TS,
+    },
+    "RecapAttendee": {"host": B, "user_email": S, "user_name": S},
+    "MeetingRecapListItem": RECAP_LIST_ITEM,
+    "MeetingRecap": {  # a list item's fields, the transcript's URI nullable, and the highlights
+        **RECAP_LIST_ITEM,
+        "transcript": F("ref:meeting_recaps", nullable=True, optional=True),
+        "summary_md": F("str", nullable=True, optional=True),
+        "action_items_md": F("str", nullable=True, optional=True),
+        "discussion_md": F("str", nullable=True, optional=True),
+        "share_link": F("url", nullable=True, optional=True),
+    },
+    "Transcript": {"uri": F("ref:meeting_recaps"), "text": S},
+    "ShareLink": {"booking_url": URL, "owner": F("ref:event_types", optional=True), "owner_type": E("EventType")},
+    "ShareOverride": {
+        "name": F("str", optional=True),
+        "duration": F("num", optional=True),
+        "duration_options": F("list:num", nullable=True, optional=True),
+        "period_type": E("available_moving", "moving", "fixed", "unlimited", optional=True),
+        "start_date": F("str", nullable=True, optional=True),
+        "end_date": F("str", nullable=True, optional=True),
+        "max_booking_time": F("num", nullable=True, optional=True),
+        "min_booking_time": F("num", nullable=True, optional=True),
+        "hide_location": F("bool", nullable=True, optional=True),
+        "location_configurations": F("list:obj:Anything", optional=True),
+        "availability_rule": F("obj:Anything", optional=True),
+    },
+    "Share": {
+        "uri": F("ref:shares", optional=True),  # since November 2026
+        "contact": F("ref:contacts", nullable=True, optional=True),
+        "created_at": F("ts", optional=True),
+        "status": E("active", "booked", "expired", optional=True),
+        "scheduling_links": F("list:obj:ShareLink"),
+        "share_override": F("obj:ShareOverride"),
+    },
+    # webhook payloads: contact.* (user_uuid and the contact; a deletion only its uri and deleted_at) and
+    # meeting_recap.* (the meeting's snapshot and the recap)
+    "ContactWebhookContact": {
+        "uri": F("ref:contacts"),
+        "creation_source": S,
+        "name": S,
+        "emails": F("list:obj:ContactEmail"),
+        "phone_numbers": F("list:obj:ContactPhone", optional=True),
+        "timezone": F("str", nullable=True, optional=True),
+        "job_title": F("str", nullable=True, optional=True),
+        "company": F("str", nullable=True, optional=True),
+        "custom_fields": F("list:obj:ContactCustomField", optional=True),
+        "created_at": TS,
+        "updated_at": TS,
+        "next_meeting_date": TS_NULL,
+        "last_meeting_date": TS_NULL,
+        "last_interaction_date": TS_NULL,
+    },
+    "ContactWebhookPayload": {"user_uuid": S, "contact": F("obj:ContactWebhookContact")},
+    "ContactDeletedWebhookPayload": {"user_uuid": S, "contact": F("obj:ContactDeletedRef")},
+    "ContactDeletedRef": {"uri": F("ref:contacts"), "deleted_at": TS},
+    "RecapWebhookEvent": {
+        "uri": F("ref:scheduled_events", optional=True),
+        "name": F("str", optional=True),
+        "start_time": F("ts", optional=True),
+        "end_time": F("ts", optional=True),
+        "location": F("obj:Location", optional=True),
+        "attendees": F("list:obj:RecapAttendee", optional=True),
+    },
+    "RecapWebhookRecap": {
+        "uri": F("ref:meeting_recaps"),
+        "summary_md": F("str", optional=True),
+        "action_items_md": F("str", optional=True),
+        "discussion_md": F("str", optional=True),
+        "transcript": F("ref:meeting_recaps"),
+        "share_link": F("url", optional=True),
+        "created_at": F("ts", optional=True),
+        "updated_at": F("ts", optional=True),
+    },
+    "MeetingRecapWebhookPayload": {
+        "created_at": F("ts", optional=True),  # meeting_recap.created only
+        "event": F("obj:RecapWebhookEvent"),
+        "recap": F("obj:RecapWebhookRecap"),
+    },
+    "RecapDeletedRef": {"uri": F("ref:meeting_recaps"), "deleted_at": TS},
+    "MeetingRecapDeletedWebhookPayload": {
+        "event": F("obj:RecapDeletedEvent", optional=True),
+        "recap": F("obj:RecapDeletedRef"),
+    },
+    "RecapDeletedEvent": {"uri": F("ref:scheduled_events", optional=True)},
 }
 
 #: Every documented parameter of the list endpoints (Calendly's published reference) and the values each may take:
@@ -457,6 +624,43 @@ LIST_PARAMETERS: dict[str, dict[str, str]] = {
         "count": "count",
         "page_token": "str",
     },
+    "/contacts": {
+        "sort": "sort:created_at|updated_at",
+        "email": "list:str",
+        "phone_number": "list:str",
+        "timezone": "list:str",
+        "name": "list:str",
+        "job_title": "list:str",
+        "company": "list:str",
+        "country": "list:str",
+        "state": "list:str",
+        "city": "list:str",
+        "contact_list": "ref:contact_lists",
+        "exclude": "enum:custom_fields",
+        "count": "count",
+        "page_token": "str",
+    },
+    "/contacts/custom_field_definitions": {},
+    "/contact_lists": {"type": "enum:static_list|dynamic_view"},
+    "/notes": {"contact": "list:ref:contacts", "count": "count", "page_token": "str"},
+    "/meeting_recaps": {
+        "event": "ref:scheduled_events",
+        "start_time": "ts",
+        "end_time": "ts",
+        "status": "enum:available|processing|unavailable",
+        "attendee": "str",
+        "count": "count",
+        "page_token": "str",
+    },
+    "/shares": {
+        "user": "ref:users",
+        "min_created_at": "ts",
+        "max_created_at": "ts",
+        "event_type": "ref:event_types",
+        "sort": "sort:created_at",
+        "count": "count",
+        "page_token": "str",
+    },
     "/webhook_subscriptions": {
         "organization": "ref:organizations",
         "user": "ref:users",
@@ -496,6 +700,8 @@ OTHER_PARAMETERS: dict[str, dict[str, str]] = {
 
 
 def _kind_violation(kind: str, value: Any, where: str) -> list[str]:
+    if kind == "any":
+        return [] if isinstance(value, str | int | float | bool | list) else [f"{where}: unexpected value {value!r}"]
     if kind == "str":
         return [] if isinstance(value, str) else [f"{where}: expected a string, got {value!r}"]
     if kind == "num":
@@ -581,6 +787,8 @@ _EXTRA = st.dictionaries(
 
 
 def _kind_strategy(kind: str) -> st.SearchStrategy[Any]:
+    if kind == "any":
+        return st.one_of(_TEXT, _NUMBER, st.booleans(), st.lists(_TEXT, max_size=3))
     if kind == "str":
         return _TEXT
     if kind == "num":

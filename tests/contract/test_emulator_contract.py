@@ -162,7 +162,7 @@ def test_a_token_without_a_scope_gets_permission_denied_naming_it(monkeypatch: p
         assert "can read event types" in message
         assert "scheduled events (needs scheduled_events:read)" in message
         assert "webhook subscriptions (needs webhooks:read)" in message
-        assert emulator.count() == 10  # /users/me is cached on the hook: one probe per read scope
+        assert emulator.count() == 13  # /users/me is cached on the hook: one probe per read scope
 
 
 def test_a_write_scope_includes_its_read_scope(monkeypatch: pytest.MonkeyPatch) -> None:

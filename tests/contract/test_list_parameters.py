@@ -38,6 +38,12 @@ SCHEMA_OF = {
     "/event_type_memberships": "EventTypeMembership",
     "/webhook_subscriptions": "WebhookSubscription",
     "/organizations/*/invitations": "OrganizationInvitation",
+    "/contacts": "Contact",
+    "/contacts/custom_field_definitions": "ContactCustomFieldDefinition",
+    "/contact_lists": "ContactList",
+    "/notes": "Note",
+    "/meeting_recaps": "MeetingRecapListItem",
+    "/shares": "Share",
 }
 #: Parameters of which one is required (Calendly: "either organization or user", …).
 ONE_OF = {
@@ -54,9 +60,11 @@ REQUIRED = {
     "/user_availability_schedules": ("user",),
     "/event_type_memberships": ("event_type",),
     "/webhook_subscriptions": ("organization", "scope"),
+    "/notes": ("contact",),
+    "/shares": ("user",),
 }
 #: The order a sortable listing answers in when asked for none.
-DEFAULT_SORT = {"/event_types": "name:asc", "/activity_log_entries": "occurred_at:desc"}
+DEFAULT_SORT = {"/event_types": "name:asc", "/activity_log_entries": "occurred_at:desc", "/shares": "created_at:desc"}
 #: Invalid values by kind (each answers 400 naming the parameter).
 INVALID = {
     "bool": ["True", "1", "yes"],
@@ -101,6 +109,9 @@ def _pools(emulator: CalendlyEmulator) -> dict[str, list[str]]:
         "routing_forms": [f["uri"] for f in org.routing_forms],
         "event_types": [t["uri"] for t in data.event_types],
         "user_availability_schedules": [s["uri"] for s in org.schedules],
+        "scheduled_events": [r["event"] for r in emulator.people.recaps if r["event"]][:5],
+        "contacts": [c["uri"] for c in emulator.people.contacts],
+        "contact_lists": [item["uri"] for item in emulator.people.contact_lists],
     }
 
 
@@ -114,6 +125,12 @@ def _strings(emulator: CalendlyEmulator, path: str, name: str) -> list[str]:
         "namespace": sorted({e["namespace"] for e in org.activity}),
         "action": sorted({e["action"] for e in org.activity}),
         "search_term": ["User", "Added -Group", '"Talk to sales"', "Created / Removed", "acme*"],
+        **{  # contacts' exact and partial filters, and a recap's attendee
+            field: [*sorted({str(c[field]) for c in emulator.people.contacts if c[field]})[:3], "an"]
+            for field in ("name", "company", "job_title", "city", "country", "state", "timezone")
+        },
+        "phone_number": [p["phone_number"] for c in emulator.people.contacts for p in c["phone_numbers"]][:3],
+        "attendee": [a["user_email"] for r in emulator.people.recaps for a in r["attendees"]][:4],
     }
     return [*by_name.get(name, []), "nobody@nowhere.example"]
 
@@ -175,6 +192,8 @@ def _query(draw: st.DrawFn, emulator: CalendlyEmulator, path: str) -> tuple[dict
         # Only valid together with ``user``: the schedule's own user (its event types follow it) or another.
         owner = next(s["user"] for s in emulator.organization.schedules if s["uri"] == schedule)
         query["user"] = owner if draw(st.booleans()) else _valid(draw, emulator, path, "user", "ref:users")
+    if path == "/shares" and "user" not in invalid:
+        query["user"] = emulator.data.users[0]["uri"]  # Calendly lists the token's own user's Shares only
     scope = query.get("scope") if path == "/webhook_subscriptions" else None
     if scope in {"user", "group"} and scope not in query:  # that scope requires its user or group
         query[scope] = _valid(draw, emulator, path, scope, f"ref:{scope}s")
@@ -243,7 +262,44 @@ def _checks(emulator: CalendlyEmulator, path: str) -> dict[str, Callable[[dict[s
             "status": lambda i, v: i["status"] == v,
             "email": lambda i, v: i["email"].lower() == v.lower(),
         },
+        "/contacts": {
+            **{
+                name: lambda i, v, n=name: any(
+                    value and value.lower() in {p.lower() for p in v.split(",")} for value in _contact_values(i, n)
+                )
+                for name in ("email", "phone_number", "timezone", "country", "state")
+            },
+            **{
+                name: lambda i, v, n=name: bool(i[n]) and any(p.lower() in i[n].lower() for p in v.split(",") if p)
+                for name in ("name", "job_title", "company", "city")
+            },
+            "contact_list": lambda i, v: i["uri"] in emulator.people.members_of(v),
+            "exclude": lambda i, v: "custom_fields" not in i,
+        },
+        "/contact_lists": {"type": lambda i, v: i["type"] == v},
+        "/notes": {"contact": lambda i, v: i["contact"] in v.split(",")},
+        "/meeting_recaps": {
+            "status": lambda i, v: i["status"].lower() == v,
+            "event": lambda i, v: i["event"] == v,
+            "start_time": lambda i, v: when(i["end_time"]) >= when(v),
+            "end_time": lambda i, v: when(i["start_time"]) <= when(v),
+            "attendee": lambda i, v: v.lower() in {a["user_email"].lower() for a in i["attendees"]},
+        },
+        "/shares": {
+            "event_type": lambda i, v: i["scheduling_links"][0]["owner"] == v,
+            "min_created_at": lambda i, v: when(i["created_at"]) >= when(v),
+            "max_created_at": lambda i, v: when(i["created_at"]) < when(v),
+        },
     }.get(path, {})
+
+
+def _contact_values(contact: dict[str, Any], name: str) -> list[Any]:
+    """A contact's values an exact filter compares (several for its emails and phone numbers)."""
+    if name == "email":
+        return [e["email"] for e in contact["emails"]]
+    if name == "phone_number":
+        return [p["phone_number"] for p in contact["phone_numbers"]]
+    return [contact[name]]
 
 
 def _in_order(a: dict[str, Any], b: dict[str, Any], sort: str) -> bool:

@@ -88,16 +88,22 @@ def test_python_blocks_compile(doc: Path) -> None:
 # --- the README matches the code --------------------------------------------------------------------------------
 
 README = REPO_ROOT / "README.md"
-COMPONENT_MODULES = (
-    "airflow_provider_calendly.operators.calendly",
-    "airflow_provider_calendly.operators.webhooks",
-    "airflow_provider_calendly.operators.organization",
-    "airflow_provider_calendly.operators.event_types",
-    "airflow_provider_calendly.operators.availability",
-    "airflow_provider_calendly.sensors.calendly",
-    "airflow_provider_calendly.transfers.calendly_to_sql",
-    "airflow_provider_calendly.triggers.calendly",
-)
+
+
+def _component_modules() -> tuple[str, ...]:
+    """Every module of operators, sensors, triggers and transfers the provider declares to Airflow."""
+    from airflow_provider_calendly.get_provider_info import get_provider_info
+
+    info = get_provider_info()
+    return tuple(
+        module
+        for kind in ("operators", "sensors", "triggers", "transfers")
+        for entry in info[kind]
+        for module in entry.get("python-modules", [entry.get("python-module")])
+    )
+
+
+COMPONENT_MODULES = _component_modules()
 
 
 def _components() -> dict[str, type]:

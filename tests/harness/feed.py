@@ -1,8 +1,9 @@
 """A webhook feed for incremental-sync tests and benchmarks: emulator → signed POST → receiver → inbox.
 
 :class:`WebhookFeed` serves the real receiver (:func:`~airflow_provider_calendly.webhooks.app.create_app`) on
-loopback, subscribes the emulator's organization to every event change capture applies, and stores into a
-SQLite inbox reachable as an Airflow connection. It can break the feed the ways Calendly's can break:
+loopback, subscribes the emulator's organization to every event change capture applies (and its first user to
+the recap events, which Calendly delivers to user subscriptions only), and stores into a SQLite inbox reachable
+as an Airflow connection. It can break the feed the ways Calendly's can break:
 :meth:`disable` (the subscription turns ``disabled``, deliveries stop) and :meth:`resubscribe` (a new
 subscription, as an operator would create), and it can replay stored deliveries as duplicates or late
 arrivals (:meth:`replay`). :func:`dump_tables` is the comparison of two syncs' tables (``_synced_at`` and
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_calendly.timestamps import parse_utc
-from airflow_provider_calendly.transfers.change_capture import FEED_EVENTS
+from airflow_provider_calendly.transfers.change_capture import FEED_EVENTS, RECAP_EVENTS
 from airflow_provider_calendly.transfers.config import DEFAULT_RESOURCES, tables_for_resources
 from airflow_provider_calendly.transfers.tables import TABLES, ColumnType
 from airflow_provider_calendly.uris import uuid_from_uri
@@ -49,6 +50,7 @@ class WebhookFeed:
         self.inbox = WebhookInbox(f"sqlite:///{inbox_path}")
         self.server: ReceiverServer | None = None
         self.subscription: dict[str, Any] | None = None
+        self.recap_subscription: dict[str, Any] | None = None
         self._dead: socket.socket | None = None
 
     def connection_json(self) -> str:
@@ -82,11 +84,16 @@ class WebhookFeed:
         """Delete the current subscription (if any) and create a new one, active from the emulator's now."""
         assert self.server is not None
         webhooks = self.emulator.webhooks
+        url = f"{self.server.url}/calendly/webhooks"
         if self.subscription is not None:
             webhooks.unsubscribe(self.subscription["uri"])
-        self.subscription = webhooks.subscribe(
-            f"{self.server.url}/calendly/webhooks", list(FEED_EVENTS), signing_key=SIGNING_KEY
-        )
+        events = [e for e in FEED_EVENTS if e not in RECAP_EVENTS]
+        self.subscription = webhooks.subscribe(url, events, signing_key=SIGNING_KEY)
+        if self.recap_subscription is None:
+            user = self.emulator.data.users[0]["uri"]
+            self.recap_subscription = webhooks.subscribe(
+                url, list(RECAP_EVENTS), scope="user", user=user, signing_key=SIGNING_KEY
+            )
         return self.subscription
 
     def disable(self) -> None:

@@ -130,19 +130,29 @@ def test_test_connection_reports_user_or_reason(hook: CalendlyHook, api: respons
     plan_denied = {"title": "Permission Denied", "message": "Please upgrade your Calendly account to Enterprise."}
     api.get(f"{API}/activity_log_entries", status=403, json=plan_denied)
     api.get(f"{API}/organizations/ORG1", json={"resource": {"uri": ORG, "name": "Acme"}})
-    for path in ("event_types", "webhook_subscriptions", "groups", "routing_forms", "outgoing_communications"):
+    for path in (
+        "event_types",
+        "webhook_subscriptions",
+        "groups",
+        "routing_forms",
+        "outgoing_communications",
+        "contacts",
+        "meeting_recaps",
+        "shares",
+    ):
         api.get(f"{API}/{path}", json=_page([], None))
     for path in ("user_availability_schedules", "locations"):
         api.get(f"{API}/{path}", json={"collection": []})
     ok, message = hook.test_connection()
     assert ok and message.startswith(
         "Connected to Calendly as Ada <ada@example.com>; can read event types, webhook subscriptions, the "
-        "organization, groups, routing forms, availability, locations, outgoing communications; cannot read "
+        "organization, groups, routing forms, availability, locations, outgoing communications, contacts, meeting "
+        "recaps, shares; cannot read "
         "scheduled events (needs scheduled_events:read), the activity log (Please upgrade your Calendly account "
-        "to Enterprise.); a default sync needs activity_log:read, availability:read, event_types:read, "
+        "to Enterprise.); a default sync needs activity_log:read, availability:read, contacts:read, event_types:read, "
     )
     assert message.endswith("without scheduled_events:read it cannot read scheduled_events, invitees")
-    assert len(api.calls) == 11  # one identity call, one single-item read per read scope
+    assert len(api.calls) == 14  # one identity call, one single-item read per read scope
     paged = [c.request.url for c in api.calls if "organization=" in c.request.url]  # the organization's listings
     assert len(paged) == 7 and all("count=1" in url for url in paged)
     bad = CalendlyHook("calendly_default")

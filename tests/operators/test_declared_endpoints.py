@@ -27,14 +27,28 @@ from airflow_provider_calendly.operators.calendly import (
     CalendlyMarkNoShowOperator,
     CalendlyUndoNoShowOperator,
 )
+from airflow_provider_calendly.operators.contacts import (
+    CalendlyCreateContactOperator,
+    CalendlyDeleteContactOperator,
+    CalendlyUpdateContactOperator,
+)
 from airflow_provider_calendly.operators.event_types import (
     CalendlyCreateEventTypeOperator,
     CalendlyCreateOneOffEventTypeOperator,
     CalendlyUpdateEventTypeOperator,
 )
+from airflow_provider_calendly.operators.meeting_recaps import (
+    CalendlyDeleteMeetingRecapOperator,
+    CalendlyUpdateMeetingRecapOperator,
+)
 from airflow_provider_calendly.operators.organization import (
     CalendlyInviteUserOperator,
     CalendlyRevokeInvitationOperator,
+)
+from airflow_provider_calendly.operators.shares import (
+    CalendlyCreateShareOperator,
+    CalendlyDeleteShareOperator,
+    CalendlyUpdateShareOperator,
 )
 from airflow_provider_calendly.operators.webhooks import (
     CalendlyCheckWebhookSubscriptionOperator,
@@ -124,7 +138,38 @@ OPERATORS: dict[str, Callable[[CalendlyEmulator], Any]] = {
     "CalendlyUpdateMeetingLimitsOperator": lambda em: CalendlyUpdateMeetingLimitsOperator(
         task_id="t", limits={"daily_limit": 3, "monthly_limit": None}
     ),
+    # contacts, meeting recaps, shares
+    "CalendlyCreateContactOperator": lambda em: CalendlyCreateContactOperator(
+        task_id="t", contact_email="new.contact@example.org", name="New Contact"
+    ),
+    "CalendlyUpdateContactOperator": lambda em: CalendlyUpdateContactOperator(
+        task_id="t", contact_email=_contact_email(em), changes={"company": "Renamed Inc."}
+    ),
+    "CalendlyDeleteContactOperator": lambda em: CalendlyDeleteContactOperator(
+        task_id="t", contact_email=_contact_email(em)
+    ),
+    "CalendlyUpdateMeetingRecapOperator": lambda em: CalendlyUpdateMeetingRecapOperator(
+        task_id="t", meeting_recap=em.people.recaps[0]["uri"], highlights={"summary_md": "Edited."}
+    ),
+    "CalendlyDeleteMeetingRecapOperator": lambda em: CalendlyDeleteMeetingRecapOperator(
+        task_id="t", meeting_recap=em.people.recaps[0]["uri"]
+    ),
+    "CalendlyCreateShareOperator": lambda em: CalendlyCreateShareOperator(
+        task_id="t", event_type=em.people.shareable_event_types()[0]["uri"], settings={"duration": 15}
+    ),
+    "CalendlyUpdateShareOperator": lambda em: CalendlyUpdateShareOperator(
+        task_id="t", share=_active_share(em), changes={"name": "Renamed"}
+    ),
+    "CalendlyDeleteShareOperator": lambda em: CalendlyDeleteShareOperator(task_id="t", share=_active_share(em)),
 }
+
+
+def _contact_email(em: CalendlyEmulator) -> str:
+    return str(em.people.contacts[0]["emails"][0]["email"])
+
+
+def _active_share(em: CalendlyEmulator) -> str:
+    return str(next(s for s in em.people.shares if s["status"] == "active")["uri"])
 
 
 def _subscribed_group(em: CalendlyEmulator) -> str:

@@ -22,7 +22,8 @@ from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES
 from airflow_provider_calendly.transfers.webhook_to_sql import land_delivery
 from tests.transfers.helpers import Warehouse, dump_table
 
-#: The resources this module covers (the organization's administration and availability: test_org_resources.py).
+#: The resources this module covers (the organization's administration and availability: test_org_resources.py;
+#: contacts, Lists and recaps: test_people.py).
 NEW_RESOURCES = (
     "users",
     "organization_memberships",
