@@ -43,6 +43,7 @@ from benchmarks.report import Row, run_standalone
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / ".out"
 POSTGRES_URI = os.environ.get("CALENDLY_TEST_POSTGRES_URI", "postgresql://postgres@127.0.0.1:5432/test")
+MYSQL_URI = os.environ.get("CALENDLY_TEST_MYSQL_URI", "mysql://root@127.0.0.1:3306/test")
 CHUNK = 500
 RSS_GOAL_MB = 300.0
 FLAT_TOLERANCE = 1.10
@@ -50,7 +51,7 @@ FLAT_TOLERANCE = 1.10
 RAW_GOAL = 0.7
 #: Alternating runs of each load; the best of each is compared.
 REPEATS = 5
-NAMES = {"sqlite": "SQLite", "duckdb": "DuckDB", "postgres": "PostgreSQL"}
+NAMES = {"sqlite": "SQLite", "duckdb": "DuckDB", "postgres": "PostgreSQL", "mysql": "MariaDB (mysql)"}
 
 
 def _prepare_airflow(workdir: Path) -> None:
@@ -64,14 +65,24 @@ def _conn_value(kind: str, workdir: Path) -> str | None:
         return json.dumps({"conn_type": "sqlite", "host": str(workdir / "bench.db")})
     if kind == "duckdb":
         return json.dumps({"conn_type": "duckdb", "host": str(workdir / "bench.duckdb")})
+    uri = {"postgres": POSTGRES_URI, "mysql": MYSQL_URI}[kind]
     try:
-        import psycopg
+        if kind == "postgres":
+            import psycopg
 
-        psycopg.connect(POSTGRES_URI, connect_timeout=3).close()
+            psycopg.connect(uri, connect_timeout=3).close()
+        else:
+            import MySQLdb
+            from sqlalchemy.engine import make_url
+
+            url = make_url(uri)
+            MySQLdb.connect(
+                host=url.host, port=url.port or 3306, user=url.username, passwd=url.password or "", connect_timeout=3
+            ).close()
     except Exception as exc:
-        print(f"  postgres: skipped ({exc.__class__.__name__}: {exc})".strip())
+        print(f"  {kind}: skipped ({exc.__class__.__name__}: {exc})".strip())
         return None
-    return POSTGRES_URI
+    return uri
 
 
 def _writer(kind: str, workdir: Path, prefix: str) -> Any:
@@ -83,7 +94,8 @@ def _writer(kind: str, workdir: Path, prefix: str) -> Any:
     if value is None:
         return None
     os.environ[f"AIRFLOW_CONN_BENCH_{kind.upper()}"] = value
-    writer = CalendlyTableWriter(resolve_dbapi_hook(f"bench_{kind}"), prefix)
+    # a prefix of this process's own: a server warehouse is shared with other runs
+    writer = CalendlyTableWriter(resolve_dbapi_hook(f"bench_{kind}"), f"{prefix}{os.getpid()}_")
     for key in TABLES:
         writer.execute(f"DROP TABLE IF EXISTS {writer.table_name(key)}")
     writer.connection.commit()
@@ -127,7 +139,7 @@ def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float
 
     from airflow_provider_calendly.transfers.tables import TABLES
 
-    now = writer._bind_timestamp(datetime.now(timezone.utc))
+    now = writer.dialect.bind_timestamp(datetime.now(timezone.utc))
     keys = ("invitees", "invitee_answers")
     chunks = [
         {
@@ -152,8 +164,9 @@ def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float
         elif kind == "duckdb":
             selects = ", ".join(f"unnest(?::{ddl_types[c.type]}[])" for c in spec.columns)
             sql[key] = f"INSERT INTO {table} ({columns}) SELECT {selects}"
-        else:
-            sql[key] = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in spec.columns)})"
+        else:  # SQLite, MySQL: a plain multi-row INSERT (MySQL's drivers pack executemany into VALUES lists)
+            marks = ", ".join(writer.dialect.placeholder for _ in spec.columns)
+            sql[key] = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
     copy_types = {
         key: [str(c.type.compile(dialect=writer.dialect.compiler)).lower() for c in writer.tables[key].columns]
         for key in keys
@@ -177,7 +190,8 @@ def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float
                 elif kind == "duckdb":
                     conn.execute(sql[key], [list(c) for c in zip(*values, strict=True)])
                 else:
-                    conn.executemany(sql[key], values)
+                    with writer.cursor() as cursor:
+                        cursor.executemany(sql[key], values)
     return time.perf_counter() - started
 
 
@@ -388,7 +402,7 @@ def collect(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--sizes", default=None, help="invitees of each synthetic sync (default 10000,100000)")
     parser.add_argument("--million", action="store_true", help="add the 1,000,000-invitee sync (~6 min each)")
     parser.add_argument("--per-event", type=int, default=4, help="invitees per scheduled event")
-    parser.add_argument("--warehouses", default="sqlite,duckdb,postgres")
+    parser.add_argument("--warehouses", default="sqlite,duckdb,postgres,mysql")
     parser.add_argument("--memory-warehouses", default="sqlite,duckdb", help="warehouses of the large sync")
     parser.add_argument("--heap", action="store_true", help="also trace the Python heap peak (3x slower)")
     parser.add_argument("--quick", action="store_true", help="small sizes (for the test suite)")

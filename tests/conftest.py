@@ -132,6 +132,28 @@ def postgres_uri() -> str:
 
 
 @pytest.fixture
+def mysql_uri() -> str:
+    """URI of the local MariaDB (or MySQL) server (``CALENDLY_TEST_MYSQL_URI`` overrides)."""
+    uri = os.environ.get("CALENDLY_TEST_MYSQL_URI", "mysql://root@127.0.0.1:3306/test")
+    try:
+        import MySQLdb
+        from sqlalchemy.engine import make_url
+
+        url = make_url(uri)
+        MySQLdb.connect(
+            host=url.host or "127.0.0.1",
+            port=url.port or 3306,
+            user=url.username or "root",
+            passwd=url.password or "",
+            db=url.database or "",
+            connect_timeout=3,
+        ).close()
+    except Exception as exc:  # no driver, or the server cannot be reached: "absent"
+        service_unavailable(f"MariaDB/MySQL not reachable at {uri}: {exc}")
+    return uri
+
+
+@pytest.fixture
 def redis_url() -> str:
     """URL of the local Redis server (``CALENDLY_TEST_REDIS_URL`` overrides)."""
     url = os.environ.get("CALENDLY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

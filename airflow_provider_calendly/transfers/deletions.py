@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from airflow_provider_calendly.transfers.dialects import bind_timestamp
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import CHILD_TABLES, TABLES
 
@@ -44,7 +43,7 @@ def sweep_deletions(
         return 0
     table = writer.tables[key]
     # Every dialect stores _synced_at in one comparable form (SQLite: ISO text of one fixed shape).
-    seen = bind_timestamp(writer.dialect)(seen_since)
+    seen = writer.dialect.bind_timestamp(seen_since)
     conditions = [sa.or_(table.c["_synced_at"].is_(None), table.c["_synced_at"] < seen)]
     if policy == "mark":  # marking keeps a row's first mark; deleting also removes rows an earlier run only marked
         conditions.append(table.c["_deleted_at"].is_(None))

@@ -1,4 +1,4 @@
-"""Fixtures of the transfer tests: one real warehouse per parameter (SQLite, DuckDB, PostgreSQL)."""
+"""Fixtures of the transfer tests: one real warehouse per parameter (SQLite, DuckDB, PostgreSQL, MariaDB)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,33 @@ from pathlib import Path
 
 import pytest
 
-from tests.transfers.helpers import WAREHOUSES, Warehouse, drop_tables, unique_prefix, warehouse_conn_uri
+from tests.transfers.helpers import (
+    SERVER_WAREHOUSES,
+    WAREHOUSES,
+    Warehouse,
+    drop_tables,
+    unique_prefix,
+    warehouse_conn_uri,
+)
 
 
 @pytest.fixture(
-    params=[pytest.param(kind, marks=[pytest.mark.integration] if kind == "postgres" else []) for kind in WAREHOUSES]
+    params=[
+        pytest.param(kind, marks=[pytest.mark.integration] if kind in SERVER_WAREHOUSES else []) for kind in WAREHOUSES
+    ]
 )
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Warehouse]:
-    """A warehouse connection ``calendly_warehouse`` with a prefix of its own; Postgres tables are dropped after."""
+    """A warehouse connection ``calendly_warehouse`` with a prefix of its own; a server's tables are dropped after."""
     kind: str = request.param
-    postgres_uri = request.getfixturevalue("postgres_uri") if kind == "postgres" else None
+    server_uri = request.getfixturevalue(f"{kind}_uri") if kind in SERVER_WAREHOUSES else None
     monkeypatch.setenv(
-        "AIRFLOW_CONN_CALENDLY_WAREHOUSE", warehouse_conn_uri(kind, "calendly_warehouse", tmp_path, postgres_uri)
+        "AIRFLOW_CONN_CALENDLY_WAREHOUSE", warehouse_conn_uri(kind, "calendly_warehouse", tmp_path, server_uri)
     )
     wh = Warehouse(
-        kind=kind, conn_id="calendly_warehouse", prefix=unique_prefix() if kind == "postgres" else "calendly_"
+        kind=kind, conn_id="calendly_warehouse", prefix=unique_prefix() if kind in SERVER_WAREHOUSES else "calendly_"
     )
     yield wh
-    if kind == "postgres":
+    if kind in SERVER_WAREHOUSES:
         for prefix in [wh.prefix, *wh.prefixes]:
             writer = wh.writer(prefix)
             try:

@@ -13,7 +13,9 @@ from airflow_provider_calendly.transfers.tables import TABLES
 from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 from tests.harness.feed import dump_tables
 
-WAREHOUSES = ("sqlite", "duckdb", "postgres")
+WAREHOUSES = ("sqlite", "duckdb", "postgres", "mysql")
+#: Warehouses on a shared server: each test uses a table prefix of its own and drops its tables after.
+SERVER_WAREHOUSES = ("postgres", "mysql")
 DATA_TABLES = ("event_types", "scheduled_events", "event_memberships", "event_guests", "invitees", "invitee_answers")
 
 
@@ -36,24 +38,24 @@ class Warehouse:
         return prefix
 
 
-def warehouse_conn_uri(kind: str, conn_id: str, tmp_path: Path, postgres_uri: str | None = None) -> str:
-    """The ``AIRFLOW_CONN_*`` value of a fresh warehouse of ``kind`` (a file in ``tmp_path``, or the Postgres server)."""
+def warehouse_conn_uri(kind: str, conn_id: str, tmp_path: Path, server_uri: str | None = None) -> str:
+    """The ``AIRFLOW_CONN_*`` value of a fresh warehouse of ``kind`` (a file in ``tmp_path``, or a server's URI)."""
     if kind == "sqlite":
         return json.dumps({"conn_type": "sqlite", "host": str(tmp_path / f"{conn_id}.db")})
     if kind == "duckdb":
         return json.dumps({"conn_type": "duckdb", "host": str(tmp_path / f"{conn_id}.duckdb")})
-    if kind == "postgres" and postgres_uri is not None:
-        return postgres_uri
+    if kind in SERVER_WAREHOUSES and server_uri is not None:
+        return server_uri
     raise ValueError(kind)  # pragma: no cover - test misuse
 
 
 def unique_prefix() -> str:
-    """A table prefix no other test (or earlier run against the same Postgres) uses."""
+    """A table prefix no other test (or earlier run against the same server) uses."""
     return f"t{uuid.uuid4().hex[:10]}_"
 
 
 def drop_tables(writer: CalendlyTableWriter) -> None:
-    """Drop every table of ``writer``'s prefix (Postgres is shared between tests)."""
+    """Drop every table of ``writer``'s prefix (a server is shared between tests)."""
     for key in TABLES:
         writer.execute(f"DROP TABLE IF EXISTS {writer.table_name(key)}")
     writer.connection.commit()

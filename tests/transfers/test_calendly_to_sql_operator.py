@@ -113,6 +113,24 @@ def test_openlineage_is_optional() -> None:
         assert [d.name for d in lineage.outputs][:1] == ["calendly_event_types"]
 
 
+def test_an_untested_warehouse_is_refused_before_any_api_call(sqlite_conn: str) -> None:
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+    class RedshiftLikeHook(DbApiHook):
+        conn_name_attr = "redshift_conn_id"
+        conn_type = "redshift"
+
+        @property
+        def dialect_name(self) -> str:
+            return "redshift"
+
+    op = CalendlyToSqlOperator(task_id="t", sql_conn_id=sqlite_conn)
+    op.__dict__["sql_hook"] = RedshiftLikeHook()
+    op.__dict__["hook"] = type("SettingsOnly", (_NoCallHook,), {"settings": None})()
+    with pytest.raises(CalendlyConfigError, match=r"conn_type 'redshift'.*supported: sqlite, postgresql, duckdb"):
+        op.execute({})  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("argument", "message"),
     [({"deletions": "purge"}, "deletions must be one of"), ({"strict_resources": "yes"}, "strict_resources must be")],
