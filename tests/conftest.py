@@ -10,9 +10,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.background import BackgroundRuns
 
 # The emulator fixtures are opt-in (no pytest11 auto-load): a project asks for them, as this one does here.
 # tests.processes: every process a test starts dies with the session (Ctrl-C and SIGTERM included).
@@ -32,33 +35,32 @@ os.environ.pop("AIRFLOW_CONN_CALENDLY_DEFAULT", None)
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-COMPAT_TEST = "tests/test_compat.py::"
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the compat test last: it collects the background run :func:`compat_run` starts with the session."""
-    items.sort(key=lambda item: item.nodeid.startswith(COMPAT_TEST))
+    """Run last the tests that collect a background run (tests/background.py), in their order."""
+    from tests import background  # imported here, after tests.processes is loaded as a plugin (and rewritten)
+
+    items.sort(key=lambda item: item.get_closest_marker(background.MARKER) is not None)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def compat_run(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The Airflow 3.2 compat run (tests/test_compat.py), started with the first test when that test is selected,
-    so it uses the second core while the suite runs; stopped, whatever happened, when the session ends.
+def background_runs(request: pytest.FixtureRequest) -> Iterator[BackgroundRuns | None]:
+    """The runs in other venvs the selected tests collect (the Airflow 3.2 compat run, the warehouses' runs),
+    started with the first test so they use the second core while the suite runs; stopped, whatever happened,
+    when the session ends.
 
     Collecting tests starts nothing: fixtures are set up only when tests run.
     """
-    if os.environ.get("CALENDLY_SKIP_COMPAT") or not any(
-        item.nodeid.startswith(COMPAT_TEST) for item in request.session.items
-    ):
+    from tests import background
+
+    runs = background.queued(request.session.items, cwd=str(REPO_ROOT))
+    if not runs:
         yield None
         return
-    from tests.test_compat import CompatRun
-
-    run = CompatRun()
+    queue = background.BackgroundRuns(runs)
     try:
-        yield run
+        yield queue
     finally:
-        run.stop()
+        queue.stop()
 
 
 def service_unavailable(reason: str) -> None:

@@ -1,0 +1,38 @@
+"""Snowflake and BigQuery: their tests pass in the venvs of their official providers.
+
+The Snowflake and Google providers cannot share the main lock (SQLAlchemy < 2.1, protobuf < 7), so their tests,
+``tests/warehouses/<warehouse>``, run in ``.venv/<warehouse>`` (``scripts/warehouse.sh test``, which builds the venv
+from ``constraints-<warehouse>.txt`` when it is missing or stale), against the warehouse's local stand-in. Each is a
+background run (tests/background.py): queued with the session's first test on the second core, collected here.
+Set ``CALENDLY_SKIP_WAREHOUSES=1`` to leave them out of a quick local run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.background import BackgroundRuns
+
+pytestmark = pytest.mark.integration
+
+TIMEOUT = 900
+SKIP = pytest.mark.skipif(bool(os.environ.get("CALENDLY_SKIP_WAREHOUSES")), reason="CALENDLY_SKIP_WAREHOUSES is set")
+
+
+def _warehouse(name: str) -> object:
+    return pytest.param(
+        name,
+        marks=[SKIP, pytest.mark.background_run(name, "scripts/warehouse.sh", "test", name, timeout=TIMEOUT)],
+        id=name,
+    )
+
+
+@pytest.mark.parametrize("warehouse", [_warehouse("snowflake"), _warehouse("bigquery")])
+@pytest.mark.timeout(0)  # each run has its own timeout, counted from its start
+def test_warehouse_tests_pass_in_the_providers_venv(warehouse: str, background_runs: BackgroundRuns | None) -> None:
+    assert background_runs is not None
+    returncode, output = background_runs.result(warehouse)
+    assert f"warehouse: {warehouse} venv, Apache Airflow 3." in output, output[-3000:]
+    assert returncode == 0, f"exit code {returncode} (None: stopped after {TIMEOUT} s)\n{output[-6000:]}"
