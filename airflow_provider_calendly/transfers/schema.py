@@ -95,7 +95,7 @@ class SchemaEvolution:
             statements = self.plan(wanted)
             changes = [s for s in statements if not s.startswith("CREATE INDEX")]
             for sql in statements:
-                writer.execute(sql)
+                writer.execute(sql, fetch=False)
             if not changes and writer.execute(
                 sa.select(versions.c.fingerprint).where(versions.c.fingerprint == fingerprint)
             ):
@@ -103,7 +103,8 @@ class SchemaEvolution:
             if writer.dialect.comment_statements:
                 for key in wanted:
                     for column in (c for c in writer.tables[key].columns if c.comment):
-                        writer.execute(compile_ddl(sa.schema.SetColumnComment(column), writer.dialect.compiler))
+                        comment = compile_ddl(sa.schema.SetColumnComment(column), writer.dialect.compiler)
+                        writer.execute(comment, fetch=False)
             if changes:
                 log.info("Schema of %s brought up to %s: %s", writer.table_prefix, fingerprint, "; ".join(changes))
         version = {"fingerprint": fingerprint, "package_version": _package_version(), "changes": changes}

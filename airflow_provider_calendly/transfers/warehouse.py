@@ -108,7 +108,7 @@ class WarehouseConnection:
         """The DB-API connection of the hook, opened on first use."""
         if self._conn is None:
             self._conn = self.hook.get_conn()
-            self.dialect.prepare(self._conn)
+            self.dialect.prepare(self)
         return self._conn
 
     @cached_property
@@ -167,11 +167,13 @@ class WarehouseConnection:
         params: Sequence[Any] | None = None,
         *,
         bound: Mapping[str, Any] | None = None,
+        fetch: bool = True,
     ) -> list[tuple[Any, ...]]:
         """Run one statement (SQL text, or a SQLAlchemy statement compiled here) and return its rows, if any.
 
         :param params: The parameters of SQL text.
         :param bound: Values of a SQLAlchemy statement's named parameters (``sa.bindparam(name)``) set by name.
+        :param fetch: Read the rows (``False`` for DDL, whose result some drivers cannot even describe).
         """
         if not isinstance(sql, str):
             compiled = sql.compile(dialect=self.dialect.compiler, compile_kwargs={"render_postcompile": True})
@@ -179,7 +181,7 @@ class WarehouseConnection:
         with self.cursor() as cursor:
             cursor.execute(sql, params) if params else cursor.execute(sql)
             self._rowcount = max(0, cursor.rowcount)
-            return [] if cursor.description is None else [tuple(r) for r in cursor.fetchall()]
+            return [] if not fetch or cursor.description is None else [tuple(r) for r in cursor.fetchall()]
 
     @contextmanager
     def cursor(self) -> Iterator[Any]:

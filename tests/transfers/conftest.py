@@ -1,8 +1,10 @@
-"""Fixtures of the transfer tests: one real warehouse per parameter (SQLite, DuckDB, PostgreSQL, MariaDB)."""
+"""Fixtures of the transfer tests: one real warehouse per parameter (SQLite, DuckDB, PostgreSQL, MariaDB; Snowflake's
+stand-in where it is installed)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -26,13 +28,19 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytes
     """A warehouse connection ``calendly_warehouse`` with a prefix of its own; a server's tables are dropped after."""
     kind: str = request.param
     server_uri = request.getfixturevalue(f"{kind}_uri") if kind in SERVER_WAREHOUSES else None
+    standins = ExitStack()
+    if kind == "snowflake":
+        import fakesnow
+
+        standins.enter_context(fakesnow.patch())  # a fresh in-memory Snowflake for this test
     monkeypatch.setenv(
         "AIRFLOW_CONN_CALENDLY_WAREHOUSE", warehouse_conn_uri(kind, "calendly_warehouse", tmp_path, server_uri)
     )
     wh = Warehouse(
         kind=kind, conn_id="calendly_warehouse", prefix=unique_prefix() if kind in SERVER_WAREHOUSES else "calendly_"
     )
-    yield wh
+    with standins:
+        yield wh
     if kind in SERVER_WAREHOUSES:
         for prefix in [wh.prefix, *wh.prefixes]:
             writer = wh.writer(prefix)

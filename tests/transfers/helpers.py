@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -13,7 +14,12 @@ from airflow_provider_calendly.transfers.tables import TABLES
 from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 from tests.harness.feed import dump_tables
 
-WAREHOUSES = ("sqlite", "duckdb", "postgres", "mysql")
+#: Warehouses reached through a local stand-in, parametrized where the stand-in is installed: the venvs of their
+#: official providers (tests/test_warehouses.py runs the transfer tests there with ``-k <warehouse>``).
+STANDIN_WAREHOUSES = tuple(
+    kind for kind, module in {"snowflake": "fakesnow"}.items() if importlib.util.find_spec(module) is not None
+)
+WAREHOUSES = ("sqlite", "duckdb", "postgres", "mysql", *STANDIN_WAREHOUSES)
 #: Warehouses on a shared server: each test uses a table prefix of its own and drops its tables after.
 SERVER_WAREHOUSES = ("postgres", "mysql")
 DATA_TABLES = ("event_types", "scheduled_events", "event_memberships", "event_guests", "invitees", "invitee_answers")
@@ -46,6 +52,9 @@ def warehouse_conn_uri(kind: str, conn_id: str, tmp_path: Path, server_uri: str 
         return json.dumps({"conn_type": "duckdb", "host": str(tmp_path / f"{conn_id}.duckdb")})
     if kind in SERVER_WAREHOUSES and server_uri is not None:
         return server_uri
+    if kind == "snowflake":  # fakesnow (patched in by the warehouse fixture): a fresh in-memory database
+        extra = {"account": "fakesnow", "database": "CALENDLY", "warehouse": "COMPUTE_WH", "role": "SYSADMIN"}
+        return json.dumps({"conn_type": "snowflake", "login": "calendly", "schema": "RAW", "extra": extra})
     raise ValueError(kind)  # pragma: no cover - test misuse
 
 

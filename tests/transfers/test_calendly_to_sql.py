@@ -89,9 +89,17 @@ def test_operator_lands_everything_and_a_rerun_changes_nothing(
         "duckdb": ("duckdb", f"{warehouse.prefix}event_types"),
         "postgres": ("postgres", f"test.public.{warehouse.prefix}event_types"),
         "mysql": ("mysql", f"test.{warehouse.prefix}event_types"),
+        "snowflake": ("snowflake", f"CALENDLY.RAW.{warehouse.prefix.upper()}EVENT_TYPES"),
     }[warehouse.kind]
-    if warehouse.kind in ("postgres", "mysql"):
-        assert namespace == {"postgres": "postgres://127.0.0.1:5432", "mysql": "mysql://127.0.0.1:3306"}[warehouse.kind]
+    if warehouse.kind in ("postgres", "mysql", "snowflake"):
+        assert (
+            namespace
+            == {
+                "postgres": "postgres://127.0.0.1:5432",
+                "mysql": "mysql://127.0.0.1:3306",
+                "snowflake": "snowflake://fakesnow",
+            }[warehouse.kind]
+        )
     assert summary["tables"]["invitees"]["inserted"] == emulator.count_invitees()
     writer = warehouse.writer()
     try:

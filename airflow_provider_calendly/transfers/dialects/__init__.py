@@ -4,7 +4,7 @@
 ``conn_type``), else by its SQLAlchemy dialect name; a warehouse no dialect here is tested on is refused with a
 :class:`~airflow_provider_calendly.exceptions.CalendlyConfigError` naming it and the supported ones, before
 anything is read or written. Each module holds one warehouse (:mod:`.sqlite`, :mod:`.postgresql`,
-:mod:`.duckdb`, :mod:`.mysql`); :mod:`.base` holds the interface and what they share.
+:mod:`.duckdb`, :mod:`.mysql`, :mod:`.snowflake`); :mod:`.base` holds the interface and what they share.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from airflow_provider_calendly.transfers.dialects.base import (
 from airflow_provider_calendly.transfers.dialects.duckdb import DuckDBDialect
 from airflow_provider_calendly.transfers.dialects.mysql import MySqlDialect
 from airflow_provider_calendly.transfers.dialects.postgresql import PostgresDialect
+from airflow_provider_calendly.transfers.dialects.snowflake import SnowflakeDialect
 from airflow_provider_calendly.transfers.dialects.sqlite import SQLiteDialect
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ __all__ = [
 
 #: Every warehouse the table layer is tested on, by dialect name.
 DIALECTS: dict[str, type[SqlDialect]] = {
-    d.name: d for d in (SQLiteDialect, PostgresDialect, DuckDBDialect, MySqlDialect)
+    d.name: d for d in (SQLiteDialect, PostgresDialect, DuckDBDialect, MySqlDialect, SnowflakeDialect)
 }
 
 #: SQLAlchemy's names of the same warehouses, where they differ from the dialect's.

@@ -122,8 +122,8 @@ class SqlDialect:
 
     # -- the connection --
 
-    def prepare(self, connection: Any) -> None:
-        """Set up a newly opened DB-API connection (default: nothing)."""
+    def prepare(self, writer: WarehouseConnection) -> None:
+        """Set up the writer's newly opened DB-API connection, ``writer.connection`` (default: nothing)."""
 
     def cursor(self, connection: Any) -> Any:
         """A cursor of ``connection`` (closed after each statement unless it is the connection itself)."""

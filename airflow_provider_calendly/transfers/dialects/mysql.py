@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -72,10 +71,9 @@ class MySqlDialect(SqlDialect):
     def bind_timestamp(self, value: Any) -> Any:
         return naive_utc(value)
 
-    def prepare(self, connection: Any) -> None:
-        self.hook.set_autocommit(connection, False)
-        with closing(connection.cursor()) as cursor:
-            cursor.execute("SET time_zone = '+00:00'")  # NOW() and friends in UTC, like the stored values
+    def prepare(self, writer: WarehouseConnection) -> None:
+        self.hook.set_autocommit(writer.connection, False)
+        writer.execute("SET time_zone = '+00:00'")  # NOW() and friends in UTC, like the stored values
 
     def index_statements(self, writer: WarehouseConnection, table: sa.Table, exists: bool) -> list[str]:
         # MySQL has no CREATE INDEX IF NOT EXISTS (MariaDB has): create only the missing ones.
