@@ -45,7 +45,7 @@ def test_config_extra_is_applied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     hook = _hook(
         monkeypatch, host=str(tmp_path / "w.duckdb"), extra={"config": {"memory_limit": "96MiB", "threads": 1}}
     )
-    assert hook.config == {"memory_limit": "96MiB", "threads": 1}
+    assert hook.config == {"memory_limit": "96MiB", "checkpoint_threshold": "4MiB", "threads": 1}
     assert hook.get_first("SELECT current_setting('memory_limit'), current_setting('threads')") == ("96.0 MiB", 1)
 
 

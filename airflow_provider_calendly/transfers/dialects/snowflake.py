@@ -112,10 +112,22 @@ class SnowflakeDialect(SqlDialect):
     def load(
         self, writer: WarehouseConnection, key: str, columns: list[list[Any]], *, upsert: bool, existing: int | None
     ) -> None:
+        stage = self._stage(writer, key)
+        writer.execute(f"DELETE FROM {self.compiler.identifier_preparer.format_table(stage)}", fetch=False)
+        self.stage_rows(writer, key, columns)
+        writer.execute(
+            writer.cached_sql(key, f"move-{upsert}", lambda t: sa.text(self._move(t, stage, upsert))), fetch=False
+        )
+
+    def stage_rows(
+        self, writer: WarehouseConnection, key: str, columns: list[list[Any]], *, into: str | None = None
+    ) -> None:
+        """The connector's bulk load (``write_pandas``: Parquet, ``PUT``, ``COPY INTO``) of rows into the staging
+        table of ``key`` (or the table named ``into``)."""
         import pandas as pd
         from snowflake.connector.pandas_tools import write_pandas  # looked up when called (a test may patch it)
 
-        spec, stage = TABLES[key], self._stage(writer, key)
+        spec = TABLES[key]
         frame = pd.DataFrame(
             {
                 c.name.upper(): pd.Series(
@@ -127,18 +139,13 @@ class SnowflakeDialect(SqlDialect):
                 for c, values in zip(spec.columns, columns, strict=True)
             }
         )
-        preparer = self.compiler.identifier_preparer
-        writer.execute(f"DELETE FROM {preparer.format_table(stage)}", fetch=False)
         write_pandas(
             writer.connection,
             frame,
-            stage.name.upper(),
+            (into or self._stage(writer, key).name).upper(),
             schema=writer.schema.upper() if writer.schema else None,
             quote_identifiers=False,
             use_logical_type=True,
-        )
-        writer.execute(
-            writer.cached_sql(key, f"move-{upsert}", lambda t: sa.text(self._move(t, stage, upsert))), fetch=False
         )
 
     def _move(self, table: sa.Table, stage: sa.Table, upsert: bool) -> str:
