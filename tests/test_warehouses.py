@@ -19,17 +19,21 @@ pytestmark = pytest.mark.integration
 
 TIMEOUT = 900
 SKIP = pytest.mark.skipif(bool(os.environ.get("CALENDLY_SKIP_WAREHOUSES")), reason="CALENDLY_SKIP_WAREHOUSES is set")
+#: The pytest arguments of each warehouse's run. Tests elsewhere that are parametrized with the warehouse's name
+#: where its stand-in is installed join with ``-k``: ``["tests/warehouses/snowflake", "tests/transfers", "-k",
+#: "snowflake", "-q"]`` keeps every stand-in test (their package is named after the warehouse) and those cases.
+RUNS = {
+    "snowflake": ["tests/warehouses/snowflake", "-q"],
+    "bigquery": ["tests/warehouses/bigquery", "-q"],
+}
 
 
 def _warehouse(name: str) -> object:
-    return pytest.param(
-        name,
-        marks=[SKIP, pytest.mark.background_run(name, "scripts/warehouse.sh", "test", name, timeout=TIMEOUT)],
-        id=name,
-    )
+    run = pytest.mark.background_run(name, "scripts/warehouse.sh", "test", name, *RUNS[name], timeout=TIMEOUT)
+    return pytest.param(name, marks=[SKIP, run], id=name)
 
 
-@pytest.mark.parametrize("warehouse", [_warehouse("snowflake"), _warehouse("bigquery")])
+@pytest.mark.parametrize("warehouse", [_warehouse(name) for name in RUNS])
 @pytest.mark.timeout(0)  # each run has its own timeout, counted from its start
 def test_warehouse_tests_pass_in_the_providers_venv(warehouse: str, background_runs: BackgroundRuns | None) -> None:
     assert background_runs is not None
