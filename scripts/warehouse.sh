@@ -44,7 +44,8 @@ lock() {
     grep -E '^apache-airflow(-core|-task-sdk)?==' constraints.txt >"$airflow"
     "$UV" pip compile pyproject.toml "$STANDIN" --extra dev --extra "$WAREHOUSE" --constraint "$airflow" \
         --universal --python-version 3.11 --no-emit-index-url --no-emit-find-links --quiet -o "$seed"
-    sed "s|$seed|$LOCK|; s| --constraint $airflow||" "$seed" >"$LOCK"
+    # The temporary files' names out of the header and annotations: the lock says where its pins come from.
+    sed "s|$seed|$LOCK|; s| --constraint $airflow||; s|-c $airflow|-c constraints.txt (its Airflow)|" "$seed" >"$LOCK"
     rm -f "$seed" "$airflow"
 }
 

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 # The emulator fixtures are opt-in (no pytest11 auto-load): a project asks for them, as this one does here.
 # tests.processes: every process a test starts dies with the session (Ctrl-C and SIGTERM included).
-pytest_plugins = ["airflow_provider_calendly.testing.pytest_plugin", "tests.processes"]
+# tests.warehouses.standins: the Snowflake and BigQuery stand-ins' fixtures (used in those warehouses' venvs).
+pytest_plugins = ["airflow_provider_calendly.testing.pytest_plugin", "tests.processes", "tests.warehouses.standins"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO_ROOT / "example_dags"

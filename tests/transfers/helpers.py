@@ -13,6 +13,7 @@ from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import TABLES
 from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 from tests.harness.feed import dump_tables
+from tests.warehouses.standins import snowflake_connection
 
 #: Warehouses reached through a local stand-in, parametrized where the stand-in is installed: the venvs of their
 #: official providers (tests/test_warehouses.py runs the transfer tests there with ``-k <warehouse>``).
@@ -53,8 +54,7 @@ def warehouse_conn_uri(kind: str, conn_id: str, tmp_path: Path, server_uri: str 
     if kind in SERVER_WAREHOUSES and server_uri is not None:
         return server_uri
     if kind == "snowflake":  # fakesnow (patched in by the warehouse fixture): a fresh in-memory database
-        extra = {"account": "fakesnow", "database": "CALENDLY", "warehouse": "COMPUTE_WH", "role": "SYSADMIN"}
-        return json.dumps({"conn_type": "snowflake", "login": "calendly", "schema": "RAW", "extra": extra})
+        return snowflake_connection()
     raise ValueError(kind)  # pragma: no cover - test misuse
 
 

@@ -17,8 +17,8 @@ import pytest
 from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook
 from google.cloud import bigquery
 
-from tests.warehouses.bigquery.conftest import BIGQUERY_CONN_ID, PROJECT
 from tests.warehouses.helpers import dag_test_task
+from tests.warehouses.standins import BIGQUERY_CONN_ID, PROJECT
 
 SCHEMA = [
     {"name": "uri", "type": "STRING", "mode": "REQUIRED", "description": "canonical URI"},

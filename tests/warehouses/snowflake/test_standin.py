@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
 from tests.warehouses.helpers import dag_test_task
-from tests.warehouses.snowflake.conftest import DATABASE, SCHEMA, SNOWFLAKE_CONN_ID
+from tests.warehouses.standins import DATABASE, SCHEMA, SNOWFLAKE_CONN_ID
 
 TARGET = """CREATE TABLE IF NOT EXISTS calendly_events (
     uri VARCHAR NOT NULL PRIMARY KEY,

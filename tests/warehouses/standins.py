@@ -1,4 +1,17 @@
-"""BigQuery's stand-in: bqemulator, a local server of BigQuery's REST API on DuckDB, behind the official BigQueryHook.
+"""The warehouses' local stand-ins behind their official hooks, as pytest fixtures (a plugin of tests/conftest.py, so
+the transfer tests can use them too). They import a stand-in only when used: in the main venv they are defined
+and unused; the Snowflake and BigQuery venvs (tests/test_warehouses.py) have fakesnow and bqemulator.
+
+Snowflake: fakesnow, in-process, behind the official SnowflakeHook.
+
+fakesnow replaces ``snowflake.connector.connect`` and ``snowflake.connector.pandas_tools.write_pandas`` with fakes
+that run Snowflake's SQL, translated, on an in-memory DuckDB. ``SnowflakeHook.get_conn()`` imports ``connect`` when
+called, so the hook runs unchanged; code that must reach the fake ``write_pandas`` looks it up when called too
+(``from snowflake.connector.pandas_tools import write_pandas`` inside the function, not at module level). It works
+in this process only: a task run by ``dag.test()`` runs here, a task in another process would reach the real
+connector.
+
+BigQuery: bqemulator, a local server of BigQuery's REST API on DuckDB, behind the official BigQueryHook.
 
 ``BigQueryHook.get_client()`` builds a ``google.cloud.bigquery.Client``, which sends its requests to
 ``BIGQUERY_EMULATOR_HOST`` when that variable is set; the connection uses anonymous credentials. The hook's
@@ -24,6 +37,29 @@ from pathlib import Path
 import pytest
 
 from tests import processes
+
+SNOWFLAKE_CONN_ID = "calendly_snowflake"
+DATABASE = "CALENDLY"
+SCHEMA = "RAW"
+
+
+def snowflake_connection() -> str:
+    """The ``AIRFLOW_CONN_*`` value (JSON) of a ``snowflake`` connection to fakesnow's database and schema."""
+    extra = {"account": "fakesnow", "database": DATABASE, "warehouse": "COMPUTE_WH", "role": "SYSADMIN"}
+    return json.dumps(
+        {"conn_type": "snowflake", "login": "calendly", "password": "not-a-secret", "schema": SCHEMA, "extra": extra}
+    )
+
+
+@pytest.fixture
+def snowflake_conn_id(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An Airflow ``snowflake`` connection to a fresh fakesnow (its database and schema exist); its id."""
+    import fakesnow
+
+    monkeypatch.setenv(f"AIRFLOW_CONN_{SNOWFLAKE_CONN_ID.upper()}", snowflake_connection())
+    with fakesnow.patch():
+        yield SNOWFLAKE_CONN_ID
+
 
 BIGQUERY_CONN_ID = "calendly_bigquery"
 PROJECT = "calendly-test"
