@@ -229,10 +229,13 @@ def _in_warehouse_venv(kind: str, invitees: int) -> dict[str, Any]:
             str(invitees),
         ],
         cwd=REPO,
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
     )
+    if out.returncode != 0:
+        print(out.stderr[-3000:], flush=True)
+        return {"skipped": f"its run in .venv/{kind} failed (exit {out.returncode})"}
     print(out.stdout.strip().splitlines()[-2], flush=True)
     return json.loads(out.stdout.strip().splitlines()[-1])[kind]  # type: ignore[no-any-return]
 

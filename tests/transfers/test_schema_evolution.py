@@ -126,16 +126,18 @@ def test_upgrade_of_the_previous_release_schema_adds_indexes(warehouse: Warehous
         changes = writer.ensure_tables()
         added = sorted(c.split()[2:6:3] for c in changes if "ADD COLUMN" in c)  # [table, column]
         assert added == sorted([writer.table_name(k), c] for k, cols in ADDED_SINCE_V1.items() for c in cols)
-        catalog = {
-            "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index'",
-            "duckdb": "SELECT index_name FROM duckdb_indexes()",
-            "postgres": "SELECT indexname FROM pg_indexes",
-            "mysql": "SELECT index_name FROM information_schema.statistics WHERE table_schema = DATABASE()",
-        }[warehouse.kind]
-        indexes = {r[0] for r in writer.execute(catalog)}
         expected = {writer.index_name(k, c.name) for k, spec in TABLES.items() for c in spec.columns if c.index}
         assert writer.index_name("invitees", "scheduled_event_uri") in expected
-        assert expected <= indexes
+        if warehouse.kind == "snowflake":  # no indexes in Snowflake: none is asked for
+            assert not any(c.startswith("CREATE INDEX") for c in writer.schema_evolution.plan(list(TABLES)))
+        else:
+            catalog = {
+                "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index'",
+                "duckdb": "SELECT index_name FROM duckdb_indexes()",
+                "postgres": "SELECT indexname FROM pg_indexes",
+                "mysql": "SELECT index_name FROM information_schema.statistics WHERE table_schema = DATABASE()",
+            }[warehouse.kind]
+            assert expected <= {r[0] for r in writer.execute(catalog)}
         assert writer.count("invitees") == 1
     finally:
         writer.close()
