@@ -85,3 +85,22 @@ def dump_all(writer: CalendlyTableWriter) -> dict[str, list[tuple[Any, ...]]]:
 
 def counts(writer: CalendlyTableWriter) -> dict[str, int]:
     return {key: writer.count(key) for key in DATA_TABLES}
+
+
+def untested_warehouse_hook(name: str) -> Any:
+    """A common-sql hook of a warehouse no dialect is tested on (``conn_type`` and dialect ``name``); it opens no
+    connection."""
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+    class UntestedHook(DbApiHook):
+        conn_name_attr = f"{name}_conn_id"
+        conn_type = name
+
+        @property
+        def dialect_name(self) -> str:
+            return name
+
+        def get_conn(self) -> Any:
+            raise AssertionError("no connection may be opened")
+
+    return UntestedHook()

@@ -20,6 +20,7 @@ from airflow_provider_calendly.transfers.calendly_to_sql import (
 from airflow_provider_calendly.transfers.passes import plan_pass
 from airflow_provider_calendly.transfers.sql_writer import SyncState
 from airflow_provider_calendly.transfers.tables import TABLES
+from tests.transfers.helpers import untested_warehouse_hook
 
 
 @pytest.fixture
@@ -114,18 +115,8 @@ def test_openlineage_is_optional() -> None:
 
 
 def test_an_untested_warehouse_is_refused_before_any_api_call(sqlite_conn: str) -> None:
-    from airflow.providers.common.sql.hooks.sql import DbApiHook
-
-    class RedshiftLikeHook(DbApiHook):
-        conn_name_attr = "redshift_conn_id"
-        conn_type = "redshift"
-
-        @property
-        def dialect_name(self) -> str:
-            return "redshift"
-
     op = CalendlyToSqlOperator(task_id="t", sql_conn_id=sqlite_conn)
-    op.__dict__["sql_hook"] = RedshiftLikeHook()
+    op.__dict__["sql_hook"] = untested_warehouse_hook("redshift")
     op.__dict__["hook"] = type("SettingsOnly", (_NoCallHook,), {"settings": None})()
     with pytest.raises(CalendlyConfigError, match=r"conn_type 'redshift'.*supported: sqlite, postgresql, duckdb"):
         op.execute({})  # type: ignore[arg-type]

@@ -19,7 +19,15 @@ from airflow_provider_calendly.transfers.sql_writer import (
     validate_identifier,
 )
 from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, invitee_rows
-from tests.transfers.helpers import Warehouse, counts, drop_tables, dump_all, dump_table, unique_prefix
+from tests.transfers.helpers import (
+    Warehouse,
+    counts,
+    drop_tables,
+    dump_all,
+    dump_table,
+    unique_prefix,
+    untested_warehouse_hook,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -190,25 +198,12 @@ def test_many_rows_span_several_statements(writer: CalendlyTableWriter, invitee:
     assert writer.count("invitees") == 1200 and writer.count("invitee_answers") == 2400
 
 
-def test_an_untested_warehouse_is_refused_naming_it_and_the_supported_ones(tmp_path: Path) -> None:
+def test_an_untested_warehouse_is_refused_naming_it_and_the_supported_ones() -> None:
     """A dialect no one tested gets a clear error when the writer is made, before any connection is opened."""
-    from airflow.providers.common.sql.hooks.sql import DbApiHook
-
-    class OracleLikeHook(DbApiHook):
-        conn_name_attr = "oracle_conn_id"
-        conn_type = "oracle"
-
-        @property
-        def dialect_name(self) -> str:
-            return "oracle"
-
-        def get_conn(self) -> Any:
-            raise AssertionError("no connection may be opened")
-
     with pytest.raises(CalendlyConfigError, match=r"'oracle'.*supported: sqlite, postgresql, duckdb, mysql"):
-        CalendlyTableWriter(OracleLikeHook(), "x_")
+        CalendlyTableWriter(untested_warehouse_hook("oracle"), "x_")
     with pytest.raises(CalendlyConfigError, match=r"does not support the 'generic' dialect"):
-        CalendlyTableWriter(OracleLikeHook(), "x_", dialect="generic")
+        CalendlyTableWriter(untested_warehouse_hook("oracle"), "x_", dialect="generic")
 
 
 @pytest.mark.parametrize("bad", ["", "1abc", "calendly-", "a b", "x;drop table y", "ä", 3, "a" * 49])
