@@ -6,11 +6,12 @@ whose connector's ``write_pandas`` stages the rows); imported only when a Snowfl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from airflow_provider_calendly.transfers.dialects.base import SqlDialect, compile_ddl
+from airflow_provider_calendly.transfers.dialects.base import SqlDialect, compile_ddl, to_json
 from airflow_provider_calendly.transfers.tables import TABLES, ColumnType, sqlalchemy_table, sqlalchemy_type
 
 if TYPE_CHECKING:
@@ -102,6 +103,11 @@ class SnowflakeDialect(SqlDialect):
         spec = TABLES[next(k for k, t in writer.tables.items() if t is table)]
         expected = {c.name: _CATALOG[c.type] for c in spec.columns}
         return {str(name).lower(): (str(found), expected.get(str(name).lower(), "")) for name, found in rows}
+
+    def values_source(self, column: sa.ColumnElement[Any], values: Sequence[Any]) -> tuple[Any, Any]:
+        # One JSON array parameter, flattened: a statement of constant size, however many values.
+        flattened = sa.text("TABLE(FLATTEN(INPUT => PARSE_JSON(:values)))").bindparams(sa.bindparam("values"))
+        return sa.select(sa.cast(sa.literal_column("value"), column.type)).select_from(flattened), to_json(list(values))
 
     def index_statements(self, writer: WarehouseConnection, table: sa.Table, exists: bool) -> list[str]:
         return []  # Snowflake has no indexes (its micro-partitions prune by value ranges)
