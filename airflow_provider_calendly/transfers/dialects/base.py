@@ -116,9 +116,15 @@ class SqlDialect:
         """A timestamp as the driver takes it (default: an aware UTC datetime)."""
         return value if type(value) is datetime and value.tzinfo is not None else as_datetime(value)
 
-    def bind_json(self, value: Any) -> Any:
-        """A JSON value as the driver takes it (default: compact JSON text)."""
-        return to_json(value)
+    def bind_column(self, column_type: ColumnType) -> Callable[[list[Any]], list[Any]] | None:
+        """How a whole column of values binds (``None``: as they are): one comprehension per column, the hot loop
+        of a load."""
+        if column_type is ColumnType.JSON:
+            return _json_column
+        if column_type is ColumnType.TIMESTAMP:
+            bind = self.bind_timestamp
+            return lambda values: [None if v is None else bind(v) for v in values]
+        return None
 
     # -- the connection --
 
@@ -215,13 +221,14 @@ class SqlDialect:
 def columns_converter(key: str, dialect: SqlDialect) -> Callable[[Sequence[Row], Any], list[list[Any]]]:
     """``convert(rows, synced_at)``: the values of rows of table ``key``, column by column, bound as the dialect binds.
 
-    The hot loop of a load, kept in C where it can be: one ``itemgetter`` per row, one transpose, then one
-    comprehension per JSON or timestamp column; ``synced_at`` (bound already) fills ``_synced_at``.
+    The hot loop of a load, kept in C where it can be: one ``itemgetter`` per row, one transpose, then the
+    dialect's :meth:`~SqlDialect.bind_column` per JSON or timestamp column; ``synced_at`` (bound already) fills
+    ``_synced_at``.
     """
     spec = TABLES[key]
     names = [c.name for c in spec.columns if c.name != "_synced_at"]
-    by_type = {ColumnType.JSON: dialect.bind_json, ColumnType.TIMESTAMP: dialect.bind_timestamp}
-    touched = [(i, by_type[spec.column(n).type]) for i, n in enumerate(names) if spec.column(n).type in by_type]
+    binders = {t: dialect.bind_column(t) for t in ColumnType}
+    touched = [(i, bind) for i, n in enumerate(names) if (bind := binders[spec.column(n).type]) is not None]
     synced_at = spec.column_names.index("_synced_at") if "_synced_at" in spec.column_names else None
     pick = operator.itemgetter(*names)
 
@@ -231,8 +238,8 @@ def columns_converter(key: str, dialect: SqlDialect) -> Callable[[Sequence[Row],
         except KeyError:  # a row built by hand may leave columns out: they are NULL
             picked = [tuple(row.get(name) for name in names) for row in rows]
         columns = [list(column) for column in zip(*picked, strict=True)]
-        for i, fn in touched:
-            columns[i] = [None if v is None else fn(v) for v in columns[i]]
+        for i, bind in touched:
+            columns[i] = bind(columns[i])
         if synced_at is not None:
             columns.insert(synced_at, [stamp] * len(rows))
         return columns
@@ -252,6 +259,14 @@ def naive_utc(value: Any) -> datetime | None:
 
 
 _encode_json = msgspec.json.Encoder().encode
+
+
+def _json_column(values: list[Any]) -> list[str | None]:
+    """A column of JSON values as compact JSON text (msgspec in one comprehension; :func:`to_json` if it refuses one)."""
+    try:
+        return [None if v is None else _encode_json(v).decode() for v in values]
+    except (TypeError, ValueError, OverflowError, msgspec.EncodeError):
+        return [None if v is None else to_json(v) for v in values]
 
 
 def to_json(value: Any) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -42,6 +42,19 @@ class SQLiteDialect(SqlDialect):
     def bind_timestamp(self, value: Any) -> str | None:
         dt = value if type(value) is datetime and value.tzinfo is timezone.utc else as_datetime(value)
         return dt.isoformat(timespec="microseconds") if dt is not None else None
+
+    def bind_column(self, column_type: ColumnType) -> Callable[[list[Any]], list[Any]] | None:
+        if column_type is not ColumnType.TIMESTAMP:
+            return super().bind_column(column_type)
+        bind, utc = self.bind_timestamp, timezone.utc
+        return lambda values: [
+            None
+            if v is None
+            else v.isoformat(timespec="microseconds")
+            if type(v) is datetime and v.tzinfo is utc
+            else bind(v)
+            for v in values
+        ]
 
     def values_source(self, column: sa.ColumnElement[Any], values: Sequence[Any]) -> tuple[Any, Any]:
         # One JSON text parameter read by json_each: far cheaper for the driver than a list of strings.
