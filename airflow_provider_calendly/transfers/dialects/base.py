@@ -70,8 +70,6 @@ class SqlDialect:
     comment_statements: ClassVar[bool] = False
     #: A ``DELETE``'s rowcount is exact, so rows are not counted before they are deleted.
     exact_rowcount: ClassVar[bool] = False
-    #: DDL joins the surrounding transaction (elsewhere each DDL statement commits by itself).
-    transactional_ddl: ClassVar[bool] = True
 
     def __init__(self, hook: DbApiHook) -> None:
         self.hook = hook

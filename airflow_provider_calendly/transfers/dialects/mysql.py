@@ -41,7 +41,6 @@ class MySqlDialect(SqlDialect):
     name = "mysql"
     conn_types = ("mysql",)
     exact_rowcount = True
-    transactional_ddl = False
 
     def make_compiler(self) -> sa.engine.Dialect:
         return mysql.mysqldb.dialect(paramstyle="format")  # type: ignore[no-untyped-call,no-any-return]

@@ -47,7 +47,6 @@ class SnowflakeDialect(SqlDialect):
     name = "snowflake"
     conn_types = ("snowflake",)
     comment_statements = True
-    transactional_ddl = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
