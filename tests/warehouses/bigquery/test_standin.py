@@ -59,7 +59,8 @@ def _stage(client: bigquery.Client, dataset: str, rows: list[dict[str, Any]]) ->
         schema=[bigquery.SchemaField.from_api_repr(field) for field in SCHEMA],
         write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
     )
-    # No `size`: the client then uploads with a resumable upload, which bqemulator takes (see the notes).
+    # No `size`: the client then makes a resumable upload; bqemulator refuses the multipart one `size` (and
+    # load_table_from_json) makes: "multipart upload's second part has unsupported Content-Type '*/*'".
     job = client.load_table_from_file(io.BytesIO(body), f"{PROJECT}.{dataset}.events_stage", job_config=config)
     job.result()
     return int(job.output_rows or 0)
