@@ -43,6 +43,7 @@ from benchmarks.report import Row, run_standalone
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / ".out"
 POSTGRES_URI = os.environ.get("CALENDLY_TEST_POSTGRES_URI", "postgresql://postgres@127.0.0.1:5432/test")
+MYSQL_URI = os.environ.get("CALENDLY_TEST_MYSQL_URI", "mysql://root@127.0.0.1:3306/test")
 CHUNK = 500
 RSS_GOAL_MB = 300.0
 FLAT_TOLERANCE = 1.10
@@ -50,7 +51,13 @@ FLAT_TOLERANCE = 1.10
 RAW_GOAL = 0.7
 #: Alternating runs of each load; the best of each is compared.
 REPEATS = 5
-NAMES = {"sqlite": "SQLite", "duckdb": "DuckDB", "postgres": "PostgreSQL"}
+NAMES = {
+    "sqlite": "SQLite",
+    "duckdb": "DuckDB",
+    "postgres": "PostgreSQL",
+    "mysql": "MariaDB (mysql)",
+    "snowflake": "Snowflake (fakesnow)",
+}
 
 
 def _prepare_airflow(workdir: Path) -> None:
@@ -64,14 +71,27 @@ def _conn_value(kind: str, workdir: Path) -> str | None:
         return json.dumps({"conn_type": "sqlite", "host": str(workdir / "bench.db")})
     if kind == "duckdb":
         return json.dumps({"conn_type": "duckdb", "host": str(workdir / "bench.duckdb")})
+    if kind == "snowflake":  # fakesnow, patched in by bench_throughput (in .venv/snowflake)
+        extra = {"account": "fakesnow", "database": "BENCH", "warehouse": "COMPUTE_WH"}
+        return json.dumps({"conn_type": "snowflake", "login": "bench", "schema": "RAW", "extra": extra})
+    uri = {"postgres": POSTGRES_URI, "mysql": MYSQL_URI}[kind]
     try:
-        import psycopg
+        if kind == "postgres":
+            import psycopg
 
-        psycopg.connect(POSTGRES_URI, connect_timeout=3).close()
+            psycopg.connect(uri, connect_timeout=3).close()
+        else:
+            import MySQLdb
+            from sqlalchemy.engine import make_url
+
+            url = make_url(uri)
+            MySQLdb.connect(
+                host=url.host, port=url.port or 3306, user=url.username, passwd=url.password or "", connect_timeout=3
+            ).close()
     except Exception as exc:
-        print(f"  postgres: skipped ({exc.__class__.__name__}: {exc})".strip())
+        print(f"  {kind}: skipped ({exc.__class__.__name__}: {exc})".strip())
         return None
-    return POSTGRES_URI
+    return uri
 
 
 def _writer(kind: str, workdir: Path, prefix: str) -> Any:
@@ -83,7 +103,8 @@ def _writer(kind: str, workdir: Path, prefix: str) -> Any:
     if value is None:
         return None
     os.environ[f"AIRFLOW_CONN_BENCH_{kind.upper()}"] = value
-    writer = CalendlyTableWriter(resolve_dbapi_hook(f"bench_{kind}"), prefix)
+    # a prefix of this process's own: a server warehouse is shared with other runs
+    writer = CalendlyTableWriter(resolve_dbapi_hook(f"bench_{kind}"), f"{prefix}{os.getpid()}_")
     for key in TABLES:
         writer.execute(f"DROP TABLE IF EXISTS {writer.table_name(key)}")
     writer.connection.commit()
@@ -127,7 +148,7 @@ def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float
 
     from airflow_provider_calendly.transfers.tables import TABLES
 
-    now = writer._bind_timestamp(datetime.now(timezone.utc))
+    now = writer.dialect.bind_timestamp(datetime.now(timezone.utc))
     keys = ("invitees", "invitee_answers")
     chunks = [
         {
@@ -152,8 +173,9 @@ def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float
         elif kind == "duckdb":
             selects = ", ".join(f"unnest(?::{ddl_types[c.type]}[])" for c in spec.columns)
             sql[key] = f"INSERT INTO {table} ({columns}) SELECT {selects}"
-        else:
-            sql[key] = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in spec.columns)})"
+        else:  # SQLite, MySQL: a plain multi-row INSERT (MySQL's drivers pack executemany into VALUES lists)
+            marks = ", ".join(writer.dialect.placeholder for _ in spec.columns)
+            sql[key] = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
     copy_types = {
         key: [str(c.type.compile(dialect=writer.dialect.compiler)).lower() for c in writer.tables[key].columns]
         for key in keys
@@ -176,8 +198,12 @@ def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float
                                 copy.write_row(row)
                 elif kind == "duckdb":
                     conn.execute(sql[key], [list(c) for c in zip(*values, strict=True)])
+                elif kind == "snowflake":  # the connector's write_pandas (PUT + COPY INTO) into the table, no MERGE
+                    columns_of = [list(c) for c in zip(*values, strict=True)]
+                    writer.dialect.stage_rows(writer, key, columns_of, into=writer.tables[key].name)
                 else:
-                    conn.executemany(sql[key], values)
+                    with writer.cursor() as cursor:
+                        cursor.executemany(sql[key], values)
     return time.perf_counter() - started
 
 
@@ -185,43 +211,89 @@ def _row_count(rows: list[dict[str, list[dict[str, Any]]]]) -> int:
     return sum(len(r["invitees"]) + len(r["invitee_answers"]) for r in rows)
 
 
+def _in_warehouse_venv(kind: str, invitees: int) -> dict[str, Any]:
+    """The throughput of ``kind`` measured in the venv of its provider (``.venv/<kind>``), in this same run."""
+    python = REPO / ".venv" / kind / "bin" / "python"
+    if not python.exists():
+        print(f"  {kind}: skipped (no .venv/{kind}: make {kind}-venv)")
+        return {"skipped": f"needs .venv/{kind}"}
+    out = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "benchmarks.bench_load",
+            "--throughput-only",
+            "--warehouses",
+            kind,
+            "--invitees",
+            str(invitees),
+        ],
+        cwd=REPO,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    lines = out.stdout.strip().splitlines()
+    try:  # its last line is the JSON of its figures (it has no goal rows of its own, so it exits 1)
+        result: dict[str, Any] = json.loads(lines[-1])[kind]
+    except (IndexError, ValueError, KeyError):
+        print(out.stderr[-3000:], flush=True)
+        return {"skipped": f"its run in .venv/{kind} failed (exit {out.returncode})"}
+    print(lines[-2], flush=True)
+    return result
+
+
 def bench_throughput(kinds: list[str], invitees: int, workdir: Path) -> dict[str, Any]:
+    import importlib.util
+    from contextlib import ExitStack
+
     rows = _rows(invitees)
     total_rows = _row_count(rows)
     results: dict[str, Any] = {}
     for kind in kinds:
-        raw = ours = float("inf")
-        skipped = False
-        for _attempt in range(REPEATS):  # alternate, best of each: the machine is shared, one shot is noisy
-            writer = _writer(kind, workdir, "bench_raw_")
-            if writer is None:
-                skipped = True
-                break
-            raw = min(raw, _raw_bulk(writer, rows))
-            assert writer.count("invitees") == invitees, "every invitee landed"
-            writer.close()
-            writer = _writer(kind, workdir, "bench_ours_")
-            started = time.perf_counter()
-            _batched(writer, rows)
-            ours = min(ours, time.perf_counter() - started)
-            assert writer.count("invitees") == invitees, "every invitee landed"
-            writer.close()
-        if skipped:
-            results[kind] = {"skipped": "not reachable"}
+        if kind == "snowflake" and importlib.util.find_spec("fakesnow") is None:
+            results[kind] = _in_warehouse_venv(kind, invitees)
             continue
-        results[kind] = {
-            "rows": total_rows,
-            "ours_rows_per_s": round(total_rows / ours),
-            "raw_rows_per_s": round(total_rows / raw),
-            "ratio": round(raw / ours, 2),
-        }
-        r = results[kind]
-        print(
-            f"  {kind:9s} {total_rows} rows: upsert {r['ours_rows_per_s']:>9,} rows/s | "
-            f"raw bulk load {r['raw_rows_per_s']:>9,} rows/s | {r['ratio']}x",
-            flush=True,
-        )
+        standin = ExitStack()
+        if kind == "snowflake":
+            import fakesnow
+
+            standin.enter_context(fakesnow.patch())
+        with standin:
+            results[kind] = _throughput(kind, rows, total_rows, invitees, workdir)
     return results
+
+
+def _throughput(
+    kind: str, rows: list[dict[str, list[dict[str, Any]]]], total_rows: int, invitees: int, workdir: Path
+) -> dict[str, Any]:
+    """Our load and the raw bulk load of ``rows`` into ``kind``, alternating, best of :data:`REPEATS` each."""
+    raw = ours = float("inf")
+    for _attempt in range(REPEATS):  # alternate, best of each: the machine is shared, one shot is noisy
+        writer = _writer(kind, workdir, "bench_raw_")
+        if writer is None:
+            return {"skipped": "not reachable"}
+        raw = min(raw, _raw_bulk(writer, rows))
+        assert writer.count("invitees") == invitees, "every invitee landed"
+        writer.close()
+        writer = _writer(kind, workdir, "bench_ours_")
+        started = time.perf_counter()
+        _batched(writer, rows)
+        ours = min(ours, time.perf_counter() - started)
+        assert writer.count("invitees") == invitees, "every invitee landed"
+        writer.close()
+    r = {
+        "rows": total_rows,
+        "ours_rows_per_s": round(total_rows / ours),
+        "raw_rows_per_s": round(total_rows / raw),
+        "ratio": round(raw / ours, 2),
+    }
+    print(
+        f"  {kind:9s} {total_rows} rows: upsert {r['ours_rows_per_s']:>9,} rows/s | "
+        f"raw bulk load {r['raw_rows_per_s']:>9,} rows/s | {r['ratio']}x",
+        flush=True,
+    )
+    return r
 
 
 def child_sync(invitees: int, per_event: int, kind: str, workdir: Path, *, heap: bool = False) -> dict[str, Any]:
@@ -317,7 +389,7 @@ def throughput_rows(throughput: dict[str, Any], invitees: int) -> list[Row]:
                     unit="rows/s",
                     goal=f"ratio ≥ {RAW_GOAL:g}",
                     passed=False,
-                    note=f"{NAMES.get(kind, kind)} {r['skipped']} (CALENDLY_TEST_POSTGRES_URI)",
+                    note=f"{NAMES.get(kind, kind)}: {r['skipped']}",
                 )
             )
             continue
@@ -332,7 +404,8 @@ def throughput_rows(throughput: dict[str, Any], invitees: int) -> list[Row]:
                 note=(
                     f"{invitees:,} invitees = {r['rows']:,} rows, commits per {CHUNK} invitees both ways; ours "
                     "from model rows (conversion, staging, merge, child replacement), the baseline from "
-                    f"already converted rows into empty tables (COPY on PostgreSQL, plain bulk INSERT elsewhere); best of {REPEATS}"
+                    f"already converted rows into empty tables (COPY on PostgreSQL, write_pandas on Snowflake, plain multi-row "
+                    f"INSERT elsewhere); best of {REPEATS}"
                 ),
             )
         )
@@ -388,10 +461,11 @@ def collect(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--sizes", default=None, help="invitees of each synthetic sync (default 10000,100000)")
     parser.add_argument("--million", action="store_true", help="add the 1,000,000-invitee sync (~6 min each)")
     parser.add_argument("--per-event", type=int, default=4, help="invitees per scheduled event")
-    parser.add_argument("--warehouses", default="sqlite,duckdb,postgres")
+    parser.add_argument("--warehouses", default="sqlite,duckdb,postgres,mysql,snowflake")
     parser.add_argument("--memory-warehouses", default="sqlite,duckdb", help="warehouses of the large sync")
     parser.add_argument("--heap", action="store_true", help="also trace the Python heap peak (3x slower)")
     parser.add_argument("--quick", action="store_true", help="small sizes (for the test suite)")
+    parser.add_argument("--throughput-only", action="store_true", help="print the throughput as JSON and stop")
     args = parser.parse_args(argv)
     invitees = args.invitees or (1_000 if args.quick else 5_000)
     sizes = [int(n) for n in (args.sizes or ("2000,10000" if args.quick else "10000,100000")).split(",")]
@@ -403,6 +477,9 @@ def collect(argv: list[str] | None = None) -> list[Row]:
         _prepare_airflow(workdir)
         print(f"Load throughput ({invitees:,} invitees with 2 answers each, chunks of {CHUNK}):", flush=True)
         throughput = bench_throughput(args.warehouses.split(","), invitees, workdir)
+    if args.throughput_only:  # a warehouse venv's part of the run (see _in_warehouse_venv)
+        print(json.dumps(throughput))
+        return []
     print(f"Peak memory of a full synthetic sync ({args.per_event} invitees per event):", flush=True)
     memory = bench_memory(sorted(set(sizes)), args.per_event, args.memory_warehouses.split(","), heap=args.heap)
     OUT.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,8 @@
 Connections (from the environment, or the UI):
 
 * ``calendly_default`` — the Calendly token (``AIRFLOW_CONN_CALENDLY_DEFAULT``);
-* ``calendly_warehouse`` — any common-sql warehouse: a DuckDB or SQLite file, PostgreSQL, …
+* ``calendly_warehouse`` — a supported warehouse (the README's warehouse table): a DuckDB or SQLite file,
+  PostgreSQL, MySQL/MariaDB, Snowflake
   (``AIRFLOW_CONN_CALENDLY_WAREHOUSE``, e.g. ``{"conn_type": "duckdb", "host": "/data/calendly.duckdb"}``).
 
 Each run upserts the default resources the token can read into ``calendly_*`` tables: event types, scheduled

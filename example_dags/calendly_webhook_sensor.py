@@ -7,7 +7,7 @@ invitee, ``invitee.canceled`` updates it (same ``calendly_invitees`` row, now ``
 ``calendly_routing_form_answers``), the rows the sync's ``routing_form_submissions`` resource writes.
 
 Connections: ``calendly_webhook_inbox`` (where the receiver stores deliveries; default: a SQLite file under
-``AIRFLOW_HOME``) and ``calendly_warehouse`` (any common-sql database). Trigger with
+``AIRFLOW_HOME``) and ``calendly_warehouse`` (a supported warehouse: see the README's warehouse table). Trigger with
 ``{"received_after": "2024-05-01T00:00:00Z"}`` to pick up a delivery that arrived before the run.
 """
 

@@ -3,10 +3,8 @@
 # 3.2.*; "newest": the newest versions of everything, ignoring constraints.txt). Dependencies come from uv's cache when
 # warm. Usage: scripts/compat.sh ["3.2.*"|newest] [pytest args...]
 #
-# The run dies with whoever started it (a test session, make) and takes everything it started along: each step
-# runs in the background while the script waits for it, so TERM, INT and HUP are acted on at once (bash runs a
-# trap only once a foreground command returns); a watchdog stops the run when the script's parent is gone; on
-# exit, whatever is still running is stopped and the throwaway venv removed.
+# The run dies with whoever started it and takes everything it started along (scripts/background.sh); on exit the
+# throwaway venv is removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,41 +15,10 @@ UV=.venv/bin/uv
 BASE_PYTHON=.venv/bin/python
 [ -x "$BASE_PYTHON" ] || BASE_PYTHON=$(command -v python3)
 
-parent_of() { cut -d' ' -f4 "/proc/$1/stat"; } # fields of /proc/PID/stat: 4 = parent, 5 = process group
-group_of() { cut -d' ' -f5 "/proc/$1/stat"; }
-
-STARTER=$(parent_of $$)
+# shellcheck source=scripts/background.sh
+source scripts/background.sh
 VENV=""
-step=""
-watchdog=""
-finish() {
-    trap '' INT TERM HUP
-    if [ "$(group_of $$)" = "$$" ]; then
-        kill -TERM -- -$$ 2>/dev/null || true # the script leads its process group: all of it (but the script)
-    else
-        kill -TERM ${step:+"$step"} ${watchdog:+"$watchdog"} 2>/dev/null || true
-    fi
-    wait || true
-    [ -z "$VENV" ] || rm -rf "$VENV"
-}
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap finish EXIT
-
-# The watchdog: once the script's parent has exited (the script is re-parented), stop the script.
-(
-    while [ "$(parent_of $$)" = "$STARTER" ]; do sleep 1; done
-    kill -TERM $$
-) &
-watchdog=$!
-
-run() { # one step, in the background so that a signal is handled while it runs
-    "$@" &
-    step=$!
-    wait "$step"
-    step=""
-}
+cleanup() { [ -z "$VENV" ] || rm -rf "$VENV"; }
 
 VENV=$(mktemp -d "${TMPDIR:-/tmp}/calendly-compat-XXXXXX")
 echo "compat: testing against Apache Airflow ${AIRFLOW_SPEC} in ${VENV}"

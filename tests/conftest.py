@@ -10,13 +10,17 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+if TYPE_CHECKING:
+    from tests.background import BackgroundRuns
+
 # The emulator fixtures are opt-in (no pytest11 auto-load): a project asks for them, as this one does here.
 # tests.processes: every process a test starts dies with the session (Ctrl-C and SIGTERM included).
-pytest_plugins = ["airflow_provider_calendly.testing.pytest_plugin", "tests.processes"]
+# tests.warehouses.standins: the Snowflake and BigQuery stand-ins' fixtures (used in those warehouses' venvs).
+pytest_plugins = ["airflow_provider_calendly.testing.pytest_plugin", "tests.processes", "tests.warehouses.standins"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO_ROOT / "example_dags"
@@ -32,33 +36,32 @@ os.environ.pop("AIRFLOW_CONN_CALENDLY_DEFAULT", None)
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-COMPAT_TEST = "tests/test_compat.py::"
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the compat test last: it collects the background run :func:`compat_run` starts with the session."""
-    items.sort(key=lambda item: item.nodeid.startswith(COMPAT_TEST))
+    """Run last the tests that collect a background run (tests/background.py), in their order."""
+    from tests import background  # imported here, after tests.processes is loaded as a plugin (and rewritten)
+
+    items.sort(key=lambda item: item.get_closest_marker(background.MARKER) is not None)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def compat_run(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The Airflow 3.2 compat run (tests/test_compat.py), started with the first test when that test is selected,
-    so it uses the second core while the suite runs; stopped, whatever happened, when the session ends.
+def background_runs(request: pytest.FixtureRequest) -> Iterator[BackgroundRuns | None]:
+    """The runs in other venvs the selected tests collect (the Airflow 3.2 compat run, the warehouses' runs),
+    started with the first test so they use the second core while the suite runs; stopped, whatever happened,
+    when the session ends.
 
     Collecting tests starts nothing: fixtures are set up only when tests run.
     """
-    if os.environ.get("CALENDLY_SKIP_COMPAT") or not any(
-        item.nodeid.startswith(COMPAT_TEST) for item in request.session.items
-    ):
+    from tests import background
+
+    runs = background.queued(request.session.items, cwd=str(REPO_ROOT))
+    if not runs:
         yield None
         return
-    from tests.test_compat import CompatRun
-
-    run = CompatRun()
+    queue = background.BackgroundRuns(runs)
     try:
-        yield run
+        yield queue
     finally:
-        run.stop()
+        queue.stop()
 
 
 def service_unavailable(reason: str) -> None:
@@ -128,6 +131,28 @@ def postgres_uri() -> str:
         psycopg.connect(uri, connect_timeout=3).close()
     except Exception as exc:  # any failure to reach the server means "absent"
         service_unavailable(f"PostgreSQL not reachable at {uri}: {exc}")
+    return uri
+
+
+@pytest.fixture
+def mysql_uri() -> str:
+    """URI of the local MariaDB (or MySQL) server (``CALENDLY_TEST_MYSQL_URI`` overrides)."""
+    uri = os.environ.get("CALENDLY_TEST_MYSQL_URI", "mysql://root@127.0.0.1:3306/test")
+    try:
+        import MySQLdb
+        from sqlalchemy.engine import make_url
+
+        url = make_url(uri)
+        MySQLdb.connect(
+            host=url.host or "127.0.0.1",
+            port=url.port or 3306,
+            user=url.username or "root",
+            passwd=url.password or "",
+            db=url.database or "",
+            connect_timeout=3,
+        ).close()
+    except Exception as exc:  # no driver, or the server cannot be reached: "absent"
+        service_unavailable(f"MariaDB/MySQL not reachable at {uri}: {exc}")
     return uri
 
 

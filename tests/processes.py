@@ -31,7 +31,7 @@ from typing import Any
 import psutil
 import pytest
 
-__all__ = ["spawn", "stop"]
+__all__ = ["spawn", "spawned", "stop"]
 
 #: How long a group gets to stop after the first signal before it is killed.
 GRACE_SECONDS = 20.0
@@ -49,6 +49,11 @@ def spawn(args: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
     proc: subprocess.Popen[Any] = subprocess.Popen(args, start_new_session=True, **popen)
     _registered.append(proc)
     return proc
+
+
+def spawned() -> set[int]:
+    """The pids of the processes :func:`spawn` started that are not stopped yet (each leads its process group)."""
+    return {proc.pid for proc in _registered}
 
 
 def stop(proc: subprocess.Popen[Any], *, grace: float = GRACE_SECONDS, first: int = signal.SIGTERM) -> None:

@@ -87,11 +87,13 @@ def inner_env() -> Iterator[dict[str, str]]:
     yield env
 
 
-def test_collecting_the_compat_test_starts_nothing(inner_env: dict[str, str]) -> None:
+def test_collecting_the_background_runs_starts_nothing(inner_env: dict[str, str]) -> None:
+    """Collecting the tests that collect background runs (tests/background.py) starts none of them."""
     before = _children()
     # Without this harness's safety net: a process collection started would outlive the session, and be found.
+    collected = ["tests/test_compat.py", "tests/test_warehouses.py"]
     proc = processes.spawn(
-        [*PYTEST, "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:tests.processes", "tests/test_compat.py"],
+        [*PYTEST, "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:tests.processes", *collected],
         cwd=REPO_ROOT,
         env=inner_env,
         stdout=subprocess.PIPE,
@@ -102,7 +104,9 @@ def test_collecting_the_compat_test_starts_nothing(inner_env: dict[str, str]) ->
         output, _ = proc.communicate(timeout=180)
         assert proc.returncode == 0, output[-3000:]
         assert "test_unit_tests_pass_on_lowest_supported_airflow" in output
-        started = _children() - before - {proc.pid}
+        assert "test_warehouse_tests_pass_in_the_providers_venv[bigquery]" in output
+        # This session's own background runs start when their turn comes, whatever this test does: not counted.
+        started = _children() - before - {proc.pid} - processes.spawned()
         assert not started, [psutil.Process(pid).cmdline() for pid in started]
     finally:
         processes.stop(proc)

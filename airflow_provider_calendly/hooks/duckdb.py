@@ -17,14 +17,16 @@ options (https://duckdb.org/docs/stable/configuration/overview), passed to ``duc
 
     {"config": {"memory_limit": "256MB", "threads": 2}}
 
-Unless the extra says otherwise, a database *file* is opened with ``memory_limit`` =
-:data:`DEFAULT_FILE_MEMORY_LIMIT`: DuckDB's own default is 80 % of the machine's RAM, and its buffer pool
-keeps every block it has read or written cached up to that limit, so a long sync's RSS grew with the size of
-the database (1.2 GB after a million invitees). A loader writing 500-invitee chunks needs little working
-memory, but DuckDB keeps each table's primary-key index in memory and splits the limit across its threads:
-every resource's tables in one file ran out at 64 MiB. Beyond the limit DuckDB evicts clean blocks to the file
-(and spills to ``<file>.tmp`` if a query ever needs more), so the limit bounds memory, not data. In-memory databases keep DuckDB's default: their
-data lives in that memory.
+Unless the extra says otherwise, a database *file* is opened with :data:`DEFAULT_FILE_CONFIG`: DuckDB's own
+``memory_limit`` is 80 % of the machine's RAM, and its buffer pool keeps every block it has read or written cached
+up to that limit, so a long sync's RSS grew with the size of the database (1.2 GB after a million invitees). A
+loader writing 500-invitee chunks needs little working memory, and DuckDB 2 keeps primary-key indexes in its buffer
+pool too, evicted to the file like data: 64 MiB holds a 100,000-invitee sync under 300 MB of RSS. What a
+transaction wrote stays in memory until a checkpoint moves it to the file; with every resource's tables in one file
+and several prefixes, a commit that checkpointed 16 MB (DuckDB's ``checkpoint_threshold``) ran out of 64 MiB, so
+files checkpoint every 4 MiB of WAL. Beyond the limit DuckDB evicts clean blocks to the file (and spills to
+``<file>.tmp`` if a query needs more), so the limit bounds memory, not data. In-memory databases keep DuckDB's
+defaults: their data lives in that memory.
 """
 
 from __future__ import annotations
@@ -39,10 +41,12 @@ from airflow_provider_calendly.exceptions import CalendlyConfigError
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["DEFAULT_FILE_MEMORY_LIMIT", "DuckDBHook"]
+__all__ = ["DEFAULT_FILE_CONFIG", "DEFAULT_FILE_MEMORY_LIMIT", "DuckDBHook"]
 
 #: ``memory_limit`` of a database file when the connection's extra sets none (see the module docstring).
-DEFAULT_FILE_MEMORY_LIMIT = "256MiB"
+DEFAULT_FILE_MEMORY_LIMIT = "64MiB"
+#: The options a database file is opened with unless the connection's extra sets them (see the module docstring).
+DEFAULT_FILE_CONFIG: dict[str, str] = {"memory_limit": DEFAULT_FILE_MEMORY_LIMIT, "checkpoint_threshold": "4MiB"}
 
 _CONFIG_VALUE_TYPES = (str, int, float, bool)
 
@@ -103,7 +107,7 @@ class DuckDBHook(DbApiHook):
                 )
         config: dict[str, ConfigValue] = {}
         if self.database_path != ":memory:":
-            config["memory_limit"] = DEFAULT_FILE_MEMORY_LIMIT
+            config.update(DEFAULT_FILE_CONFIG)
         config.update(given)
         return config
 

@@ -31,7 +31,7 @@ from airflow_provider_calendly.transfers.config import (
     tables_for_resources,
     validate_resources,
 )
-from airflow_provider_calendly.transfers.dialects import validate_identifier
+from airflow_provider_calendly.transfers.dialects import SqlDialect, detect_dialect, validate_identifier
 from airflow_provider_calendly.transfers.reconcile import RefreshWindow
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.sync import CalendlySqlSync
@@ -88,13 +88,15 @@ class CalendlyToSqlOperator(BaseOperator):
     Rows are upserted by primary key; see :mod:`~airflow_provider_calendly.transfers.resources` for how each
     resource is read, which are incremental, and how skips and deletions work.
 
-    Works with any warehouse reachable through a common-sql ``DbApiHook``; tested on SQLite, DuckDB and
-    PostgreSQL. Tables are created if missing (see :mod:`~airflow_provider_calendly.transfers.sql_writer` for
-    the schema), and each table is declared as an outlet Asset (:func:`calendly_table_asset`) so downstream
-    DAGs can be scheduled on it. The XCom is a small summary dict (rows, calls, time per table), never data.
+    Writes through the warehouse's official common-sql hook, each warehouse its own way (see the README's
+    warehouse table and :mod:`~airflow_provider_calendly.transfers.dialects`); a warehouse it is not tested on
+    is refused with a :class:`~airflow_provider_calendly.exceptions.CalendlyConfigError` before any API call.
+    Tables are created if missing (see :mod:`~airflow_provider_calendly.transfers.sql_writer` for the schema),
+    and each table is declared as an outlet Asset (:func:`calendly_table_asset`) so downstream DAGs can be
+    scheduled on it. The XCom is a small summary dict (rows, calls, time per table), never data.
 
-    :param sql_conn_id: Warehouse connection (any common-sql DB-API connection; ``sqlite``, ``postgres``,
-        ``duckdb``). (templated)
+    :param sql_conn_id: Warehouse connection: ``sqlite``, ``postgres``, ``duckdb`` or ``mysql`` (MySQL and
+        MariaDB). (templated)
     :param calendly_conn_id: The ``calendly`` connection. (templated)
     :param resources: Any of :data:`RESOURCES` (``event_types``, ``scheduled_events``, ``invitees``, ``users``,
         ``organization_memberships``, ``groups``, ``routing_forms``, ``routing_form_submissions``,
@@ -225,7 +227,7 @@ class CalendlyToSqlOperator(BaseOperator):
         self.busy_times_horizon = busy_times_horizon
         self.include_transcripts = include_transcripts
         self._summary: dict[str, Any] | None = None
-        self._sql_dialect: str | None = None
+        self._dialect: SqlDialect | None = None
 
     @cached_property
     def hook(self) -> CalendlyHook:
@@ -246,8 +248,8 @@ class CalendlyToSqlOperator(BaseOperator):
         if self.schema is not None:
             validate_identifier(self.schema, what="schema")
         _ = self.hook.settings  # a broken calendly connection fails here, before the warehouse is touched
-        writer = CalendlyTableWriter(self.sql_hook, self.table_prefix, schema=self.schema)
-        self._sql_dialect = writer.dialect.name
+        writer = CalendlyTableWriter(self.sql_hook, self.table_prefix, schema=self.schema)  # refuses untested ones
+        self._dialect = writer.dialect
         try:
             summary = CalendlySqlSync(hook=self.hook, writer=writer, config=config).run()
         finally:
@@ -268,12 +270,15 @@ class CalendlyToSqlOperator(BaseOperator):
         base_url = self.hook.base_url if "settings" in self.hook.__dict__ else "https://api.calendly.com"
         namespace = base_url.replace("https://", "calendly://").replace("http://", "calendly://")
         inputs = [Dataset(namespace=namespace, name=resource) for resource in self.calendly_resources]
-        dialect = self._sql_dialect or "sql"
-        outputs = [
-            Dataset(
-                namespace=f"{dialect}://{self.sql_conn_id}",
-                name=f"{self.schema}.{self.table_prefix}{t}" if self.schema else f"{self.table_prefix}{t}",
-            )
+        outputs = [Dataset(namespace=space, name=name) for space, name in self.lineage_outputs()]
+        return OperatorLineage(inputs=inputs, outputs=outputs)
+
+    def lineage_outputs(self) -> list[tuple[str, str]]:
+        """``(namespace, name)`` of each table the sync writes, as OpenLineage names the warehouse's datasets
+        (e.g. ``mysql://host:3306`` and ``database.table``, ``snowflake://account`` and ``DB.SCHEMA.TABLE``)."""
+        dialect = self._dialect or detect_dialect(self.sql_hook)
+        namespace = dialect.lineage_namespace()
+        return [
+            (namespace, dialect.lineage_name(f"{self.table_prefix}{t}", self.schema))
             for t in tables_for_resources(self.calendly_resources)
         ]
-        return OperatorLineage(inputs=inputs, outputs=outputs)

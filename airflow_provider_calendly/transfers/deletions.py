@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from airflow_provider_calendly.transfers.dialects import bind_timestamp
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import CHILD_TABLES, TABLES, RowContext
 
@@ -48,7 +47,7 @@ def sweep_deletions(
         return 0
     table = writer.tables[key]
     # Every dialect stores _synced_at in one comparable form (SQLite: ISO text of one fixed shape).
-    seen = bind_timestamp(writer.dialect)(seen_since)
+    seen = writer.dialect.bind_timestamp(seen_since)
     conditions = [sa.or_(table.c["_synced_at"].is_(None), table.c["_synced_at"] < seen)]
     if policy == "mark":  # marking keeps a row's first mark; deleting also removes rows an earlier run only marked
         conditions.append(table.c["_deleted_at"].is_(None))
@@ -78,7 +77,7 @@ def mark_tombstone(writer: CalendlyTableWriter, key: str, uri: str, *, deleted_a
     are left as they are.
     """
     table = writer.tables[key]
-    bind = bind_timestamp(writer.dialect)
+    bind = writer.dialect.bind_timestamp
     with writer.transaction():
         if writer.execute(sa.select(table.c.uri).where(table.c.uri == uri)):
             update = (
@@ -104,7 +103,7 @@ def _sweep_in_place(
         (count,) = writer.execute(sa.select(sa.func.count()).select_from(table).where(*conditions))[0]
         if count:
             if policy == "mark":
-                at = bind_timestamp(writer.dialect)(datetime.now(timezone.utc))
+                at = writer.dialect.bind_timestamp(datetime.now(timezone.utc))
                 writer.execute(sa.update(table).where(*conditions).values(_deleted_at=at))
             else:
                 writer.execute(sa.delete(table).where(*conditions))

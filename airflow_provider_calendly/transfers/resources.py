@@ -98,7 +98,6 @@ from airflow_provider_calendly.models import ContactList, ContactListMembership,
 from airflow_provider_calendly.scopes import resource_scopes
 from airflow_provider_calendly.transfers.config import DELETIONS, SyncConfig, scope_uris, validate_deletions
 from airflow_provider_calendly.transfers.deletions import sweep_deletions
-from airflow_provider_calendly.transfers.dialects import bind_timestamp
 from airflow_provider_calendly.transfers.passes import TablePass
 from airflow_provider_calendly.transfers.progress import SyncStats
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
@@ -551,7 +550,7 @@ class ResourceReader:
                 finally:
                     self.stats.count_calls("user_busy_times", self.hook.call_count - before)
 
-        table, bind = self.writer.tables["user_busy_times"], bind_timestamp(self.writer.dialect)
+        table, bind = self.writer.tables["user_busy_times"], self.writer.dialect.bind_timestamp
         window = sa.and_(table.c.start_time >= bind(start), table.c.start_time < bind(end))
         scope = self._org_or_user("user_busy_times", None, "user_uri")
         return self._full_read(

@@ -1,10 +1,11 @@
 """Schema evolution: compare the registry's tables with the warehouse's and apply what is additive.
 
 On every run :meth:`SchemaEvolution.apply` (through ``CalendlyTableWriter.ensure_tables``) reflects the tables
-(``sqlalchemy.inspect``; DuckDB, which has no SQLAlchemy dialect in the lock, through
-``information_schema``), then in one transaction creates missing tables, adds missing (nullable) columns
-and indexes, and sets column comments where the dialect has them; the writer records the registry's
-fingerprint in ``schema_versions`` in the same transaction. A column of another type is refused with
+(as the warehouse's dialect does it: ``sqlalchemy.inspect``, or the catalog), then in one transaction creates
+missing tables, adds missing (nullable) columns and indexes, and sets column comments where the dialect has them;
+the writer records the registry's fingerprint in ``schema_versions`` in the same transaction (where DDL commits
+by itself, as on MySQL, each statement lands alone: every one is additive, so a re-run completes an interrupted
+upgrade). A column of another type is refused with
 :class:`~airflow_provider_calendly.exceptions.CalendlySchemaError` before anything changes.
 """
 
@@ -13,12 +14,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from airflow_provider_calendly.exceptions import CalendlySchemaError
+from airflow_provider_calendly.transfers.dialects import compile_ddl
 from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, Row, schema_fingerprint
 
 if TYPE_CHECKING:
@@ -27,11 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["SchemaEvolution", "compile_ddl"]
 
 log = logging.getLogger(__name__)
-
-
-def compile_ddl(element: sa.schema.ExecutableDDLElement, dialect: sa.engine.Dialect) -> str:
-    """One line of compiled DDL (SQLAlchemy lays out ``CREATE TABLE`` over several lines)."""
-    return str(element.compile(dialect=dialect)).strip().replace("\n\t", " ").replace("\n", " ")
 
 
 class SchemaEvolution:
@@ -49,40 +45,7 @@ class SchemaEvolution:
 
     def _reflect(self, key: str) -> dict[str, tuple[str, str]] | None:
         """Column name → (found type, expected type, both as the warehouse spells them), or ``None`` if missing."""
-        writer = self.writer
-        table = writer.tables[key]
-        if writer.dialect.name == "duckdb":  # no SQLAlchemy dialect: its catalog, and DuckDB's spelling of our types
-            columns = sa.table("columns", sa.column("column_name"), sa.column("data_type"), schema="information_schema")
-            where_schema = sa.func.coalesce(writer.schema, sa.func.current_schema())
-            rows = writer.execute(
-                sa.select(columns.c.column_name, columns.c.data_type).where(
-                    sa.column("table_name") == table.name, sa.column("table_schema") == where_schema
-                )
-            )
-            if not rows:
-                return None
-            wanted = writer.execute(sa.select(*(sa.func.typeof(sa.cast(sa.null(), c.type)) for c in table.columns)))
-            expected = dict(zip(table.columns.keys(), wanted[0], strict=True))
-            return {str(name): (str(found), expected.get(str(name), "")) for name, found in rows}
-        inspector = sa.inspect(self._engine)
-        if not inspector.has_table(table.name, schema=writer.schema):
-            return None
-        dialect = self._engine.dialect
-        return {
-            c["name"]: (
-                c["type"].compile(dialect=dialect),
-                table.c[c["name"]].type.compile(dialect=dialect) if c["name"] in table.c else "",
-            )
-            for c in inspector.get_columns(table.name, schema=writer.schema)
-        }
-
-    @cached_property
-    def _engine(self) -> sa.Engine:
-        """An engine over the writer's own connection, for reflection inside the writer's transaction."""
-        url = sa.engine.make_url(self.writer.hook.get_uri())
-        return sa.create_engine(
-            url, creator=lambda: self.writer.connection, poolclass=sa.pool.StaticPool, pool_reset_on_return=None
-        )
+        return self.writer.dialect.reflect(self.writer, self.writer.tables[key])
 
     def plan(self, keys: Iterable[str]) -> list[str]:
         """The additive DDL that brings tables ``keys`` up to the registry, after reflecting them.
@@ -110,9 +73,7 @@ class SchemaEvolution:
                     for c in table.columns
                     if c.name not in lowered
                 )
-            statements.extend(
-                compile_ddl(sa.schema.CreateIndex(i, if_not_exists=True), compiler) for i in table.indexes
-            )
+            statements.extend(writer.dialect.index_statements(writer, table, found is not None))
         return statements
 
     def apply(self, keys: Iterable[str] | None = None) -> tuple[list[str], Row | None]:
@@ -134,15 +95,16 @@ class SchemaEvolution:
             statements = self.plan(wanted)
             changes = [s for s in statements if not s.startswith("CREATE INDEX")]
             for sql in statements:
-                writer.execute(sql)
+                writer.execute(sql, fetch=False)
             if not changes and writer.execute(
                 sa.select(versions.c.fingerprint).where(versions.c.fingerprint == fingerprint)
             ):
                 return changes, None
-            if writer.dialect.name in ("postgresql", "duckdb"):
+            if writer.dialect.comment_statements:
                 for key in wanted:
                     for column in (c for c in writer.tables[key].columns if c.comment):
-                        writer.execute(compile_ddl(sa.schema.SetColumnComment(column), writer.dialect.compiler))
+                        comment = compile_ddl(sa.schema.SetColumnComment(column), writer.dialect.compiler)
+                        writer.execute(comment, fetch=False)
             if changes:
                 log.info("Schema of %s brought up to %s: %s", writer.table_prefix, fingerprint, "; ".join(changes))
         version = {"fingerprint": fingerprint, "package_version": _package_version(), "changes": changes}

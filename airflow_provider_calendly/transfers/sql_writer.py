@@ -16,14 +16,12 @@ so every write joins the caller's :meth:`~CalendlyTableWriter.transaction`; the 
 - **Schema**: :meth:`~CalendlyTableWriter.ensure_tables` applies only additive changes — new tables, new
   nullable columns, indexes — in one transaction, and refuses a column of another type (see
   :mod:`~airflow_provider_calendly.transfers.schema`).
-- **Upserts** by primary key: the dialect's ``INSERT … ON CONFLICT … DO UPDATE`` on SQLite, PostgreSQL and
-  DuckDB, delete-then-insert in the same transaction elsewhere. The children of every written parent are
-  replaced, so writing the same objects twice never duplicates a row.
-- **One fast path per warehouse**: PostgreSQL through psycopg 3 gets binary ``COPY`` (the driver formats every
-  value): new rows straight into their table, rows of which some exist into a temporary staging table merged
-  by one ``INSERT … SELECT … ON CONFLICT``; DuckDB one array parameter per column (``INSERT … SELECT
-  unnest(?)``: its ``executemany`` runs one statement per row, ~1,000 rows/s); SQLite and every other
-  dialect a prepared ``executemany``.
+- **Upserts** by primary key, each warehouse's own way (``INSERT … ON CONFLICT … DO UPDATE``, ``INSERT … ON
+  DUPLICATE KEY UPDATE``, ``MERGE``). The children of every written parent are replaced, so writing the same
+  objects twice never duplicates a row.
+- **One bulk path per warehouse**, behind one interface (:meth:`SqlDialect.load
+  <airflow_provider_calendly.transfers.dialects.base.SqlDialect.load>`: a chunk of rows and the table): see
+  each module of :mod:`~airflow_provider_calendly.transfers.dialects`.
 """
 
 from __future__ import annotations
@@ -38,20 +36,18 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
 from airflow_provider_calendly.transfers.dialects import (
+    IN_BATCH,
     SqlDialect,
     as_datetime,
-    bind_timestamp,
     columns_converter,
     detect_dialect,
-    to_json,
     validate_identifier,
 )
 from airflow_provider_calendly.transfers.reconcile import StoredEvent
-from airflow_provider_calendly.transfers.schema import SchemaEvolution, compile_ddl
+from airflow_provider_calendly.transfers.schema import SchemaEvolution
 from airflow_provider_calendly.transfers.tables import (
     CHILD_TABLES,
     TABLES,
@@ -59,7 +55,6 @@ from airflow_provider_calendly.transfers.tables import (
     Row,
     RowsByTable,
     build_rows,
-    sqlalchemy_table,
 )
 from airflow_provider_calendly.transfers.warehouse import WarehouseConnection
 
@@ -67,10 +62,6 @@ if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
 __all__ = ["CalendlyTableWriter", "SqlDialect", "SyncState", "UpsertCounts", "detect_dialect", "validate_identifier"]
-
-#: Values bound in one ``IN (…)`` list on dialects without arrays.
-_IN_BATCH = 500
-
 
 # --- results and state ---------------------------------------------------------------------------------------
 
@@ -140,17 +131,7 @@ class CalendlyTableWriter(WarehouseConnection):
         self.synced_at = synced_at
         self.read_as_of: datetime | None = None
         self._converters = {key: columns_converter(key, self.dialect) for key in TABLES}
-        self._bind_timestamp = bind_timestamp(self.dialect)
-        self._copies: dict[str, tuple[str, list[str]]] = {}
         self._tx_synced_at: datetime | None = None
-        self._staged: set[str] = set()  # staging tables of the current transaction (ON COMMIT DROP)
-
-    @cached_property
-    def fast_path(self) -> bool:
-        """Whether bulk writes take the warehouse's fast path (``COPY`` needs psycopg 3's ``cursor.copy``)."""
-        if self.dialect.name == "postgresql":
-            return type(self.connection).__module__.partition(".")[0] == "psycopg"
-        return self.dialect.name == "duckdb"
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -163,11 +144,8 @@ class CalendlyTableWriter(WarehouseConnection):
                 yield
             return
         self._tx_synced_at = self.synced_at or datetime.now(timezone.utc)
-        try:
-            with super().transaction():
-                yield
-        finally:
-            self._staged.clear()
+        with super().transaction():
+            yield
 
     # -- schema (see :mod:`~airflow_provider_calendly.transfers.schema`) --
 
@@ -330,30 +308,25 @@ class CalendlyTableWriter(WarehouseConnection):
         build: Callable[[sa.Table, sa.ColumnElement[bool]], sa.ClauseElement],
         **bound: Any,
     ) -> list[tuple[Any, ...]]:
-        """Run ``build(table, column IN values)``: one cached statement with one parameter on SQLite and PostgreSQL
-        (JSON text, read by ``json_each`` / ``jsonb_array_elements_text``) and DuckDB (an array), else one
-        statement per batch of :data:`_IN_BATCH` values.
+        """Run ``build(table, column IN values)``: one cached statement with one parameter where the dialect has
+        a source of values (a JSON list or an array), else one statement per batch of ``IN_BATCH`` values.
 
         :param bound: Values of the statement's other named parameters (``sa.bindparam(name)``).
         """
         table = self.tables[key]
         col = table.c[column]
-        if self.dialect.name == "generic":
+        source = self.dialect.values_source(col, values)
+        if source is None:
             rows: list[tuple[Any, ...]] = []
-            for start in range(0, len(values), _IN_BATCH):
-                rows += self.execute(build(table, col.in_(values[start : start + _IN_BATCH])), bound=bound)
+            affected = 0
+            for start in range(0, len(values), IN_BATCH):
+                rows += self.execute(build(table, col.in_(values[start : start + IN_BATCH])), bound=bound)
+                affected += self._rowcount
+            self._rowcount = affected
             return rows
-        param: Any = to_json(list(values))  # one string: far cheaper for the driver than a list of strings
-        if self.dialect.name == "sqlite":
-            source = sa.select(sa.func.json_each(sa.bindparam("values")).table_valued("value").c.value)
-        elif self.dialect.name == "postgresql":
-            elements = sa.func.jsonb_array_elements_text(sa.cast(sa.bindparam("values"), postgresql.JSONB))
-            source = sa.select(sa.cast(elements, col.type))
-        else:
-            source = sa.select(sa.func.unnest(sa.cast(sa.bindparam("values"), postgresql.ARRAY(col.type))))
-            param = list(values)
+        select, param = source
         return self.execute_cached(
-            key, f"{name}-{column}", lambda t: build(t, col.in_(source)), {"values": param, **bound}
+            key, f"{name}-{column}", lambda t: build(t, col.in_(select)), {"values": param, **bound}
         )
 
     def _count_stored(self, key: str, keys: Sequence[tuple[Any, ...]]) -> int:
@@ -387,12 +360,12 @@ class CalendlyTableWriter(WarehouseConnection):
 
     def delete_rows(self, key: str, column: str, values: Sequence[Any]) -> int:
         """Delete the rows of table ``key`` whose ``column`` is in ``values``; return how many there were."""
-        if self.dialect.name != "postgresql":  # elsewhere a count is cheaper than a DELETE that finds nothing
+        if not self.dialect.exact_rowcount:  # there a count is cheaper than a DELETE that finds nothing
             before = self._count_where(key, column, values)
             if not before:
                 return 0
         self._where_in(key, "delete", column, values, lambda t, c: sa.delete(t).where(c))
-        return self._rowcount if self.dialect.name == "postgresql" else before
+        return self._rowcount if self.dialect.exact_rowcount else before
 
     def mark_deleted(self, key: str, uris: Sequence[str], at: datetime) -> None:
         """Set ``_deleted_at`` to ``at`` on the rows of table ``key`` among ``uris``."""
@@ -401,112 +374,26 @@ class CalendlyTableWriter(WarehouseConnection):
             "mark-deleted",
             "uri",
             uris,
-            lambda t, c: sa.update(t).where(c).values(_deleted_at=sa.bindparam("deleted_at")),
-            deleted_at=self._bind_timestamp(at),
+            # set by name when run (not ``required`` at compile time: batches are compiled with their IN lists)
+            lambda t, c: sa.update(t).where(c).values(_deleted_at=sa.bindparam("deleted_at", required=False)),
+            deleted_at=self.dialect.bind_timestamp(at),
         )
 
     def _insert(self, key: str, rows: Sequence[Row], *, upsert: bool, existing: int | None = None) -> None:
-        """Write ``rows`` to table ``key`` (``upsert``: replacing rows of the same key) on the fastest path there is.
+        """Write ``rows`` to table ``key`` (``upsert``: replacing rows of the same key) on the dialect's bulk path.
 
         :param existing: How many of the rows exist already (known to :meth:`write_rows`), ``None``: unknown.
         """
         if not rows:
             return
-        stamp = self._bind_timestamp(self._tx_synced_at or self.synced_at or datetime.now(timezone.utc))
-        columns = self._converters[key](rows, stamp)
-        values: list[Any] = list(zip(*columns, strict=True))
-        if self.fast_path and self.dialect.name == "postgresql" and (existing is not None or not upsert):
-            self._copy(key, values, merge=upsert and bool(existing))
-            return
-        if upsert and not self.dialect.upsert:  # delete-then-insert, in the same transaction
-            table, primary_key = self.tables[key], TABLES[key].primary_key
-            for row in rows:
-                self.execute(sa.delete(table).where(*(table.c[c] == row[c] for c in primary_key)))
-            upsert = False
-        if not self.dialect.compiler.positional:
-            values = [dict(zip(TABLES[key].column_names, v, strict=True)) for v in values]
-        cursor = self._cursor()
-        try:
-            if self.fast_path:  # DuckDB: one array parameter per column
-                sql = self._sql(key, f"unnest-{upsert}", lambda t: self._upsert_stmt(t, _unnest_select(t), upsert))
-                cursor.execute(sql, columns)
-            else:
-                cursor.executemany(
-                    self._sql(key, f"insert-{upsert}", lambda t: self._upsert_stmt(t, None, upsert)), values
-                )
-        finally:
-            self._release(cursor)
-
-    def _upsert_stmt(self, table: sa.Table, select: sa.Select[Any] | None, upsert: bool) -> sa.ClauseElement:
-        """``INSERT`` into ``table`` (of ``select``'s rows, else of one row of parameters), on conflict updating."""
-        insert = {"sqlite": sqlite.insert, "generic": sa.insert}.get(self.dialect.name, postgresql.insert)(table)
-        if select is not None:
-            insert = insert.from_select(table.columns.keys(), select)
-        if not upsert:
-            return insert
-        key = [c for c in table.primary_key.columns]
-        return insert.on_conflict_do_update(  # type: ignore[attr-defined,no-any-return]
-            index_elements=key,
-            set_={c.name: insert.excluded[c.name] for c in table.columns if not c.primary_key},  # type: ignore[attr-defined]
-        )
-
-    def _copy(self, key: str, values: list[list[Any]], *, merge: bool) -> None:
-        """PostgreSQL: ``COPY`` rows into their table, or (``merge``) into a staging table merged by one upsert.
-
-        The staging table is temporary (``ON COMMIT DROP``), created once per transaction and emptied on reuse.
-        """
-        from psycopg.types.json import set_json_dumps
-
-        target = self.tables[key]
-        table = target
-        cursor = self.connection.cursor()
-        try:
-            if merge:
-                table = sqlalchemy_table(
-                    TABLES[key],
-                    sa.MetaData(),
-                    f"_calendly_stage_{key}",
-                    indexes=False,
-                    prefixes=["TEMPORARY"],
-                    postgresql_on_commit="DROP",
-                )
-                if table.name in self._staged:
-                    cursor.execute(f"TRUNCATE {table.name}")
-                else:
-                    cursor.execute(compile_ddl(sa.schema.CreateTable(table), self.dialect.compiler))
-                    self._staged.add(table.name)
-            set_json_dumps(_json_already_text, context=cursor)  # JSON values are text already
-            statement, types = self._copy_statement(table)
-            with cursor.copy(statement) as copy:
-                copy.set_types(types)
-                for row in values:
-                    copy.write_row(row)
-            if merge:
-                cursor.execute(self._sql(key, "merge", lambda t: self._upsert_stmt(t, sa.select(table), True)))
-        finally:
-            cursor.close()
-
-    def _copy_statement(self, table: sa.Table) -> tuple[str, list[str]]:
-        """``COPY … FROM STDIN`` of ``table`` and its columns' type names (compiled once: compiling is slow)."""
-        cached = self._copies.get(table.name)
-        if cached is None:
-            preparer = self.dialect.compiler.identifier_preparer
-            columns = ", ".join(preparer.format_column(c) for c in table.columns)
-            cached = self._copies[table.name] = (
-                f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN (FORMAT BINARY)",
-                [c.type.compile(dialect=self.dialect.compiler).lower() for c in table.columns],
-            )
-        return cached
+        stamp = self.dialect.bind_timestamp(self._tx_synced_at or self.synced_at or datetime.now(timezone.utc))
+        self.dialect.load(self, key, self._converters[key](rows, stamp), upsert=upsert, existing=existing)
 
 
 def _key_getter(columns: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
     """A row's primary key as a tuple (``itemgetter``: the per-row cost of de-duplicating a chunk)."""
     get = operator.itemgetter(*columns)
     return (lambda row: (get(row),)) if len(columns) == 1 else get  # type: ignore[return-value]
-
-
-def _unnest_select(table: sa.Table) -> sa.Select[Any]:
-    return sa.select(*(sa.func.unnest(sa.cast(sa.bindparam(c.name), postgresql.ARRAY(c.type))) for c in table.columns))
 
 
 def _decoded(value: Any) -> Any:
@@ -519,7 +406,3 @@ def _as_is(value: Any) -> Any:
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _json_already_text(value: str) -> str:
-    return value

@@ -1040,32 +1040,40 @@ def schema_fingerprint(tables: Iterable[TableSpec] | None = None) -> str:
     return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
 
 
-def sqlalchemy_type(column_type: ColumnType, *, key: bool = False) -> Any:
-    """The SQLAlchemy type of a logical column type: the one place that maps them, with each dialect's variant.
-
-    SQLite keeps the spellings of earlier releases (``INTEGER``, ``REAL``, ``TIMESTAMP``, JSON as ``TEXT``: a
-    declared ``JSON`` gets NUMERIC affinity there and would coerce numeric-looking text); PostgreSQL stores JSON
-    as ``JSONB``; DuckDB takes the generic types. A text primary-key column is ``VARCHAR(512)`` on engines that
-    cannot index unbounded text.
-    """
+def sqlalchemy_type(column_type: ColumnType) -> Any:
+    """The portable SQLAlchemy type of a logical column type; each warehouse's dialect
+    (:mod:`~airflow_provider_calendly.transfers.dialects`) spells its own where it differs."""
     import sqlalchemy as sa
-    from sqlalchemy.dialects import postgresql
 
-    types: dict[ColumnType, Any] = {
+    return {
         ColumnType.TEXT: sa.Text(),
-        ColumnType.INTEGER: sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"),
-        ColumnType.NUMBER: sa.Double().with_variant(sa.REAL(), "sqlite"),
+        ColumnType.INTEGER: sa.BigInteger(),
+        ColumnType.NUMBER: sa.Double(),
         ColumnType.BOOLEAN: sa.Boolean(),
-        ColumnType.TIMESTAMP: sa.DateTime(timezone=True).with_variant(sa.TIMESTAMP(), "sqlite"),
-        ColumnType.JSON: sa.JSON().with_variant(postgresql.JSONB(), "postgresql").with_variant(sa.Text(), "sqlite"),
-    }
-    if key and column_type is ColumnType.TEXT:
-        return sa.Text().with_variant(sa.String(512), "mysql", "mariadb", "mssql", "oracle")
-    return types[column_type]
+        ColumnType.TIMESTAMP: sa.DateTime(timezone=True),
+        ColumnType.JSON: sa.JSON(),
+    }[column_type]
 
 
-def sqlalchemy_table(spec: TableSpec, metadata: Any, name: str, *, indexes: bool = True, **kwargs: Any) -> Any:
-    """The SQLAlchemy Core ``Table`` of one spec, named ``name`` in ``metadata`` (columns commented, link columns indexed)."""
+def _portable_type(column_type: ColumnType, *, key: bool) -> Any:
+    return sqlalchemy_type(column_type)
+
+
+def sqlalchemy_table(
+    spec: TableSpec,
+    metadata: Any,
+    name: str,
+    *,
+    type_of: Callable[..., Any] = _portable_type,
+    indexes: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """The SQLAlchemy Core ``Table`` of one spec, named ``name`` in ``metadata`` (columns commented, link columns indexed).
+
+    :param type_of: ``type_of(column_type, key=…)``: the column's SQLAlchemy type (``key``: in the primary key
+        or an index); default: the portable :func:`sqlalchemy_type`.
+    :param kwargs: More ``sa.Table`` arguments (e.g. a dialect's table options).
+    """
     import sqlalchemy as sa
 
     key = set(spec.primary_key)
@@ -1075,7 +1083,7 @@ def sqlalchemy_table(spec: TableSpec, metadata: Any, name: str, *, indexes: bool
         *(
             sa.Column(
                 c.name,
-                sqlalchemy_type(c.type, key=c.name in key),
+                type_of(c.type, key=c.name in key or c.index),
                 primary_key=c.name in key,
                 comment=c.description or None,
             )
@@ -1087,11 +1095,16 @@ def sqlalchemy_table(spec: TableSpec, metadata: Any, name: str, *, indexes: bool
     )
 
 
-def sqlalchemy_metadata(prefix: str = "calendly_", schema: str | None = None) -> Any:
-    """SQLAlchemy Core ``Table`` objects of every table, keyed ``<prefix><key>`` (the writer's and analysts')."""
+def sqlalchemy_metadata(
+    prefix: str = "calendly_", schema: str | None = None, *, type_of: Callable[..., Any] = _portable_type, **kwargs: Any
+) -> Any:
+    """SQLAlchemy Core ``Table`` objects of every table, keyed ``<prefix><key>`` (the writer's and analysts').
+
+    ``type_of`` and ``kwargs`` are those of :func:`sqlalchemy_table`.
+    """
     import sqlalchemy as sa
 
     metadata = sa.MetaData(schema=schema)
     for spec in TABLES.values():
-        sqlalchemy_table(spec, metadata, f"{prefix}{spec.key}")
+        sqlalchemy_table(spec, metadata, f"{prefix}{spec.key}", type_of=type_of, **kwargs)
     return metadata

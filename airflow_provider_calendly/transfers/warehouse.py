@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.duckdb import DuckDBHook
-from airflow_provider_calendly.transfers.dialects import DIALECTS, detect_dialect, dialect_for, validate_identifier
+from airflow_provider_calendly.transfers.dialects import detect_dialect, dialect_for, validate_identifier
 from airflow_provider_calendly.transfers.tables import TABLES, sqlalchemy_metadata
 
 if TYPE_CHECKING:
@@ -62,10 +63,12 @@ class WarehouseConnection:
     """One DB-API connection to a warehouse's Calendly tables (opened on first use; :meth:`close` it, or use it
     as a context manager). Every statement inside :meth:`transaction` joins it.
 
-    :param dbapi_hook: Any common-sql ``DbApiHook`` (SQLite, PostgreSQL, DuckDB, or another dialect).
+    :param dbapi_hook: The common-sql ``DbApiHook`` of a supported warehouse (see
+        :data:`~airflow_provider_calendly.transfers.dialects.DIALECTS`).
     :param table_prefix: Prefix of every table name; a safe SQL identifier (may be empty).
     :param schema: Schema (namespace) of the tables; default: the connection's default.
-    :param dialect: Force a dialect (``sqlite``, ``postgresql``, ``duckdb``, ``generic``); default: detected.
+    :param dialect: Force a dialect (a name of ``DIALECTS``); default: detected from the hook.
+    :raises CalendlyConfigError: if the warehouse is not a supported one (before any connection is opened).
     """
 
     def __init__(
@@ -79,10 +82,10 @@ class WarehouseConnection:
         self.hook = dbapi_hook
         self.table_prefix = validate_identifier(table_prefix, what="table_prefix", allow_empty=True)
         self.schema = validate_identifier(schema, what="schema") if schema is not None else None
-        if dialect is not None and dialect not in DIALECTS:
-            raise CalendlyConfigError(f"unknown dialect {dialect!r}; use {', '.join(DIALECTS)}")
         self.dialect = detect_dialect(dbapi_hook) if dialect is None else dialect_for(dialect, dbapi_hook)
-        self.metadata = sqlalchemy_metadata(self.table_prefix, self.schema)
+        self.metadata = sqlalchemy_metadata(
+            self.table_prefix, self.schema, type_of=self.dialect.column_type, **self.dialect.table_options
+        )
         self.tables: dict[str, sa.Table] = {key: self.metadata.tables[self._qualified(key)] for key in TABLES}
         self._compiled: dict[tuple[str, str], sa.engine.Compiled] = {}
         self._conn: Any = None
@@ -105,9 +108,13 @@ class WarehouseConnection:
         """The DB-API connection of the hook, opened on first use."""
         if self._conn is None:
             self._conn = self.hook.get_conn()
-            if self.dialect.name == "generic" and getattr(self.hook, "supports_autocommit", False):
-                self.hook.set_autocommit(self._conn, False)
+            self.dialect.prepare(self)
         return self._conn
+
+    @cached_property
+    def fast_path(self) -> bool:
+        """Whether writes take the warehouse's bulk path (else its portable ``executemany``)."""
+        return self.dialect.fast_path(self)
 
     def close(self) -> None:
         """Roll back anything uncommitted and close the connection."""
@@ -140,7 +147,7 @@ class WarehouseConnection:
                 self._depth -= 1
             return
         conn = self.connection
-        if self.dialect.name in ("sqlite", "duckdb"):  # their drivers do not begin a transaction on DDL
+        if self.dialect.explicit_begin:
             conn.execute("BEGIN")
         self._depth = 1
         try:
@@ -152,6 +159,7 @@ class WarehouseConnection:
             conn.commit()
         finally:
             self._depth = 0
+            self.dialect.transaction_ended()
 
     def execute(
         self,
@@ -159,30 +167,31 @@ class WarehouseConnection:
         params: Sequence[Any] | None = None,
         *,
         bound: Mapping[str, Any] | None = None,
+        fetch: bool = True,
     ) -> list[tuple[Any, ...]]:
         """Run one statement (SQL text, or a SQLAlchemy statement compiled here) and return its rows, if any.
 
         :param params: The parameters of SQL text.
         :param bound: Values of a SQLAlchemy statement's named parameters (``sa.bindparam(name)``) set by name.
+        :param fetch: Read the rows (``False`` for DDL, whose result some drivers cannot even describe).
         """
         if not isinstance(sql, str):
             compiled = sql.compile(dialect=self.dialect.compiler, compile_kwargs={"render_postcompile": True})
             sql, params = str(compiled), _positional(compiled, {**compiled.params, **(bound or {})})
-        cursor = self._cursor()
-        try:
+        with self.cursor() as cursor:
             cursor.execute(sql, params) if params else cursor.execute(sql)
             self._rowcount = max(0, cursor.rowcount)
-            return [] if cursor.description is None else [tuple(r) for r in cursor.fetchall()]
+            return [] if not fetch or cursor.description is None else [tuple(r) for r in cursor.fetchall()]
+
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:
+        """A cursor of the connection, closed after use (the dialect's: DuckDB's is the connection itself)."""
+        cursor = self.dialect.cursor(self.connection)
+        try:
+            yield cursor
         finally:
-            self._release(cursor)
-
-    def _cursor(self) -> Any:
-        # A DuckDB "cursor" is a second connection with its own transaction: use the connection itself.
-        return self.connection if self.dialect.name == "duckdb" else self.connection.cursor()
-
-    def _release(self, cursor: Any) -> None:
-        if cursor is not self._conn:
-            cursor.close()
+            if cursor is not self._conn:
+                cursor.close()
 
     def _statement(self, key: str, kind: str, build: Callable[[sa.Table], sa.ClauseElement]) -> sa.engine.Compiled:
         """The compiled statement ``kind`` of table ``key`` (cached: its shape never changes, compiling is slow)."""
@@ -191,7 +200,7 @@ class WarehouseConnection:
             compiled = self._compiled[key, kind] = build(self.tables[key]).compile(dialect=self.dialect.compiler)
         return compiled
 
-    def _sql(self, key: str, kind: str, build: Callable[[sa.Table], sa.ClauseElement]) -> str:
+    def cached_sql(self, key: str, kind: str, build: Callable[[sa.Table], sa.ClauseElement]) -> str:
         """The SQL text of :meth:`_statement`."""
         return self._statement(key, kind, build).string
 

@@ -68,7 +68,7 @@ def land_delivery(delivery: dict[str, Any], sql_conn_id: str, *, table_prefix: s
     """Write one delivery (as yielded by the trigger / returned by the sensor) to the warehouse.
 
     :param delivery: The delivery dict: ``event`` and ``payload`` are used.
-    :param sql_conn_id: The warehouse connection (any common-sql database).
+    :param sql_conn_id: The warehouse connection (a warehouse of the README's warehouse table).
     :param table_prefix: Prefix of the warehouse tables.
     :returns: A small JSON-safe summary: table, uri, whether a row was written.
     """

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from tests.conftest import EXAMPLE_DAGS, example_dag
 from tests.example_dags.helpers import xcom
 from tests.transfers.helpers import Warehouse, counts
 
-DAG_FILES = ("calendly_to_warehouse.py", "calendly_to_postgres.py")
+DAG_FILES = ("calendly_to_warehouse.py", "calendly_to_postgres.py", "calendly_to_mysql.py")
 
 
 def _bag(name: str) -> Any:
@@ -76,3 +78,35 @@ def test_calendly_to_warehouse_dag_test(
         assert counts(writer) == landed
     finally:
         writer.close()
+
+
+@pytest.fixture
+def mysql_database(mysql_uri: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A database of its own on the MariaDB server as ``calendly_mysql`` (the DAG's fixed table names are safe)."""
+    import MySQLdb
+    from sqlalchemy.engine import make_url
+
+    url = make_url(mysql_uri)
+    name = f"calendly_dag_{uuid.uuid4().hex[:10]}"
+    server = MySQLdb.connect(host=url.host, port=url.port or 3306, user=url.username, passwd=url.password or "")
+    try:
+        server.cursor().execute(f"CREATE DATABASE {name}")
+        monkeypatch.setenv("AIRFLOW_CONN_CALENDLY_MYSQL", url.set(database=name).render_as_string(hide_password=False))
+        yield name
+    finally:
+        server.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
+        server.close()
+
+
+@pytest.mark.integration
+def test_calendly_to_mysql_dag_test(airflow_db: Path, calendly_conn: Any, mysql_database: str) -> None:
+    """``dag.test()`` of the MySQL family's DAG on MariaDB: the tables land, and MariaDB's JSON functions read them."""
+    from airflow.serialization.serde import deserialize
+
+    dag = example_dag("calendly_to_mysql.py", "calendly_to_mysql")
+    run = dag.test()
+    assert str(run.state) == "success"
+    summary = xcom(run, "calendly_to_mysql", "land_calendly")
+    by_source = deserialize(xcom(run, "calendly_to_mysql", "bookings_by_utm_source"))  # rows, as tuples
+    assert sum(n for _source, n in by_source) == summary["tables"]["invitees"]["rows"] > 0
+    assert len(by_source) > 1  # the emulator's invitees carry several UTM sources, read out of the JSON column

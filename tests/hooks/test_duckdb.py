@@ -45,20 +45,23 @@ def test_config_extra_is_applied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     hook = _hook(
         monkeypatch, host=str(tmp_path / "w.duckdb"), extra={"config": {"memory_limit": "96MiB", "threads": 1}}
     )
-    assert hook.config == {"memory_limit": "96MiB", "threads": 1}
+    assert hook.config == {"memory_limit": "96MiB", "checkpoint_threshold": "4MiB", "threads": 1}
     assert hook.get_first("SELECT current_setting('memory_limit'), current_setting('threads')") == ("96.0 MiB", 1)
 
 
 def test_a_file_gets_a_bounded_memory_limit_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     hook = _hook(monkeypatch, host=str(tmp_path / "w.duckdb"))
-    assert hook.config == {"memory_limit": DEFAULT_FILE_MEMORY_LIMIT}
-    assert hook.get_first("SELECT current_setting('memory_limit')") == ("256.0 MiB",)
+    assert hook.config == {"memory_limit": DEFAULT_FILE_MEMORY_LIMIT, "checkpoint_threshold": "4MiB"}
+    assert hook.get_first("SELECT current_setting('memory_limit'), current_setting('checkpoint_threshold')") == (
+        "64.0 MiB",
+        "4.0 MiB",
+    )
 
 
 def test_in_memory_keeps_duckdb_default_memory_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     hook = _hook(monkeypatch)
     assert hook.config == {}
-    assert hook.get_first("SELECT current_setting('memory_limit')") != ("256.0 MiB",)
+    assert hook.get_first("SELECT current_setting('memory_limit')") != ("64.0 MiB",)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -13,8 +14,16 @@ from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import TABLES
 from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 from tests.harness.feed import dump_tables
+from tests.warehouses.standins import snowflake_connection
 
-WAREHOUSES = ("sqlite", "duckdb", "postgres")
+#: Warehouses reached through a local stand-in, parametrized where the stand-in is installed: the venvs of their
+#: official providers (tests/test_warehouses.py runs the transfer tests there with ``-k <warehouse>``).
+STANDIN_WAREHOUSES = tuple(
+    kind for kind, module in {"snowflake": "fakesnow"}.items() if importlib.util.find_spec(module) is not None
+)
+WAREHOUSES = ("sqlite", "duckdb", "postgres", "mysql", *STANDIN_WAREHOUSES)
+#: Warehouses on a shared server: each test uses a table prefix of its own and drops its tables after.
+SERVER_WAREHOUSES = ("postgres", "mysql")
 DATA_TABLES = ("event_types", "scheduled_events", "event_memberships", "event_guests", "invitees", "invitee_answers")
 
 
@@ -42,24 +51,26 @@ class Warehouse:
         return prefix
 
 
-def warehouse_conn_uri(kind: str, conn_id: str, tmp_path: Path, postgres_uri: str | None = None) -> str:
-    """The ``AIRFLOW_CONN_*`` value of a fresh warehouse of ``kind`` (a file in ``tmp_path``, or the Postgres server)."""
+def warehouse_conn_uri(kind: str, conn_id: str, tmp_path: Path, server_uri: str | None = None) -> str:
+    """The ``AIRFLOW_CONN_*`` value of a fresh warehouse of ``kind`` (a file in ``tmp_path``, or a server's URI)."""
     if kind == "sqlite":
         return json.dumps({"conn_type": "sqlite", "host": str(tmp_path / f"{conn_id}.db")})
     if kind == "duckdb":
         return json.dumps({"conn_type": "duckdb", "host": str(tmp_path / f"{conn_id}.duckdb")})
-    if kind == "postgres" and postgres_uri is not None:
-        return postgres_uri
+    if kind in SERVER_WAREHOUSES and server_uri is not None:
+        return server_uri
+    if kind == "snowflake":  # fakesnow (patched in by the warehouse fixture): a fresh in-memory database
+        return snowflake_connection()
     raise ValueError(kind)  # pragma: no cover - test misuse
 
 
 def unique_prefix() -> str:
-    """A table prefix no other test (or earlier run against the same Postgres) uses."""
+    """A table prefix no other test (or earlier run against the same server) uses."""
     return f"t{uuid.uuid4().hex[:10]}_"
 
 
 def drop_tables(writer: CalendlyTableWriter) -> None:
-    """Drop every table of ``writer``'s prefix (Postgres is shared between tests)."""
+    """Drop every table of ``writer``'s prefix (a server is shared between tests)."""
     for key in TABLES:
         writer.execute(f"DROP TABLE IF EXISTS {writer.table_name(key)}")
     writer.connection.commit()
@@ -80,3 +91,22 @@ def dump_all(writer: CalendlyTableWriter) -> dict[str, list[tuple[Any, ...]]]:
 
 def counts(writer: CalendlyTableWriter) -> dict[str, int]:
     return {key: writer.count(key) for key in DATA_TABLES}
+
+
+def untested_warehouse_hook(name: str) -> Any:
+    """A common-sql hook of a warehouse no dialect is tested on (``conn_type`` and dialect ``name``); it opens no
+    connection."""
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+    class UntestedHook(DbApiHook):
+        conn_name_attr = f"{name}_conn_id"
+        conn_type = name
+
+        @property
+        def dialect_name(self) -> str:
+            return name
+
+        def get_conn(self) -> Any:
+            raise AssertionError("no connection may be opened")
+
+    return UntestedHook()

@@ -1,4 +1,5 @@
-"""CalendlyToSqlOperator and its sync against the emulator over loopback, into real SQLite, DuckDB and PostgreSQL.
+"""CalendlyToSqlOperator and its sync against the emulator over loopback, into real SQLite, DuckDB, PostgreSQL
+and MariaDB.
 
 The emulator's clock and the sync's clock are the same injected clock (starting at the emulator data's
 reference "now"), so upcoming meetings, past meetings and the incremental window line up as they would in
@@ -82,6 +83,23 @@ def test_operator_lands_everything_and_a_rerun_changes_nothing(
     op = CalendlyToSqlOperator(task_id="land", sql_conn_id=warehouse.conn_id, table_prefix=warehouse.prefix)
     summary = op.execute({})  # type: ignore[arg-type]
     json.dumps(summary)  # JSON-safe XCom
+    namespace, name = op.lineage_outputs()[0]  # OpenLineage's naming of the warehouse's datasets
+    assert (namespace.partition("://")[0], name) == {
+        "sqlite": ("sqlite", f"{warehouse.prefix}event_types"),
+        "duckdb": ("duckdb", f"{warehouse.prefix}event_types"),
+        "postgres": ("postgres", f"test.public.{warehouse.prefix}event_types"),
+        "mysql": ("mysql", f"test.{warehouse.prefix}event_types"),
+        "snowflake": ("snowflake", f"CALENDLY.RAW.{warehouse.prefix.upper()}EVENT_TYPES"),
+    }[warehouse.kind]
+    if warehouse.kind in ("postgres", "mysql", "snowflake"):
+        assert (
+            namespace
+            == {
+                "postgres": "postgres://127.0.0.1:5432",
+                "mysql": "mysql://127.0.0.1:3306",
+                "snowflake": "snowflake://fakesnow",
+            }[warehouse.kind]
+        )
     assert summary["tables"]["invitees"]["inserted"] == emulator.count_invitees()
     writer = warehouse.writer()
     try:

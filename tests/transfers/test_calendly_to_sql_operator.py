@@ -20,6 +20,7 @@ from airflow_provider_calendly.transfers.calendly_to_sql import (
 from airflow_provider_calendly.transfers.passes import plan_pass
 from airflow_provider_calendly.transfers.sql_writer import SyncState
 from airflow_provider_calendly.transfers.tables import TABLES
+from tests.transfers.helpers import untested_warehouse_hook
 
 
 @pytest.fixture
@@ -112,6 +113,14 @@ def test_openlineage_is_optional() -> None:
     else:  # pragma: no cover - only with the OpenLineage provider installed
         lineage = op.get_openlineage_facets_on_complete(None)
         assert [d.name for d in lineage.outputs][:1] == ["calendly_event_types"]
+
+
+def test_an_untested_warehouse_is_refused_before_any_api_call(sqlite_conn: str) -> None:
+    op = CalendlyToSqlOperator(task_id="t", sql_conn_id=sqlite_conn)
+    op.__dict__["sql_hook"] = untested_warehouse_hook("redshift")
+    op.__dict__["hook"] = type("SettingsOnly", (_NoCallHook,), {"settings": None})()
+    with pytest.raises(CalendlyConfigError, match=r"conn_type 'redshift'.*supported: sqlite, postgresql, duckdb"):
+        op.execute({})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -111,7 +111,7 @@ def test_a_default_operator_lands_every_resource_with_its_children_and_links(
     assert _live(writer, "event_type_hosts", "event_type_uri") == _live(writer, "event_types")
     assert _live(writer, "group_relationships", "group_uri") == _live(writer, "groups")
     rules = writer.execute(
-        f"SELECT r.user_uri, s.user_uri FROM {writer.table_name('availability_rules')} r "
+        f"SELECT r.user_uri AS rule_user, s.user_uri AS schedule_user FROM {writer.table_name('availability_rules')} r "
         f"JOIN {writer.table_name('availability_schedules')} s ON s.uri = r.availability_schedule_uri"
     )
     assert len(rules) == _truth(emulator)["availability_rules"] and all(a == b for a, b in rules)

@@ -19,7 +19,15 @@ from airflow_provider_calendly.transfers.sql_writer import (
     validate_identifier,
 )
 from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, invitee_rows
-from tests.transfers.helpers import Warehouse, counts, drop_tables, dump_all, dump_table, unique_prefix
+from tests.transfers.helpers import (
+    Warehouse,
+    counts,
+    drop_tables,
+    dump_all,
+    dump_table,
+    unique_prefix,
+    untested_warehouse_hook,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -53,7 +61,7 @@ def writer(warehouse: Warehouse) -> Any:
 
 
 def test_dialect_is_detected(writer: CalendlyTableWriter, warehouse: Warehouse) -> None:
-    expected = {"sqlite": "sqlite", "duckdb": "duckdb", "postgres": "postgresql"}[warehouse.kind]
+    expected = {"postgres": "postgresql"}.get(warehouse.kind, warehouse.kind)
     assert writer.dialect.name == expected
     assert detect_dialect(writer.hook).name == expected
 
@@ -70,6 +78,9 @@ def test_typed_columns_round_trip(
     if warehouse.kind == "sqlite":
         assert created_at == "2020-11-23T17:51:18.327602+00:00"  # ISO 8601 UTC text: SQLite has no timestamp
         assert (is_no_show, rescheduled) == (1, 0)
+    elif warehouse.kind == "mysql":
+        assert created_at == datetime(2020, 11, 23, 17, 51, 18, 327602)  # DATETIME(6) holding UTC, no zone
+        assert (is_no_show, rescheduled) == (1, 0)
     else:
         assert created_at == datetime(2020, 11, 23, 17, 51, 18, 327602, tzinfo=timezone.utc)
         assert (is_no_show, rescheduled) == (True, False)
@@ -82,16 +93,35 @@ def test_typed_columns_round_trip(
         (0, "Question with Radio Buttons answer type", "radio button answer"),
         (1, "Question with Multiple Lines answer type", "Multiple line\nAnswer"),
     ]
-    if warehouse.kind == "postgres":
+    if warehouse.kind in ("postgres", "mysql"):
         types = dict(
             writer.execute(
-                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s",
+                "SELECT column_name, column_type FROM information_schema.columns WHERE table_name = %s"
+                if warehouse.kind == "mysql"
+                else "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s",
                 [writer.table_name("invitees")],
             )
         )
-        assert types["created_at"] == "timestamp with time zone"
-        assert types["is_no_show"] == "boolean"
-        assert types["payment"] == "jsonb"
+        expected = {
+            "postgres": ("timestamp with time zone", "boolean", "jsonb"),
+            # MariaDB's JSON is LONGTEXT checked by json_valid (MySQL's is a type of its own)
+            "mysql": ("datetime(6)", "tinyint(1)", "longtext"),
+        }[warehouse.kind]
+        assert (types["created_at"], types["is_no_show"], types["payment"]) == expected
+        # JSON is queryable with the warehouse's own JSON functions
+        amount = {"postgres": "payment->>'amount'", "mysql": "JSON_VALUE(payment, '$.amount')"}[warehouse.kind]
+        assert writer.execute(f"SELECT {amount} FROM {writer.table_name('invitees')}") == [("1234.56",)]
+    if warehouse.kind == "snowflake":
+        # created unquoted, so stored upper-case and found unquoted; VARIANT read with Snowflake's path syntax
+        types = dict(
+            writer.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s",
+                [writer.table_name("invitees").upper()],
+            )
+        )
+        assert (types["CREATED_AT"], types["IS_NO_SHOW"], types["PAYMENT"]) == ("TIMESTAMP_TZ", "BOOLEAN", "VARIANT")
+        rows = writer.execute(f"SELECT payment:amount::float, raw:uri::string FROM {warehouse.prefix}invitees")
+        assert rows == [(1234.56, invitee.uri)]
 
 
 def test_upsert_is_idempotent_and_replaces_children(writer: CalendlyTableWriter, invitee: Invitee) -> None:
@@ -168,22 +198,12 @@ def test_many_rows_span_several_statements(writer: CalendlyTableWriter, invitee:
     assert writer.count("invitees") == 1200 and writer.count("invitee_answers") == 2400
 
 
-def test_generic_dialect_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, invitee: Invitee) -> None:
-    """Any other DbApiHook dialect: portable types and delete-then-insert upserts (exercised on SQLite)."""
-    monkeypatch.setenv("AIRFLOW_CONN_GENERIC_WH", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "g.db")}))
-    from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
-
-    with CalendlyTableWriter(resolve_dbapi_hook("generic_wh"), "g_", dialect="generic") as writer:
-        assert writer.dialect.name == "generic" and not writer.dialect.upsert
-        writer.ensure_tables()
-        writer.upsert_invitees([invitee])
-        before = dump_all(writer)
-        counts = writer.upsert_invitees([invitee])
-        assert (counts["invitees"].inserted, counts["invitees"].updated) == (0, 1)
-        assert dump_all(writer) == before
-        writer.put_sync_state(SyncState(table_name="invitees", scope="s", watermark=datetime.now(timezone.utc)))
-        writer.put_sync_state(SyncState(table_name="invitees", scope="s"))
-        assert writer.count("sync_state") == 1
+def test_an_untested_warehouse_is_refused_naming_it_and_the_supported_ones() -> None:
+    """A dialect no one tested gets a clear error when the writer is made, before any connection is opened."""
+    with pytest.raises(CalendlyConfigError, match=r"'oracle'.*supported: sqlite, postgresql, duckdb, mysql"):
+        CalendlyTableWriter(untested_warehouse_hook("oracle"), "x_")
+    with pytest.raises(CalendlyConfigError, match=r"does not support the 'generic' dialect"):
+        CalendlyTableWriter(untested_warehouse_hook("oracle"), "x_", dialect="generic")
 
 
 @pytest.mark.parametrize("bad", ["", "1abc", "calendly-", "a b", "x;drop table y", "ä", 3, "a" * 49])
@@ -203,7 +223,8 @@ def test_every_table_has_raw_and_synced_at() -> None:
 def test_fast_path_upserts_the_rows_of_the_executemany_path(
     warehouse: Warehouse, invitee: Invitee, event: ScheduledEvent
 ) -> None:
-    """PostgreSQL's COPY and DuckDB's array parameters land what a prepared ``executemany`` lands."""
+    """Each warehouse's bulk path (PostgreSQL's COPY, DuckDB's array parameters, MySQL's multi-row statements)
+    lands what its portable path lands."""
     reference = warehouse.writer(warehouse.new_prefix())
     reference.__dict__["fast_path"] = False
     fast = warehouse.writer(warehouse.new_prefix())
