@@ -37,6 +37,9 @@ from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+#: The XCom key a running sync reports its progress under (at most every ``progress_interval`` seconds).
+PROGRESS_XCOM_KEY = "calendly_progress"
+
 #: Operator attributes passed as they are to :class:`~airflow_provider_calendly.transfers.sync.SyncConfig`.
 _CONFIG_ATTRIBUTES = (
     "organization",
@@ -51,11 +54,13 @@ _CONFIG_ATTRIBUTES = (
     "deletions",
     "strict_resources",
     "webhook_inbox_conn_id",
+    "progress_interval",
 )
 
 __all__ = [
     "DEFAULT_LOOKBACK",
     "MODES",
+    "PROGRESS_XCOM_KEY",
     "RESOURCES",
     "CalendlySqlSync",
     "CalendlyToSqlOperator",
@@ -89,7 +94,8 @@ class CalendlyToSqlOperator(BaseOperator):
     Works with any warehouse reachable through a common-sql ``DbApiHook``; tested on SQLite, DuckDB and
     PostgreSQL. Tables are created if missing (see :mod:`~airflow_provider_calendly.transfers.sql_writer` for
     the schema), and each table is declared as an outlet Asset (:func:`calendly_table_asset`) so downstream
-    DAGs can be scheduled on it. The XCom is a small summary dict (rows, calls, time per table), never data.
+    DAGs can be scheduled on it. The XCom is a small summary dict (rows, calls, time per table), never data;
+    while it runs, the task reports its progress under the XCom key :data:`PROGRESS_XCOM_KEY`.
 
     :param sql_conn_id: Warehouse connection (any common-sql DB-API connection; ``sqlite``, ``postgres``,
         ``duckdb``). (templated)
@@ -121,6 +127,8 @@ class CalendlyToSqlOperator(BaseOperator):
     :param webhook_inbox_conn_id: Connection of the webhook receiver's inbox (``docs/webhooks.md``): an
         incremental pass first applies its deliveries without API calls and, while the organization's
         subscription stays active, does not re-read the refresh window's past. (templated)
+    :param progress_interval: Seconds between progress reports: a log line (pages and rows done, calls used,
+        rate-limit wait, ETA) and the XCom :data:`PROGRESS_XCOM_KEY`, which the provider's Airflow page shows.
     """
 
     template_fields: Sequence[str] = (
@@ -158,6 +166,7 @@ class CalendlyToSqlOperator(BaseOperator):
         deletions: str = "mark",
         strict_resources: bool = False,
         webhook_inbox_conn_id: str | None = None,
+        progress_interval: float = 30.0,
         **kwargs: Any,
     ) -> None:
         if calendly_resources is not None:
@@ -178,6 +187,7 @@ class CalendlyToSqlOperator(BaseOperator):
             deletions="mark" if _is_templated(deletions) else deletions,
             strict_resources=strict_resources,
             webhook_inbox_conn_id=webhook_inbox_conn_id,
+            progress_interval=progress_interval,
         )
         window = RefreshWindow.coerce(invitee_refresh_window)
         self.calendly_resources = validate_resources(resources)
@@ -209,6 +219,7 @@ class CalendlyToSqlOperator(BaseOperator):
         self.deletions = deletions
         self.strict_resources = strict_resources
         self.webhook_inbox_conn_id = webhook_inbox_conn_id
+        self.progress_interval = progress_interval
         self._summary: dict[str, Any] | None = None
         self._sql_dialect: str | None = None
 
@@ -233,10 +244,18 @@ class CalendlyToSqlOperator(BaseOperator):
         _ = self.hook.settings  # a broken calendly connection fails here, before the warehouse is touched
         writer = CalendlyTableWriter(self.sql_hook, self.table_prefix, schema=self.schema)
         self._sql_dialect = writer.dialect.name
+        ti = context.get("ti")
+        report = None if ti is None else lambda progress: ti.xcom_push(key=PROGRESS_XCOM_KEY, value=progress)
         try:
-            summary = CalendlySqlSync(hook=self.hook, writer=writer, config=config).run()
+            summary = CalendlySqlSync(hook=self.hook, writer=writer, config=config, on_progress=report).run()
         finally:
             writer.close()
+        summary["warehouse"] = {
+            "conn_id": self.sql_conn_id,
+            "dialect": writer.dialect.name,
+            "table_prefix": self.table_prefix,
+            "schema": self.schema,
+        }
         self._summary = summary
         return summary
 

@@ -80,7 +80,7 @@ class SyncConfig:
     :param chunk_size: Scheduled events per committed chunk (their invitees go in the same chunk).
     :param page_size: Items per API page (1-100).
     :param max_concurrency: Invitee listings in flight at once; the hook's rate limiter still caps the rate.
-    :param log_every_pages: Log progress every this many pages of scheduled events.
+    :param progress_interval: Seconds between progress reports (log line and, from the operator, an XCom).
     :param invitee_refresh: ``reconcile`` (list invitees only of new, changed and refresh-window events in an
         incremental pass) or ``all`` (every event's).
     :param invitee_refresh_window: The refresh window (:class:`~.reconcile.RefreshWindow` or a
@@ -100,7 +100,7 @@ class SyncConfig:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     page_size: int = MAX_PAGE_SIZE
     max_concurrency: int = 4
-    log_every_pages: int = 5
+    progress_interval: float = 30.0
     invitee_refresh: str = "reconcile"
     invitee_refresh_window: RefreshWindow | tuple[timedelta, timedelta] | None = None
     deletions: str = "mark"
@@ -117,10 +117,13 @@ class SyncConfig:
         validate_mode(self.mode)
         if not isinstance(self.lookback, timedelta) or self.lookback < timedelta(0):
             raise CalendlyConfigError(f"lookback must be a non-negative timedelta, got {self.lookback!r}")
-        for name in ("chunk_size", "max_concurrency", "log_every_pages"):
+        for name in ("chunk_size", "max_concurrency"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise CalendlyConfigError("chunk_size, max_concurrency and log_every_pages must be at least 1")
+                raise CalendlyConfigError("chunk_size and max_concurrency must be at least 1")
+        interval = self.progress_interval
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0:
+            raise CalendlyConfigError(f"progress_interval must be a positive number of seconds, got {interval!r}")
         check_page_size(self.page_size)
         inbox = self.webhook_inbox_conn_id
         if inbox is not None and (not isinstance(inbox, str) or not inbox.strip()):

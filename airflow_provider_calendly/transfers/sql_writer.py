@@ -36,6 +36,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -76,21 +77,41 @@ _IN_BATCH = 500
 
 @dataclass
 class UpsertCounts:
-    """Rows written to one table: how many were new, replaced an existing row, or (children) were dropped."""
+    """Rows written to one table: new (``inserted``), replacing a stored row whose content differed (``changed``)
+    or was the same (``unchanged``), and rows removed (``deleted``: children a parent no longer has, rows swept).
+
+    ``updated`` (``changed + unchanged``: every row that replaced a stored one) is what earlier releases reported.
+    """
 
     rows: int = 0
     inserted: int = 0
-    updated: int = 0
+    changed: int = 0
+    unchanged: int = 0
     deleted: int = 0
 
+    @property
+    def updated(self) -> int:
+        return self.changed + self.unchanged
+
     def add(self, other: UpsertCounts) -> None:
-        self.rows += other.rows
-        self.inserted += other.inserted
-        self.updated += other.updated
-        self.deleted += other.deleted
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def as_dict(self) -> dict[str, int]:
-        return {"rows": self.rows, "inserted": self.inserted, "updated": self.updated, "deleted": self.deleted}
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "updated": self.updated}
+
+    @classmethod
+    def compare(cls, new: Mapping[Any, Any], stored: Mapping[Any, Any]) -> UpsertCounts:
+        """Count ``new`` rows' contents (by key) against the ``stored`` ones: new, changed, unchanged, gone."""
+        changed = sum(1 for key, content in new.items() if key in stored and stored[key] != content)
+        both = sum(1 for key in new if key in stored)
+        return cls(
+            rows=len(new),
+            inserted=len(new) - both,
+            changed=changed,
+            unchanged=both - changed,
+            deleted=len(stored) - both,
+        )
 
 
 @dataclass
@@ -265,25 +286,39 @@ class CalendlyTableWriter(WarehouseConnection):
                     for row in latest.values():
                         if row.get("_as_of") is None:
                             row["_as_of"] = self.read_as_of
-                existing = self._count_where(key, spec.primary_key[0], [k[0] for k in latest])
+                parents = [k[0] for k in latest]
+                stored = self._stored_contents(key, spec.primary_key[0], parents)
                 # None of them stored yet (this transaction counted): a plain insert, and no children to replace,
                 # since children are only ever written, and swept, with their parent.
-                self._insert(key, list(latest.values()), upsert=bool(existing), existing=existing)
-                n = len(latest)
-                counts[key] = UpsertCounts(rows=n, inserted=n - existing, updated=existing)
-                parents = [k[0] for k in latest]
+                self._insert(key, list(latest.values()), upsert=bool(stored), existing=len(stored))
+                counts[key] = UpsertCounts.compare({k: _content(row) for k, row in latest.items()}, stored)
                 for child in CHILD_TABLES.get(key, ()):
                     link = str(TABLES[child].parent_column)
                     child_key_of = _key_getter(TABLES[child].primary_key)
                     wanted = {child_key_of(r): r for r in rows_by_table.get(child, ())}
-                    unique = [r for r in wanted.values() if (r[link],) in latest]
-                    before = self.delete_rows(child, link, parents) if existing else 0
-                    self._insert(child, unique, upsert=False)
-                    m = len(unique)
-                    counts[child] = UpsertCounts(
-                        rows=m, inserted=max(0, m - before), updated=min(m, before), deleted=max(0, before - m)
-                    )
+                    unique = {k: r for k, r in wanted.items() if (r[link],) in latest}
+                    before = self._stored_contents(child, link, parents) if stored else {}
+                    if before:
+                        self._delete_where(child, link, parents)
+                    self._insert(child, list(unique.values()), upsert=False)
+                    counts[child] = UpsertCounts.compare({k: _content(r) for k, r in unique.items()}, before)
         return counts
+
+    def _stored_contents(self, key: str, column: str, values: Sequence[Any]) -> dict[tuple[Any, ...], Any]:
+        """The content (:func:`_content`) of the stored rows of table ``key`` whose ``column`` is in ``values``,
+        by primary key: one read per write, of the rows the write replaces (none for new rows).
+        """
+        spec = TABLES[key]
+        width = len(spec.primary_key)
+        marked = "_deleted_at" in spec.column_names
+
+        def build(t: sa.Table, cond: sa.ColumnElement[bool]) -> sa.ClauseElement:
+            flag = [t.c._deleted_at.is_(None)] if marked else []
+            return sa.select(*(t.c[c] for c in spec.primary_key), t.c.raw, *flag).where(cond)
+
+        rows = self._where_in(key, "content", column, values, build)
+        decode = _decoded if self.dialect.name != "postgresql" else _same  # JSONB arrives decoded
+        return {tuple(r[:width]): (decode(r[width]), bool(r[width + 1]) if marked else True) for r in rows}
 
     def upsert_event_types(self, items: Iterable[EventType | Mapping[str, Any]]) -> dict[str, UpsertCounts]:
         """Upsert event types into ``<prefix>event_types``."""
@@ -361,8 +396,11 @@ class CalendlyTableWriter(WarehouseConnection):
             before = self._count_where(key, column, values)
             if not before:
                 return 0
-        self._where_in(key, "delete", column, values, lambda t, c: sa.delete(t).where(c))
+        self._delete_where(key, column, values)
         return self._rowcount if self.dialect.name == "postgresql" else before
+
+    def _delete_where(self, key: str, column: str, values: Sequence[Any]) -> None:
+        self._where_in(key, "delete", column, values, lambda t, c: sa.delete(t).where(c))
 
     def mark_deleted(self, key: str, uris: Sequence[str], at: datetime) -> None:
         """Set ``_deleted_at`` to ``at`` on the rows of table ``key`` among ``uris``."""
@@ -477,6 +515,27 @@ def _key_getter(columns: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
 
 def _unnest_select(table: sa.Table) -> sa.Select[Any]:
     return sa.select(*(sa.func.unnest(sa.cast(sa.bindparam(c.name), postgresql.ARRAY(c.type))) for c in table.columns))
+
+
+def _content(row: Row) -> tuple[Any, bool]:
+    """What a row's content is compared by: ``raw`` (the whole object as Calendly returned it: every other column
+    but the keys and the sync's own ``_`` columns is taken from it) and whether it is live (``_deleted_at`` null:
+    a row that comes back after a sweep marked it has changed)."""
+    return row.get("raw"), True
+
+
+def _decoded(value: Any) -> Any:
+    """A stored JSON text as Python data (what is not JSON text is compared as it is)."""
+    if not isinstance(value, (str, bytes)):
+        return value
+    try:
+        return msgspec.json.decode(value)
+    except msgspec.DecodeError:
+        return value
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _int(value: Any) -> int | None:

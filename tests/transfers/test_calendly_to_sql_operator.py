@@ -115,7 +115,12 @@ def test_openlineage_is_optional() -> None:
 
 @pytest.mark.parametrize(
     ("argument", "message"),
-    [({"deletions": "purge"}, "deletions must be one of"), ({"strict_resources": "yes"}, "strict_resources must be")],
+    [
+        ({"deletions": "purge"}, "deletions must be one of"),
+        ({"strict_resources": "yes"}, "strict_resources must be"),
+        ({"progress_interval": 0}, "progress_interval must be a positive number"),
+        ({"progress_interval": "30"}, "progress_interval must be a positive number"),
+    ],
 )
 def test_new_arguments_are_checked_when_the_dag_is_parsed(argument: dict[str, Any], message: str) -> None:
     with pytest.raises(CalendlyConfigError, match=message):
