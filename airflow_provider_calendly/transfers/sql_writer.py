@@ -307,16 +307,21 @@ class CalendlyTableWriter(WarehouseConnection):
     def _stored_contents(self, key: str, column: str, values: Sequence[Any]) -> dict[tuple[Any, ...], Any]:
         """The content (:func:`_content`) of the stored rows of table ``key`` whose ``column`` is in ``values``,
         by primary key: one read per write, of the rows the write replaces (none for new rows).
+
+        A table without ``raw`` (bookkeeping) has no content to compare: each of its stored rows counts as changed.
         """
         spec = TABLES[key]
         width = len(spec.primary_key)
-        marked = "_deleted_at" in spec.column_names
+        has_raw, marked = "raw" in spec.column_names, "_deleted_at" in spec.column_names
 
         def build(t: sa.Table, cond: sa.ColumnElement[bool]) -> sa.ClauseElement:
+            content = [t.c.raw] if has_raw else []
             flag = [t.c._deleted_at.is_(None)] if marked else []
-            return sa.select(*(t.c[c] for c in spec.primary_key), t.c.raw, *flag).where(cond)
+            return sa.select(*(t.c[c] for c in spec.primary_key), *content, *flag).where(cond)
 
         rows = self._where_in(key, "content", column, values, build)
+        if not has_raw:
+            return {tuple(r): _UNCOMPARABLE for r in rows}
         decode = _decoded if self.dialect.name != "postgresql" else _same  # JSONB arrives decoded
         return {tuple(r[:width]): (decode(r[width]), bool(r[width + 1]) if marked else True) for r in rows}
 
@@ -515,6 +520,10 @@ def _key_getter(columns: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
 
 def _unnest_select(table: sa.Table) -> sa.Select[Any]:
     return sa.select(*(sa.func.unnest(sa.cast(sa.bindparam(c.name), postgresql.ARRAY(c.type))) for c in table.columns))
+
+
+#: The stored content of a row that has none to compare: equal to nothing.
+_UNCOMPARABLE = object()
 
 
 def _content(row: Row) -> tuple[Any, bool]:

@@ -23,6 +23,7 @@ from airflow_provider_calendly.transfers.calendly_to_sql import (
     CalendlyToSqlOperator,
 )
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+from tests.harness.task_instance import RecordingTaskInstance
 from tests.transfers.helpers import Warehouse, counts, dump_all
 
 EVENTS = 40
@@ -108,20 +109,10 @@ def test_operator_lands_everything_and_a_rerun_changes_nothing(
     assert emulator.count(status=429) == 0
 
 
-class _TaskInstance:
-    """What the operator uses of the task instance in its context: ``xcom_push`` (recorded)."""
-
-    def __init__(self) -> None:
-        self.pushed: list[tuple[str, Any]] = []
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed.append((key, json.loads(json.dumps(value))))  # JSON-safe, as an XCom must be
-
-
 def test_a_running_sync_reports_its_progress_and_the_summary_names_its_target(
     emulator: CalendlyEmulator, warehouse: Warehouse
 ) -> None:
-    ti = _TaskInstance()
+    ti = RecordingTaskInstance()
     op = CalendlyToSqlOperator(
         task_id="land",
         sql_conn_id=warehouse.conn_id,
