@@ -175,14 +175,12 @@ class SyncProgress:
     def _emit(self, now: float) -> None:
         elapsed = max(now - self.started, 1e-9)
         fraction = self.window_fraction() if self.phase == "scheduled_events" else None
-        eta: float | None = None
+        eta: float | None = None  # past the assumed horizon (fraction 1) the rest is not known either
         if fraction is not None and fraction < 1.0:
             previous = self._last_fraction
             recent = (fraction - previous) / max(now - self._last_report, 1e-9) if previous is not None else 0.0
             pace = recent if recent > 0 else fraction / elapsed
             eta = (1.0 - fraction) / pace if pace > 0 else None
-        elif fraction == 1.0:
-            eta = 0.0
         self._last_report, self._last_fraction = now, fraction
         usage = self.usage()
         snapshot: dict[str, Any] = {
