@@ -107,9 +107,9 @@ class SyncProgress:
     The scheduled events pass also estimates how far through its start-time window it is and when it will be
     done. Calendly gives no total, and asking for the window's last event would cost a call a careful script
     would not make, so the window's end is taken as :data:`BOOKING_HORIZON` after the pass started (how far
-    ahead Calendly lets invitees book by default), or the last start time seen if later; the ETA is the rest of
-    the window at the pace of the last interval (the whole pass's pace before there is one). The estimate only
-    shapes the report, never what is read.
+    ahead Calendly lets invitees book by default); the ETA is the rest of the window at the pace of the last
+    interval (the whole pass's pace before there is one). Past that horizon (event types may be bookable further
+    ahead) neither is known, and the report says so. The estimate only shapes the report, never what is read.
 
     :param stats: The sync's counts (rows written so far).
     :param usage: Returns the sync's API usage so far.
@@ -158,13 +158,14 @@ class SyncProgress:
         self.tick()
 
     def window_fraction(self) -> float | None:
-        """How far through its start-time window the events pass is (``None``: not known yet)."""
+        """How far through its start-time window the events pass is (``None``: not known, e.g. before its first
+        page, or past the assumed horizon, where how much is left cannot be told)."""
         if self.window_start is None or self.last_start is None or self.window_end is None:
             return None
-        span = (max(self.window_end, self.last_start) - self.window_start).total_seconds()
-        if span <= 0:
+        span = (self.window_end - self.window_start).total_seconds()
+        if span <= 0 or self.last_start > self.window_end:
             return None
-        return min(1.0, max(0.0, (self.last_start - self.window_start).total_seconds() / span))
+        return max(0.0, (self.last_start - self.window_start).total_seconds() / span)
 
     def tick(self) -> None:
         """Report if the last report is ``interval`` seconds old."""
@@ -175,8 +176,8 @@ class SyncProgress:
     def _emit(self, now: float) -> None:
         elapsed = max(now - self.started, 1e-9)
         fraction = self.window_fraction() if self.phase == "scheduled_events" else None
-        eta: float | None = None  # past the assumed horizon (fraction 1) the rest is not known either
-        if fraction is not None and fraction < 1.0:
+        eta: float | None = None
+        if fraction is not None:
             previous = self._last_fraction
             recent = (fraction - previous) / max(now - self._last_report, 1e-9) if previous is not None else 0.0
             pace = recent if recent > 0 else fraction / elapsed

@@ -120,6 +120,15 @@ def test_at_a_steady_pace_the_eta_is_the_time_left(lookback_days: int, seconds_p
             assert reports[-1]["elapsed_seconds"] == pytest.approx(timer.now - began, abs=0.1)
 
 
+def test_past_the_assumed_horizon_nothing_is_estimated() -> None:
+    timer, reports = Timer(), []  # type: list[dict[str, Any]]
+    progress = _progress(timer, reports)
+    progress.begin_events(NOW, NOW)
+    timer.now += 30
+    progress.events_page(_page([NOW + BOOKING_HORIZON + timedelta(days=1)]))  # bookable further ahead
+    assert (reports[-1]["window_done"], reports[-1]["eta_seconds"]) == (None, None)
+
+
 def test_a_failing_report_never_fails_the_sync(caplog: pytest.LogCaptureFixture) -> None:
     def broken(_: dict[str, Any]) -> None:
         raise ConnectionError("API server unreachable")

@@ -55,6 +55,8 @@ SYNC_KEY = f"{SYNC_DAG}.sync.-1"
 DAG_FILE = Path(__file__).resolve().parent / "dags" / "calendly_page_dags.py"
 SHOTS = ARTIFACTS / "page"
 DOCS_IMAGES = REPO_ROOT / "docs" / "images"
+#: The screenshots the docs show (docs/images/), from a run of this module alone (other tests' syncs would show).
+DOCS_SHOTS = ("calendly-in-airflow.png", "calendly-running-sync.png", "calendly-page.png")
 #: Stored in the private sync's summary, as a hostile writer could have: the page must show it as text.
 HOSTILE_PREFIX = "<script>window.__calendly_pwned=3</script>"
 HOSTILE_REASON = '<img src=x onerror="window.__calendly_pwned=4">'
@@ -222,7 +224,7 @@ def _watch(node: str, run: PageRun, sync: Any) -> dict[str, Any]:
         deadline = time.monotonic() + 90
         ready = _line(browser, deadline)
         assert ready == "ready", f"the browser script said {ready!r}"
-        run.emulator.set_faults(latency=0.03, rate_limit_storm=2)
+        run.emulator.set_faults(latency=0.25, rate_limit_storm=2, path_prefix="/scheduled_events")
         try:
             last = sync.test()
         finally:
@@ -239,8 +241,10 @@ def _watch(node: str, run: PageRun, sync: Any) -> dict[str, Any]:
     (SHOTS / "seen.json").write_text(json.dumps(seen, indent=2))
     assert "error" not in seen, f"browser script error (screenshots in {SHOTS}):\n{seen['error']}"
     if os.environ.get("CALENDLY_DOCS_SCREENSHOTS"):
-        for path in seen["screenshots"]:
-            shutil.copy(path, DOCS_IMAGES / f"calendly-page-{Path(path).name.split('-', 1)[1]}")
+        for path in map(Path, seen["screenshots"]):
+            name = f"calendly-{path.name.split('-', 1)[1]}"
+            if name in DOCS_SHOTS:
+                shutil.copy(path, DOCS_IMAGES / name)
     return seen
 
 
@@ -401,12 +405,8 @@ def test_markup_in_names_and_stored_values_is_shown_as_text(page_run: PageRun) -
 
 def test_screenshots_are_saved(page_run: PageRun) -> None:
     names = sorted(Path(p).name for p in page_run.seen["screenshots"])
-    assert names == [
-        "01-calendly-page-in-airflow.png",
-        "02-running-sync.png",
-        "03-calendly-page.png",
-        "04-webhooks.png",
-        "05-trends.png",
-    ]
+    assert names == ["01-in-airflow.png", "02-running-sync.png", "03-page.png", "04-webhooks.png", "05-trends.png"]
+    for shown in DOCS_SHOTS:  # what the docs show was taken by this test
+        assert (DOCS_IMAGES / shown).stat().st_size > 10_000, shown
     for path in page_run.seen["screenshots"]:
         assert Path(path).stat().st_size > 10_000, path

@@ -26,7 +26,7 @@ with DAG("calendly_page_sync", start_date=START, schedule=None, catchup=False, d
         sql_conn_id="calendly_page_warehouse",
         webhook_inbox_conn_id="calendly_webhook_inbox",
         progress_interval=0.5,
-        page_size=20,
+        page_size=10,
         retries=0,
     )
 

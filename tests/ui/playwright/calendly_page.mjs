@@ -196,16 +196,23 @@ try {
   const card = () => frame.locator(`[data-sync="${syncKey}"] [data-field="running"]`);
   while (!finished) {
     await refresh(frame);
-    if ((await card().count()) && (await card().locator('[data-field="progress-pages"]').count())) {
+    // Once it reports from the scheduled events' pages (a window done, an ETA), not just that it started.
+    const pages = card().locator('[data-field="progress-pages"]');
+    if ((await pages.count()) && Number((await pages.textContent()).replace(/,/g, '')) > 0) {
       seen.running = await read(frame);
-      await shot(frame.locator(`[data-sync="${syncKey}"]`), '02-running-sync');
+      // The card down to its tables: what was running, and the last pass's numbers.
+      const whole = await frame.locator(`[data-sync="${syncKey}"]`).boundingBox();
+      const tables = await frame.locator(`[data-sync="${syncKey}"] table.tables`).boundingBox();
+      const path = join(artifactDir, '02-running-sync.png');
+      await page.screenshot({ path, clip: { x: whole.x, y: whole.y, width: whole.width, height: tables.y - whole.y } });
+      seen.screenshots.push(path);
       break;
     }
   }
   await done;
   await refresh(frame);
   seen.viewer = await read(frame);
-  await shot(page, '01-calendly-page-in-airflow');
+  await shot(page, '01-in-airflow');
 
   // The page alone (not framed), whole: what the docs show.
   const direct = await context.newPage();
@@ -213,8 +220,8 @@ try {
   await direct.setViewportSize({ width: 1280, height: 900 });
   await direct.goto(frame.url());
   await direct.waitForFunction(() => document.body.dataset.loaded, null, { timeout });
-  await direct.screenshot({ path: join(artifactDir, '03-calendly-page.png'), fullPage: true });
-  seen.screenshots.push(join(artifactDir, '03-calendly-page.png'));
+  await direct.screenshot({ path: join(artifactDir, '03-page.png'), fullPage: true });
+  seen.screenshots.push(join(artifactDir, '03-page.png'));
   await shot(direct.locator('#webhooks'), '04-webhooks');
   await shot(direct.locator('#trends'), '05-trends');
 
