@@ -158,7 +158,7 @@ def build_status(
             "days": [d.isoformat() for d in days],
             "calls_per_pass": _calls_per_pass(passes),
             "rows_per_day": _rows_per_day(passes, days),
-            "deliveries_per_day": webhooks.get("deliveries_per_day", {}),
+            "deliveries_per_day": webhooks.pop("deliveries_per_day", {}),
         },
     }
 

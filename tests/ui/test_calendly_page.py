@@ -268,6 +268,7 @@ def test_the_page_and_its_json_refuse_anonymous_and_unauthorised_users(page_run:
 def test_each_user_sees_only_the_dags_they_may_read(page_run: PageRun) -> None:
     viewer, admin = page_run.status("viewer"), page_run.status("admin")
     assert viewer.status_code == admin.status_code == 200
+    (SHOTS / "status.json").write_text(json.dumps(viewer.json(), indent=2))  # for whoever debugs a failure
     assert viewer.headers["content-type"].startswith("application/json")
     assert "default-src 'none'" in viewer.headers["content-security-policy"]
     seen_by = {who: {s["dag_id"] for s in r.json()["syncs"]} for who, r in (("viewer", viewer), ("admin", admin))}

@@ -264,7 +264,8 @@ def test_webhooks_join_the_inbox_and_the_subscription_operators(inbox: WebhookIn
         ),
         _run(return_value=_summary(webhook_feed={"covered": True, "position": 3})),
     ]
-    section = _status(*runs, inbox=InboxSource("calendly_webhook_inbox", True, lambda: inbox))["webhooks"]
+    document = _status(*runs, inbox=InboxSource("calendly_webhook_inbox", True, lambda: inbox))
+    section = document["webhooks"]
     assert section["error"] is None
     by_path = {s["path"]: s for s in section["subscriptions"]}
     assert set(by_path) == {"/calendly/webhooks", "/calendly/webhooks/v2"}
@@ -278,7 +279,7 @@ def test_webhooks_join_the_inbox_and_the_subscription_operators(inbox: WebhookIn
     consumers = {c["name"]: c for c in section["consumers"]}
     assert (consumers["sensor:bookings"]["position"], consumers["sensor:bookings"]["backlog"]) == (2, 3)
     assert (consumers["calendly_sync.sync"]["kind"], consumers["calendly_sync.sync"]["backlog"]) == ("sync", 2)
-    per_day = section["deliveries_per_day"]
+    per_day = document["charts"]["deliveries_per_day"]
     assert sum(per_day["stored"]["/calendly/webhooks/v2"]) == 4 and sum(per_day["rejected_signature"]) == 1
 
 
