@@ -286,22 +286,29 @@ class CalendlyTableWriter(WarehouseConnection):
                     for row in latest.values():
                         if row.get("_as_of") is None:
                             row["_as_of"] = self.read_as_of
-                parents = [k[0] for k in latest]
-                stored = self._stored_contents(key, spec.primary_key[0], parents)
+                stored = self._stored_contents(key, spec.primary_key[0], [k[0] for k in latest])
                 # None of them stored yet (this transaction counted): a plain insert, and no children to replace,
                 # since children are only ever written, and swept, with their parent.
                 self._insert(key, list(latest.values()), upsert=bool(stored), existing=len(stored))
-                counts[key] = UpsertCounts.compare({k: _content(row) for k, row in latest.items()}, stored)
+                contents = {k: _content(row) for k, row in latest.items()}
+                counts[key] = UpsertCounts.compare(contents, stored)
+                # A child row is an element of a list in its parent's raw: the children of a parent whose content
+                # is unchanged are unchanged too, so only a changed parent's stored children are read back.
+                changed = {k[0] for k, content in contents.items() if k in stored and stored[k] != content}
                 for child in CHILD_TABLES.get(key, ()):
                     link = str(TABLES[child].parent_column)
                     child_key_of = _key_getter(TABLES[child].primary_key)
                     wanted = {child_key_of(r): r for r in rows_by_table.get(child, ())}
                     unique = {k: r for k, r in wanted.items() if (r[link],) in latest}
-                    before = self._stored_contents(child, link, parents) if stored else {}
-                    if before:
-                        self._delete_where(child, link, parents)
+                    before = self._stored_contents(child, link, sorted(changed)) if changed else {}
+                    if stored:
+                        self._delete_where(child, link, [k[0] for k in stored])
                     self._insert(child, list(unique.values()), upsert=False)
-                    counts[child] = UpsertCounts.compare({k: _content(r) for k, r in unique.items()}, before)
+                    same = {k for k in unique if (k[0],) in stored and k[0] not in changed}
+                    counts[child] = UpsertCounts.compare(
+                        {k: _content(r) for k, r in unique.items() if k not in same}, before
+                    )
+                    counts[child].add(UpsertCounts(rows=len(same), unchanged=len(same)))
         return counts
 
     def _stored_contents(self, key: str, column: str, values: Sequence[Any]) -> dict[tuple[Any, ...], Any]:

@@ -21,7 +21,7 @@ from airflow_provider_calendly.transfers.sql_writer import (
     detect_dialect,
     validate_identifier,
 )
-from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, invitee_rows
+from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, build_rows, invitee_rows
 from tests.transfers.helpers import Warehouse, counts, drop_tables, dump_all, dump_table, unique_prefix
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -161,6 +161,36 @@ def test_counts_tell_changed_from_unchanged(writer: CalendlyTableWriter, invitee
     # Counting changed nothing of what is written: every row is there, un-marked, as given.
     live = writer.execute(f"SELECT uri FROM {writer.table_name('invitees')} WHERE _deleted_at IS NULL")
     assert {a.uri for a in after} <= {uri for (uri,) in live}
+
+
+def test_a_child_row_is_part_of_its_parents_raw() -> None:
+    """What counting children relies on: a parent whose raw is unchanged has unchanged children (so only a changed
+    parent's children are read back). Checked for every child table of the registry, on the emulator's data."""
+    from airflow_provider_calendly.testing import CalendlyEmulator
+
+    with CalendlyEmulator(seed=7, scheduled_events=20) as emulator:
+        org = emulator.organization
+        samples = {
+            "scheduled_events": list(emulator.data.scheduled_events.values()),
+            "invitees": [i for items in emulator.data.invitees.values() for i in items],
+            "routing_forms": org.routing_forms,
+            "routing_form_submissions": [s for items in org.submissions.values() for s in items],
+            "availability_schedules": org.schedules,
+        }
+    for key, spec in TABLES.items():
+        if spec.parent is None:
+            continue
+        assert spec.parent in samples, f"add samples of {spec.parent} to check its child table {key}"
+        parent = TABLES[spec.parent]
+        assert parent.model is not None and spec.items is not None
+        items = [parent.model.model_validate(sample) for sample in samples[spec.parent]]
+        item = next(i for i in items if spec.items(i))  # one with children
+        (attribute,) = spec.items.__reduce__()[1]  # the operator.attrgetter's attribute name
+        fewer = item.model_copy(update={attribute: spec.items(item)[:-1]})
+        assert (
+            build_rows(spec.parent, fewer)[spec.parent][0]["raw"]
+            != build_rows(spec.parent, item)[spec.parent][0]["raw"]
+        ), key
 
 
 def test_duplicates_within_one_chunk_keep_the_last(writer: CalendlyTableWriter, event: ScheduledEvent) -> None:
