@@ -37,8 +37,7 @@ from tests import processes
 from tests.conftest import REPO_ROOT
 from tests.example_dags.helpers import xcom
 from tests.ui.auth_manager import PRIVATE_PREFIX
-from tests.ui.conftest import ARTIFACTS, _airflow_env, _wait_healthy, free_port
-from tests.ui.test_connection_form import PLAYWRIGHT_DIR, _browser_tools
+from tests.ui.conftest import ARTIFACTS, PLAYWRIGHT_DIR, _airflow_env, _wait_healthy, browser_tools, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -118,7 +117,7 @@ def _line(proc: subprocess.Popen[str], deadline: float) -> str:
 @pytest.fixture(scope="module")
 def page_run(airflow_db: Path) -> Iterator[PageRun]:
     """Start the emulator and an API server, run syncs and deliveries, and watch the page in Chromium."""
-    node = _browser_tools()
+    node = browser_tools()
     home = Path(tempfile.mkdtemp(prefix="calendly-page-airflow-home-"))
     emulator = CalendlyEmulator(seed=42, token=TOKEN, scheduled_events=40)
     emulator.start()

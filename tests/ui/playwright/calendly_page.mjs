@@ -15,13 +15,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
-
-const env = (name, fallback) => {
-  const value = process.env[name] ?? fallback;
-  if (value === undefined) throw new Error(`missing environment variable ${name}`);
-  return value;
-};
+import { env, launchChromium } from './common.mjs';
 
 const airflowUrl = env('AIRFLOW_URL').replace(/\/$/, '');
 const artifactDir = env('ARTIFACT_DIR');
@@ -165,11 +159,7 @@ async function pageFrame(page) {
   return page.frames().find((f) => f !== page.mainFrame() && new URL(f.url()).pathname.startsWith('/calendly-ui/'));
 }
 
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-});
+const browser = await launchChromium();
 let page;
 try {
   const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });

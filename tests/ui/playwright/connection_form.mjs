@@ -13,13 +13,7 @@
 //   CHROMIUM         browser executable (default /usr/bin/chromium)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const env = (name, fallback) => {
-  const value = process.env[name] ?? fallback;
-  if (value === undefined) throw new Error(`missing environment variable ${name}`);
-  return value;
-};
+import { env, launchChromium } from './common.mjs';
 
 const airflowUrl = env('AIRFLOW_URL').replace(/\/$/, '');
 const artifactDir = env('ARTIFACT_DIR');
@@ -127,19 +121,7 @@ async function readProvidersPage(page) {
   };
 }
 
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 let page;
 try {
   page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
