@@ -102,7 +102,8 @@ class UpsertCounts:
 
     @classmethod
     def compare(cls, new: Mapping[Any, Any], stored: Mapping[Any, Any]) -> UpsertCounts:
-        """Count ``new`` rows' contents (by key) against the ``stored`` ones: new, changed, unchanged, gone."""
+        """Count ``new`` rows' contents (by key) against the ``stored`` ones: new, changed, unchanged, and stored
+        rows with no new row (``deleted``)."""
         changed = sum(1 for key, content in new.items() if key in stored and stored[key] != content)
         both = sum(1 for key in new if key in stored)
         return cls(
@@ -287,7 +288,7 @@ class CalendlyTableWriter(WarehouseConnection):
                         if row.get("_as_of") is None:
                             row["_as_of"] = self.read_as_of
                 stored = self._stored_contents(key, spec.primary_key[0], [k[0] for k in latest])
-                # None of them stored yet (this transaction counted): a plain insert, and no children to replace,
+                # None of them stored yet (as this transaction reads it): a plain insert, and no children to replace,
                 # since children are only ever written, and swept, with their parent.
                 self._insert(key, list(latest.values()), upsert=bool(stored), existing=len(stored))
                 contents = {k: _content(row) for k, row in latest.items()}
