@@ -89,8 +89,9 @@ class ApiUsage:
 
     @classmethod
     def of(cls, hook: Any) -> ApiUsage:
-        """The usage of ``hook`` so far (a :class:`~airflow_provider_calendly.hooks.calendly.CalendlyHook`)."""
-        return cls(hook.call_count, hook.throttled_seconds, hook.rate_limited_count)
+        """The usage of ``hook`` so far (a :class:`~airflow_provider_calendly.hooks.calendly.CalendlyHook`; a
+        stand-in that only counts calls, as the benchmarks' synthetic source does, never waited)."""
+        return cls(hook.call_count, getattr(hook, "throttled_seconds", 0.0), getattr(hook, "rate_limited_count", 0))
 
     def since(self, before: ApiUsage) -> ApiUsage:
         return ApiUsage(self.calls - before.calls, self.waited - before.waited, self.rate_limited - before.rate_limited)
