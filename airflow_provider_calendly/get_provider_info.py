@@ -42,6 +42,9 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_calendly.operators.calendly",
                     "airflow_provider_calendly.operators.webhooks",
+                    "airflow_provider_calendly.operators.organization",
+                    "airflow_provider_calendly.operators.event_types",
+                    "airflow_provider_calendly.operators.availability",
                 ],
             }
         ],

@@ -7,6 +7,8 @@ JSON-safe dicts with ``model_dump(mode="json")``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -21,13 +23,16 @@ __all__ = [
     "AvailabilityInterval",
     "AvailabilityRule",
     "AvailabilitySchedule",
+    "AvailabilityScheduleRef",
     "AvailableTime",
+    "BusyTimeEvent",
     "CalendarEvent",
     "CalendlyModel",
     "Cancellation",
     "CustomQuestion",
     "EventMembership",
     "EventType",
+    "EventTypeAvailabilitySchedule",
     "EventTypeMembership",
     "EventTypeProfile",
     "Group",
@@ -39,9 +44,12 @@ __all__ = [
     "InviteePayload",
     "InviteesCounter",
     "Location",
+    "MeetingLocation",
     "NoShow",
     "Organization",
+    "OrganizationInvitation",
     "OrganizationMembership",
+    "OutgoingCommunication",
     "Page",
     "Pagination",
     "Payment",
@@ -56,6 +64,8 @@ __all__ = [
     "SchedulingLink",
     "Tracking",
     "User",
+    "UserBusyTime",
+    "UserMeetingLimits",
     "WebhookEnvelope",
     "WebhookSubscription",
     "uuid_from_uri",
@@ -175,6 +185,9 @@ class EventType(CalendlyResource):
     position: Number | None = None
     custom_questions: NullableList[CustomQuestion] = Field(default_factory=list)
     locale: str | None = None
+    start_time_increment: Number | None = None  # minutes between start times; null for one-off event types
+    before_buffer: Number | None = None
+    after_buffer: Number | None = None
 
 
 # --- scheduled events --------------------------------------------------------------------------------------
@@ -483,6 +496,106 @@ class EventTypeMembership(_Dated):
 
     event_type: EventType | None = None
     member: User | None = None
+
+
+# --- organization administration, availability, locations and communications --------------------------------
+
+
+class OrganizationInvitation(_Dated):
+    """An invitation to join the organization (``/organizations/{uuid}/invitations``)."""
+
+    organization: str | None = None
+    email: str | None = None
+    status: str | None = None  # pending | accepted | declined (and whatever Calendly adds)
+    last_sent_at: Timestamp | None = None
+    user: str | None = None  # the user who accepted it
+
+
+class BusyTimeEvent(CalendlyModel):
+    """The scheduled event a ``calendly`` busy time is (absent for ``external`` ones)."""
+
+    uri: str | None = None
+
+
+class UserBusyTime(CalendlyModel):
+    """One interval a user is busy (``/user_busy_times``): a Calendly meeting or an event of a connected calendar.
+
+    It has no URI; a row is identified by its user, type, start and end.
+    """
+
+    type: str | None = None  # calendly | external
+    start_time: Timestamp | None = None
+    end_time: Timestamp | None = None
+    buffered_start_time: Timestamp | None = None
+    buffered_end_time: Timestamp | None = None
+    event: BusyTimeEvent | None = None
+
+
+class MeetingLocation(CalendlyModel):
+    """One meeting location a user has configured (``/locations``): a kind, whether it is connected, details."""
+
+    kind: str | None = None
+    connected: bool | None = None
+    location: Any = None
+    additional_info: str | None = None
+    phone_number: str | None = None
+
+
+class OutgoingCommunication(CalendlyModel):
+    """One SMS or email Calendly sent on the organization's behalf (``/outgoing_communications``; Enterprise).
+
+    Calendly's reference does not say whether an item carries a ``uri``; :attr:`identity` is its URI when it
+    does, else a stable key of what it is (kind, recipient, time, meeting, content).
+    """
+
+    uri: str | None = None
+    type: str | None = None  # sms | email
+    to: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    subject: str | None = None
+    body: str | None = None
+    sender_uri: str | None = None
+    sender_email: str | None = None
+    event_type_uri: str | None = None
+    event_uri: str | None = None
+    sent_at: Timestamp | None = None
+    created_at: Timestamp | None = None
+
+    @property
+    def identity(self) -> str:
+        if self.uri:
+            return self.uri
+        parts = [self.type, self.to, self.from_, self.subject, self.body, self.event_uri, self.event_type_uri]
+        times = [t.isoformat() if t is not None else None for t in (self.sent_at, self.created_at)]
+        digest = hashlib.sha256(json.dumps([*parts, *times]).encode()).hexdigest()[:32]
+        return f"urn:calendly:outgoing_communication:{digest}"
+
+
+class AvailabilityScheduleRef(CalendlyModel):
+    """The availability rule of an event type: a schedule's time zone, rules and (for a user's) name and URI."""
+
+    uri: str | None = None
+    name: str | None = None
+    user: str | None = None
+    timezone: str | None = None
+    rules: NullableList[AvailabilityRule] = Field(default_factory=list)
+
+
+class EventTypeAvailabilitySchedule(CalendlyModel):
+    """When an event type can be booked (``/event_type_availability_schedules``)."""
+
+    event_type: str | None = None
+    availability_setting: str | None = None  # host
+    availability_rule: AvailabilityScheduleRef | None = None
+
+
+class UserMeetingLimits(CalendlyModel):
+    """The most meetings a user hosts per day, week and month (``/user_meeting_limits``; ``null``: no limit)."""
+
+    user: str | None = None
+    daily_limit: Number | None = None
+    weekly_limit: Number | None = None
+    monthly_limit: Number | None = None
 
 
 WEBHOOK_PAYLOAD_MODELS: dict[str, type[CalendlyModel]] = {

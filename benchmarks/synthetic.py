@@ -105,6 +105,9 @@ class SyntheticCalendly:
     def resource_uri(self, collection: str, uuid_or_uri: str) -> str:
         return uuid_or_uri if "/" in uuid_or_uri else f"{BASE}/{collection}/{uuid_or_uri}"
 
+    def organization_uri(self, organization: str | None = None) -> str:
+        return self.resource_uri("organizations", organization or str(self.get_current_user().current_organization))
+
     def list_event_types(self, **_: Any) -> _Listing:
         return _Listing(
             self, 5, lambda k: EventType(uri=f"{BASE}/event_types/ET{k}", name=f"Type {k}", active=True), 100

@@ -6,10 +6,12 @@ Connections (from the environment, or the UI):
 * ``calendly_warehouse`` — any common-sql warehouse: a DuckDB or SQLite file, PostgreSQL, …
   (``AIRFLOW_CONN_CALENDLY_WAREHOUSE``, e.g. ``{"conn_type": "duckdb", "host": "/data/calendly.duckdb"}``).
 
-Each run upserts everything the token can read into ``calendly_*`` tables: event types, scheduled events
-(with hosts and guests), invitees (with answers and no-show status), users and memberships, groups, routing
-forms and their submissions, the activity log, availability schedules and event type hosts. A resource the
-plan does not include (e.g. the activity log below Enterprise) is skipped with a warning. Runs are
+Each run upserts the default resources the token can read into ``calendly_*`` tables: event types, scheduled
+events (with hosts and guests), invitees (with answers and no-show status), users and memberships, groups,
+routing forms and their submissions, the activity log, availability schedules, event type hosts, the
+organization, its invitations and the members' meeting locations (busy times and outgoing communications are
+opt-in: ``calendly_warehouse_extras.py``). A resource the plan does not include (e.g. the activity log below
+Enterprise) is skipped with a warning. Runs are
 incremental: they re-read the meetings starting from the previous run minus a 30-day lookback, which catches
 new bookings, cancellations and no-shows. Trigger the DAG with ``{"mode": "full"}`` to re-read everything
 (e.g. after changing the lookback); rows Calendly no longer returns get ``_deleted_at`` set.

@@ -35,9 +35,9 @@ CHART = REPO / "docs" / "images" / "no_show_rates.png"
 
 
 def _tables() -> tuple[str, ...]:
-    from airflow_provider_calendly.transfers.sync import RESOURCES, tables_for_resources
+    from airflow_provider_calendly.transfers.config import DEFAULT_RESOURCES, tables_for_resources
 
-    return tables_for_resources(RESOURCES)
+    return tables_for_resources(DEFAULT_RESOURCES)
 
 
 def prepare_environment() -> None:

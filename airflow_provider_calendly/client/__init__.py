@@ -4,8 +4,8 @@
 * :mod:`~.requestor`: the one request path (pacing, retries, error mapping);
 * :mod:`~.pagination`: the page-shape check and the lazy page iterator; :mod:`~.identity`: UUIDs and URIs;
 * :mod:`~.params`: every argument check; :mod:`~.base`: what the areas share;
-* one module per Calendly area: :mod:`~.scheduling`, :mod:`~.organization`, :mod:`~.routing_forms`,
-  :mod:`~.webhooks`, :mod:`~.compliance`;
+* one module per Calendly area: :mod:`~.scheduling`, :mod:`~.organization`, :mod:`~.availability`,
+  :mod:`~.routing_forms`, :mod:`~.webhooks`, :mod:`~.compliance`;
 * :mod:`~.recovery`: the writes that take effect once however their answers are lost.
 
 :class:`CalendlyClient` composes them and needs no Airflow connection::
@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 
+from airflow_provider_calendly.client.availability import AvailabilityAPI
 from airflow_provider_calendly.client.compliance import ComplianceAPI
 from airflow_provider_calendly.client.organization import OrganizationAPI
 from airflow_provider_calendly.client.recovery import IdempotentActions
@@ -35,7 +36,7 @@ __all__ = ["CalendlyAPI", "CalendlyClient", "CalendlySettings"]
 _log = logging.getLogger(__name__)
 
 
-class CalendlyAPI(IdempotentActions, OrganizationAPI, RoutingFormsAPI, ComplianceAPI):
+class CalendlyAPI(IdempotentActions, OrganizationAPI, AvailabilityAPI, RoutingFormsAPI, ComplianceAPI):
     """Every Calendly area the provider uses; a subclass supplies the settings (and the logger)."""
 
 

@@ -7,20 +7,22 @@ everything about how a request travels is in :mod:`~airflow_provider_calendly.cl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from airflow_provider_calendly.client.identity import Identity
-from airflow_provider_calendly.client.pagination import PageIterator
+from airflow_provider_calendly.client.pagination import PageIterator, parse_page
+from airflow_provider_calendly.client.params import timestamp_param
 from airflow_provider_calendly.client.requestor import Requestor
 from airflow_provider_calendly.exceptions import CalendlyAPIError
 from airflow_provider_calendly.models import CalendlyModel, User
 from airflow_provider_calendly.pacing import RateLimiter
 
-__all__ = ["CalendlyBase", "parse_resource"]
+__all__ = ["CalendlyBase", "parse_one", "parse_resource"]
 
 ModelT = TypeVar("ModelT", bound=CalendlyModel)
 
@@ -38,6 +40,19 @@ def parse_resource(body: dict[str, Any] | None, model: type[ModelT], method: str
             method=method,
             path=path,
         ) from None
+
+
+def parse_one(body: dict[str, Any] | None, model: type[ModelT], method: str, path: str) -> ModelT | None:
+    """The one object of an answer that is ``{"resource": {...}}`` or a one-item ``{"collection": [...]}``
+    (``None`` for an empty answer): for endpoints whose reference does not say which they return."""
+    if not body:
+        return None
+    collection = body.get("collection")
+    if "resource" not in body and isinstance(collection, list):
+        if not collection:
+            return None
+        body = {"resource": collection[0]}
+    return parse_resource(body, model, method, path)
 
 
 class CalendlyBase(Requestor):
@@ -80,6 +95,17 @@ class CalendlyBase(Requestor):
         """Return a lazy iterator over every item of a list endpoint."""
         return PageIterator(self.get, path, params, model)
 
+    def ranged(
+        self, path: str, params: Mapping[str, Any], model: type[ModelT], start: datetime, end: datetime, span: timedelta
+    ) -> Iterator[tuple[datetime, datetime, list[ModelT]]]:
+        """Read a listing whose ``start_time``/``end_time`` range is at most ``span``: one call per ``span`` of
+        ``[start, end)``, lazily; yields each range's bounds and items."""
+        while start < end:
+            stop = min(end, start + span)
+            bounds = {"start_time": timestamp_param("start_time", start), "end_time": timestamp_param("end_time", stop)}
+            yield start, stop, parse_page(self.get(path, {**params, **bounds}), model, path).collection
+            start = stop
+
     # -- the token owner: the default scope of every listing --
 
     def get_current_user(self) -> User:
@@ -95,6 +121,10 @@ class CalendlyBase(Requestor):
             if not organization:
                 raise CalendlyAPIError("the token's user has no current_organization; pass user or organization")
         return self.resource_uri("organizations", organization)
+
+    def user_uri(self, user: str | None = None) -> str:
+        """Return the given user's canonical URI, else the token owner's."""
+        return self.resource_uri("users", user) if user is not None else self.get_current_user().uri
 
     def owner_params(self, user: str | None, organization: str | None) -> dict[str, str]:
         """Scope a listing: the given user and/or organization, else the token owner's organization."""

@@ -68,16 +68,24 @@ class Identity:
         """Return the canonical URI of a UUID or URI (a resource's identity in filters, payloads, rows, XComs)."""
         return f"{CANONICAL_API_URL}{self.path(collection, uuid_or_uri)}"
 
+    def nested_path(self, parent: str, child: str, uuid_or_uri: str, parent_id: str | None = None) -> str:
+        """Return ``/{parent}/{id}/{child}/{uuid}`` for a URI of that shape, or a child UUID and its parent's
+        UUID or URI (an invitee of a scheduled event, an invitation of an organization)."""
+        what = child.removesuffix("s")
+        if parent_id is None:
+            if not isinstance(uuid_or_uri, str) or "/" not in uuid_or_uri:
+                raise CalendlyConfigError(f"pass an {what} URI, or the {parent} UUID/URI and the {what} UUID")
+            segments = self.segments(uuid_or_uri)
+            if len(segments) != 4 or segments[0] != parent or segments[2] != child:
+                raise CalendlyConfigError(f"{uuid_or_uri!r} is not a Calendly {what} URI")
+            return "/" + "/".join(segments)
+        return f"{self.path(parent, parent_id)}/{child}/{_check_uuid(uuid_or_uri)}"
+
     def invitee_path(self, event_or_invitee: str, invitee_uuid: str | None = None) -> str:
         """Return ``/scheduled_events/{event}/invitees/{uuid}`` for an invitee URI, or an event and invitee UUID."""
         if invitee_uuid is None:
-            if not isinstance(event_or_invitee, str) or "/" not in event_or_invitee:
-                raise CalendlyConfigError("pass an invitee URI, or the scheduled event's UUID/URI and the invitee UUID")
-            segments = self.segments(event_or_invitee)
-            if len(segments) != 4 or segments[0] != "scheduled_events" or segments[2] != "invitees":
-                raise CalendlyConfigError(f"{event_or_invitee!r} is not a Calendly invitee URI")
-            return "/" + "/".join(segments)
-        return f"{self.path('scheduled_events', event_or_invitee)}/invitees/{_check_uuid(invitee_uuid)}"
+            return self.nested_path("scheduled_events", "invitees", event_or_invitee)
+        return self.nested_path("scheduled_events", "invitees", invitee_uuid, event_or_invitee)
 
     def invitee_uri(self, event_or_invitee: str, invitee_uuid: str | None = None) -> str:
         """Return an invitee's canonical URI (arguments as :meth:`invitee_path`)."""

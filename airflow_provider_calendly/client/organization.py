@@ -1,4 +1,5 @@
-"""Organization: memberships, groups and their relationships, the activity log and availability schedules.
+"""Organization: the organization and its users, memberships, invitations, groups and their relationships, the
+activity log and availability schedules.
 
 The token's own user (``/users/me``) and the default organization are in
 :class:`~airflow_provider_calendly.client.base.CalendlyBase`, since every area scopes by them.
@@ -11,20 +12,108 @@ from typing import Any
 
 from airflow_provider_calendly.client.base import CalendlyBase
 from airflow_provider_calendly.client.pagination import PageIterator
-from airflow_provider_calendly.client.params import MAX_PAGE_SIZE, check_page_size, check_sort, timestamp_param
+from airflow_provider_calendly.client.params import (
+    MAX_PAGE_SIZE,
+    check_email,
+    check_page_size,
+    check_sort,
+    timestamp_param,
+)
+from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.models import (
     ActivityLogEntry,
     AvailabilitySchedule,
     Group,
     GroupRelationship,
+    Organization,
+    OrganizationInvitation,
     OrganizationMembership,
+    User,
 )
+from airflow_provider_calendly.uris import CANONICAL_API_URL
 
-__all__ = ["OrganizationAPI"]
+__all__ = ["INVITATION_STATUSES", "OrganizationAPI"]
+
+#: The states of an organization invitation Calendly filters by.
+INVITATION_STATUSES = ("pending", "accepted", "declined")
 
 
 class OrganizationAPI(CalendlyBase):
-    """Memberships, groups, group relationships, the activity log and users' availability schedules."""
+    """The organization, users, memberships, invitations, groups, the activity log and users' availability."""
+
+    # -- the organization and its users --
+
+    def get_organization(self, organization: str | None = None) -> Organization:
+        """Return an organization (default: the token owner's)."""
+        return self.get_resource(self.resource_path("organizations", self.organization_uri(organization)), Organization)
+
+    def get_user(self, user: str) -> User:
+        """Return one user (``GET /users/{uuid}``; ``/users/me`` is :meth:`get_current_user`)."""
+        return self.get_resource(self.resource_path("users", user), User)
+
+    def list_organization_invitations(
+        self,
+        *,
+        organization: str | None = None,
+        email: str | None = None,
+        status: str | None = None,
+        sort: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> PageIterator[OrganizationInvitation]:
+        """List the invitations to an organization (default: the token owner's; admins and owners only).
+
+        :param email: Only the invitations of this email address.
+        :param status: ``pending``, ``accepted`` or ``declined``.
+        :param sort: ``created_at:asc`` or ``created_at:desc``.
+        :param page_size: Items per call (1-100).
+        """
+        params: dict[str, Any] = {
+            "email": check_email("email", email) if email is not None else None,
+            "status": None
+            if status is None
+            else CalendlyConfigError.check_choice("status", status, INVITATION_STATUSES),
+            "sort": check_sort(sort, "created_at"),
+            "count": check_page_size(page_size),
+        }
+        return self.paginate(f"{self._organization_path(organization)}/invitations", params, OrganizationInvitation)
+
+    def create_organization_invitation(self, email: str, *, organization: str | None = None) -> OrganizationInvitation:
+        """Invite ``email`` to the organization (``POST /organizations/{uuid}/invitations``), sent once.
+
+        :meth:`~airflow_provider_calendly.client.recovery.IdempotentActions.invite_user` is the idempotent form.
+        """
+        path = f"{self._organization_path(organization)}/invitations"
+        return self.post_resource(path, {"email": check_email("email", email)}, OrganizationInvitation)
+
+    def get_organization_invitation(
+        self, invitation: str, *, organization: str | None = None
+    ) -> OrganizationInvitation:
+        """Return one invitation, by its URI, or by its UUID in the organization (default: the token owner's)."""
+        return self.get_resource(self._invitation_path(invitation, organization), OrganizationInvitation)
+
+    def delete_organization_invitation(self, invitation: str, *, organization: str | None = None) -> None:
+        """Revoke an invitation (``DELETE /organizations/{uuid}/invitations/{uuid}``): its link stops working.
+
+        :meth:`~airflow_provider_calendly.client.recovery.IdempotentActions.revoke_invitations` counts one already
+        revoked as done."""
+        self.request("DELETE", self._invitation_path(invitation, organization))
+
+    def invitation_uri(self, invitation: str, organization: str | None = None) -> str:
+        """The canonical URI of an invitation given by URI, or by UUID in the organization (default: the token
+        owner's)."""
+        return f"{CANONICAL_API_URL}{self._invitation_path(invitation, organization)}"
+
+    def _organization_path(self, organization: str | None) -> str:
+        return self.resource_path("organizations", self.organization_uri(organization))
+
+    def _invitation_path(self, invitation: str, organization: str | None) -> str:
+        if isinstance(invitation, str) and "/" in invitation:
+            return self.identity.nested_path("organizations", "invitations", invitation)
+        return self.identity.nested_path(
+            "organizations", "invitations", invitation, self.organization_uri(organization)
+        )
+
+    # -- memberships, groups, activity, availability --
 
     def list_organization_memberships(
         self,
@@ -111,5 +200,4 @@ class OrganizationAPI(CalendlyBase):
 
     def list_user_availability_schedules(self, user: str | None = None) -> PageIterator[AvailabilitySchedule]:
         """List one user's availability schedules (default: the token's user); Calendly returns them in one call."""
-        user_uri = self.resource_uri("users", user) if user is not None else self.get_current_user().uri
-        return self.paginate("/user_availability_schedules", {"user": user_uri}, AvailabilitySchedule)
+        return self.paginate("/user_availability_schedules", {"user": self.user_uri(user)}, AvailabilitySchedule)

@@ -18,8 +18,11 @@ from typing import Any, TypeVar
 
 import tenacity
 
+from airflow_provider_calendly.client.organization import OrganizationAPI
 from airflow_provider_calendly.client.params import (
     check_callback_url,
+    check_email,
+    check_event_type_fields,
     check_events,
     check_invitee,
     check_scope,
@@ -38,7 +41,14 @@ from airflow_provider_calendly.exceptions import (
     CalendlyNotFoundError,
     CalendlyServerError,
 )
-from airflow_provider_calendly.models import Cancellation, Invitee, NoShow, WebhookSubscription
+from airflow_provider_calendly.models import (
+    Cancellation,
+    EventType,
+    Invitee,
+    NoShow,
+    OrganizationInvitation,
+    WebhookSubscription,
+)
 from airflow_provider_calendly.pacing import Sleep
 
 __all__ = ["EnsuredSubscription", "IdempotentActions", "UndoneNoShow", "delete_once", "write_once"]
@@ -145,8 +155,9 @@ def _may_have_canceled(exc: CalendlyAPIError) -> bool:
     return not (isinstance(exc, CalendlyNotFoundError | CalendlyAuthError) and exc.status_code != 403)
 
 
-def _may_have_marked(exc: CalendlyAPIError) -> bool:
-    # No answer, a 5xx, or a refusal because the invitee is marked already (a concurrent or earlier attempt).
+def _lost_or_refused_twice(exc: CalendlyAPIError) -> bool:
+    # No answer, a 5xx, or a refusal because it is done already (a concurrent or earlier attempt: the invitee is
+    # marked, the email invited).
     return exc.status_code is None or exc.status_code >= 500 or exc.status_code in (400, 409, 422)
 
 
@@ -159,7 +170,7 @@ def _may_have_subscribed(exc: CalendlyAPIError) -> bool:
     return exc.status_code == 409
 
 
-class IdempotentActions(SchedulingAPI, WebhooksAPI):
+class IdempotentActions(SchedulingAPI, WebhooksAPI, OrganizationAPI):
     """The write actions that survive a lost answer and Airflow's retries without doubling anything."""
 
     def cancel_scheduled_event(
@@ -271,7 +282,7 @@ class IdempotentActions(SchedulingAPI, WebhooksAPI):
             return NoShow(uri=ref.uri, invitee=invitee.uri, created_at=ref.created_at)
 
         send = partial(self.create_invitee_no_show, invitee_uri)
-        return write_once(send, look, may_have_applied=_may_have_marked, look_first=True)
+        return write_once(send, look, may_have_applied=_lost_or_refused_twice, look_first=True)
 
     def undo_invitee_no_show(self, *, no_show: str | None = None, invitee: str | None = None) -> UndoneNoShow:
         """Undo a no-show, by its UUID/URI or by the invitee's URI; an already undone one counts as success.
@@ -303,6 +314,7 @@ class IdempotentActions(SchedulingAPI, WebhooksAPI):
         user: str | None = None,
         signing_key: str | None = None,
         recreate: bool = False,
+        group: str | None = None,
     ) -> EnsuredSubscription:
         """Make sure ``url`` is subscribed to ``events``; create, replace or keep the subscription as needed.
 
@@ -313,16 +325,17 @@ class IdempotentActions(SchedulingAPI, WebhooksAPI):
 
         :param url: The receiver's public callback URL.
         :param events: Event names (names Calendly adds later are accepted).
-        :param scope: ``organization`` or ``user``.
+        :param scope: ``organization``, ``user`` or ``group``.
         :param organization: Organization UUID or URI; default: the token owner's organization.
         :param user: User UUID or URI, required for scope ``user``.
         :param signing_key: The key Calendly signs deliveries with (it never discloses a subscription's key).
         :param recreate: Replace a matching subscription even when its events are the same.
+        :param group: Group UUID or URI, required for scope ``group``.
         """
-        check_scope(scope, user)
+        check_scope(scope, user, group)
         wanted_events = check_events(events)
         wanted = set(wanted_events)
-        where: dict[str, Any] = {"scope": scope, "organization": organization, "user": user}
+        where: dict[str, Any] = {"scope": scope, "organization": organization, "user": user, "group": group}
         existing = self.find_webhook_subscriptions(check_callback_url(url), **where)
         matching = [s for s in existing if set(s.events) == wanted and not recreate]
         # An earlier replacement whose answer was lost left a new one next to the disabled: keep the newest enabled.
@@ -381,6 +394,7 @@ class IdempotentActions(SchedulingAPI, WebhooksAPI):
         scope: str = "organization",
         organization: str | None = None,
         user: str | None = None,
+        group: str | None = None,
     ) -> list[str]:
         """Delete a subscription by UUID/URI, or every one of this scope posting to ``url``; return those deleted.
 
@@ -391,7 +405,9 @@ class IdempotentActions(SchedulingAPI, WebhooksAPI):
         if subscription is not None:
             targets = [self.resource_uri("webhook_subscriptions", subscription)]
         else:
-            found = self.find_webhook_subscriptions(url or "", scope=scope, organization=organization, user=user)
+            found = self.find_webhook_subscriptions(
+                url or "", scope=scope, organization=organization, user=user, group=group
+            )
             targets = [self.resource_uri("webhook_subscriptions", s.uri) for s in found]
             if not targets:
                 self.log.info("No webhook subscription posts to %s: nothing to delete", url)
@@ -401,3 +417,71 @@ class IdempotentActions(SchedulingAPI, WebhooksAPI):
         deleted = delete_once(partial(self.delete_webhook_subscription, uri))
         self.log.info("Deleted webhook subscription %s" if deleted else "Webhook subscription %s was already gone", uri)
         return deleted
+
+    # -- organization invitations and event types --
+
+    def invite_user(self, email: str, *, organization: str | None = None) -> tuple[OrganizationInvitation, bool]:
+        """Invite ``email`` to the organization once; return ``(invitation, sent_by_this_call)``.
+
+        The organization's invitations of that email are read first: a pending or accepted one is returned and
+        nothing is sent (a declined one is invited again). A POST whose answer was lost, or refused because an
+        earlier attempt invited the email already, is looked for again before anything is resent.
+
+        :param email: The invitee's email address.
+        :param organization: Organization UUID or URI; default: the token owner's.
+        """
+        address = check_email("email", email)
+
+        def look(failure: CalendlyAPIError | None) -> OrganizationInvitation | None:
+            for found in self.list_organization_invitations(organization=organization, email=address):
+                if (found.email or "").lower() == address.lower() and found.status in (None, "pending", "accepted"):
+                    self.log.info(
+                        "%s is invited already (%s, %s): not inviting again", address, found.uri, found.status
+                    )
+                    return found
+            return None
+
+        send = partial(self.create_organization_invitation, address, organization=organization)
+        return write_once(send, look, may_have_applied=_lost_or_refused_twice, look_first=True)
+
+    def revoke_invitations(
+        self, *, invitation: str | None = None, email: str | None = None, organization: str | None = None
+    ) -> list[str]:
+        """Revoke an invitation by URI (or UUID in the organization), or every pending one of ``email``; return the
+        canonical URIs revoked by this call (already revoked counts as done, and is not listed)."""
+        if (invitation is None) == (email is None):
+            raise CalendlyConfigError("pass exactly one of invitation or email")
+        if invitation is not None:
+            targets = [self.invitation_uri(invitation, organization)]
+        else:
+            pending = self.list_organization_invitations(
+                organization=organization, email=check_email("email", email), status="pending"
+            )
+            targets = [found.uri for found in pending]
+            if not targets:
+                self.log.info("No pending invitation of %s: nothing to revoke", email)
+        revoked = [uri for uri in targets if delete_once(partial(self.delete_organization_invitation, uri))]
+        self.log.info("Revoked %d invitation(s) of %d", len(revoked), len(targets))
+        return revoked
+
+    def ensure_event_type(self, name: str, *, owner: str | None = None, **fields: Any) -> tuple[EventType, bool]:
+        """Create a one-on-one event type named ``name`` unless its owner has one so named; return
+        ``(event_type, created_by_this_call)``. An existing one is returned as it is (change it with
+        :meth:`update_event_type`), so Airflow retries and reruns create it once.
+
+        :param name: The event type's name (what makes it the same event type).
+        :param owner: The owning user's UUID or URI (default: the token's user).
+        :param fields: As :meth:`create_event_type` takes them.
+        """
+        check_event_type_fields(fields)
+        owner_uri = self.user_uri(owner)
+
+        def look(failure: CalendlyAPIError | None) -> EventType | None:
+            for found in self.list_event_types(user=owner_uri):
+                if found.name == name and found.deleted_at is None:
+                    self.log.info("%s already has the event type %r (%s)", owner_uri, name, found.uri)
+                    return found
+            return None
+
+        send = partial(self.create_event_type, name, owner=owner_uri, **fields)
+        return write_once(send, look, may_have_applied=_may_have_booked, look_first=True)

@@ -8,16 +8,21 @@ survive a lost answer (:meth:`~airflow_provider_calendly.client.recovery.Idempot
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow_provider_calendly.client.base import CalendlyBase
-from airflow_provider_calendly.client.pagination import PageIterator, parse_page
+from airflow_provider_calendly.client.base import CalendlyBase, parse_resource
+from airflow_provider_calendly.client.pagination import PageIterator
 from airflow_provider_calendly.client.params import (
     MAX_PAGE_SIZE,
+    check_date_setting,
+    check_event_type_fields,
     check_page_size,
     check_status,
+    check_text,
+    check_timezone,
+    check_whole,
     parse_instant,
     timestamp_param,
 )
@@ -67,6 +72,76 @@ class SchedulingAPI(CalendlyBase):
     def get_event_type(self, uuid_or_uri: str) -> EventType:
         """Return one event type."""
         return self.get_resource(self.resource_path("event_types", uuid_or_uri), EventType)
+
+    def create_event_type(self, name: str, *, owner: str | None = None, **fields: Any) -> EventType:
+        """Create a one-on-one event type (``POST /event_types``), sent once.
+
+        :meth:`~airflow_provider_calendly.client.recovery.IdempotentActions.ensure_event_type` creates it once
+        however its answer is lost: use it unless you handle a lost answer yourself.
+
+        :param name: The event type's name.
+        :param owner: The owning user's UUID or URI (default: the token's user).
+        :param fields: ``active``, ``description``, ``duration``, ``duration_options``, ``locations``,
+            ``color``, ``locale``, ``start_time_increment``, ``before_buffer``, ``after_buffer``.
+        """
+        payload = {"owner": self.user_uri(owner), "name": check_text("name", name), **check_event_type_fields(fields)}
+        return self.post_resource("/event_types", payload, EventType)
+
+    def update_event_type(self, event_type: str, **fields: Any) -> EventType:
+        """Change the given fields of a one-on-one event type (``PATCH /event_types/{uuid}``); the others stay.
+
+        Setting values is idempotent, so a lost answer is resent.
+
+        :param event_type: The event type's UUID or URI.
+        :param fields: ``name`` and the fields :meth:`create_event_type` takes; ``None`` leaves one unchanged.
+        """
+        changes = check_event_type_fields(fields)
+        if not changes:
+            raise CalendlyConfigError("pass at least one event type field to change")
+        path = self.resource_path("event_types", event_type)
+        body = self.request("PATCH", path, json=changes, idempotent=True)
+        return parse_resource(body, EventType, "PATCH", path) if body else self.get_event_type(event_type)
+
+    def create_one_off_event_type(
+        self,
+        name: str,
+        *,
+        duration: int,
+        date_setting: Mapping[str, Any],
+        host: str | None = None,
+        co_hosts: Sequence[str] = (),
+        timezone: str | None = None,
+        location: Mapping[str, Any] | None = None,
+    ) -> EventType:
+        """Create a one-off meeting's event type (``POST /one_off_event_types``), sent once: Calendly cannot list
+        one-off event types, so a lost answer cannot be looked for.
+
+        :param name: The meeting's name (at most 55 characters).
+        :param duration: Minutes (1-720).
+        :param date_setting: When it can be booked, e.g. ``{"type": "date_range", "start_date": "2026-12-01",
+            "end_date": "2026-12-05"}``.
+        :param host: The host's UUID or URI (default: the token's user).
+        :param co_hosts: Up to 9 co-hosts' UUIDs or URIs.
+        :param timezone: IANA time zone of the meeting (default: the host's).
+        :param location: Calendly's location object, e.g. ``{"kind": "zoom_conference"}``.
+        """
+        if isinstance(co_hosts, str) or len(co_hosts) > 9:
+            raise CalendlyConfigError(f"co_hosts must be a list of at most 9 users, got {co_hosts!r}")
+        payload: dict[str, Any] = {
+            "name": check_text("name", name, max_length=55),
+            "host": self.user_uri(host),
+            "duration": check_whole("duration", duration, 1, 720),
+            "date_setting": check_date_setting(date_setting),
+        }
+        if co_hosts:
+            payload["co_hosts"] = [self.resource_uri("users", u) for u in co_hosts]
+        if timezone is not None:
+            payload["timezone"] = check_timezone("timezone", timezone)
+        if location is not None:
+            if not isinstance(location, Mapping) or not location.get("kind"):
+                raise CalendlyConfigError(f"location must be an object with a 'kind', got {location!r}")
+            payload["location"] = dict(location)
+        return self.post_resource("/one_off_event_types", payload, EventType)
 
     def list_event_type_memberships(
         self, event_type: str, *, page_size: int = MAX_PAGE_SIZE
@@ -196,21 +271,15 @@ class SchedulingAPI(CalendlyBase):
         return self._available_times(uri, max(start, current + timedelta(seconds=1)), end)
 
     def _available_times(self, uri: str, start: datetime, end: datetime) -> Iterator[AvailableTime]:
-        path = "/event_type_available_times"
         seen: set[datetime] = set()
-        while start < end:
-            chunk_end = min(end, start + MAX_AVAILABLE_TIMES_RANGE)
-            params = {
-                "event_type": uri,
-                "start_time": timestamp_param("start_time", start),
-                "end_time": timestamp_param("end_time", chunk_end),
-            }
-            page = parse_page(self.get(path, params), AvailableTime, path)
-            for slot in sorted(page.collection, key=lambda s: s.start_time):
-                if start <= slot.start_time < chunk_end and slot.start_time not in seen:
+        chunks = self.ranged(
+            "/event_type_available_times", {"event_type": uri}, AvailableTime, start, end, MAX_AVAILABLE_TIMES_RANGE
+        )
+        for chunk_start, chunk_end, slots in chunks:
+            for slot in sorted(slots, key=lambda s: s.start_time):
+                if chunk_start <= slot.start_time < chunk_end and slot.start_time not in seen:
                     seen.add(slot.start_time)
                     yield slot
-            start = chunk_end
 
     def create_invitee(self, payload: Mapping[str, Any]) -> Invitee:
         """Book through the Scheduling API (``POST /invitees``), sent once, under the endpoint's own budget.

@@ -1,4 +1,5 @@
-"""Webhook subscriptions: list, create, read, delete, find by callback URL, and judge their health.
+"""Webhook subscriptions (of an organization, a user or a group): list, create, read, delete, find by callback
+URL, judge their health; and Calendly's sample payloads.
 
 Making a subscription exist exactly once (and replacing a disabled one) is recovery:
 :meth:`~airflow_provider_calendly.client.recovery.IdempotentActions.ensure_webhook_subscription`.
@@ -47,14 +48,12 @@ class WebhooksAPI(CalendlyBase):
         scope: str = "organization",
         organization: str | None = None,
         user: str | None = None,
+        group: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
     ) -> PageIterator[WebhookSubscription]:
-        """List webhook subscriptions of an organization (default: the token owner's) or of one user."""
-        check_scope(scope, user)
+        """List webhook subscriptions of an organization (default: the token owner's), one user or one group."""
         params: dict[str, Any] = {
-            "scope": scope,
-            "organization": self.organization_uri(organization or None),
-            "user": self.resource_uri("users", user) if user else None,
+            **self._scope_params(scope, organization, user, group),
             "count": check_page_size(page_size),
         }
         return self.paginate("/webhook_subscriptions", params, WebhookSubscription)
@@ -67,20 +66,46 @@ class WebhooksAPI(CalendlyBase):
         organization: str | None = None,
         user: str | None = None,
         signing_key: str | None = None,
+        group: str | None = None,
     ) -> WebhookSubscription:
         """Subscribe ``url`` to webhook ``events`` (e.g. ``invitee.created``), sent once."""
-        check_scope(scope, user)
         payload: dict[str, Any] = {
             "url": check_callback_url(url),
             "events": check_events(events),
-            "scope": scope,
-            "organization": self.organization_uri(organization or None),
+            **{k: v for k, v in self._scope_params(scope, organization, user, group).items() if v is not None},
         }
-        if user:
-            payload["user"] = self.resource_uri("users", user)
         if signing_key:
             payload["signing_key"] = signing_key
         return self.post_resource("/webhook_subscriptions", payload, WebhookSubscription)
+
+    def get_sample_webhook_data(
+        self,
+        event: str,
+        *,
+        scope: str = "organization",
+        organization: str | None = None,
+        user: str | None = None,
+        group: str | None = None,
+    ) -> dict[str, Any]:
+        """Return Calendly's sample delivery of ``event`` for a subscription of this scope (``/sample_webhook_data``):
+        what a receiver or a DAG can be tested with. A body wrapped as ``{"resource": …}`` is unwrapped."""
+        (name,) = check_events([event])
+        params = {"event": name, **self._scope_params(scope, organization, user, group)}
+        body = self.get("/sample_webhook_data", params) or {}
+        resource = body.get("resource")
+        return resource if isinstance(resource, dict) else body
+
+    def _scope_params(
+        self, scope: str, organization: str | None, user: str | None, group: str | None
+    ) -> dict[str, Any]:
+        """The ``scope``, ``organization`` and ``user`` or ``group`` a subscription (or its listing) names."""
+        check_scope(scope, user, group)
+        return {
+            "scope": scope,
+            "organization": self.organization_uri(organization or None),
+            "user": self.resource_uri("users", user) if user else None,
+            "group": self.resource_uri("groups", group) if group else None,
+        }
 
     def get_webhook_subscription(self, uuid_or_uri: str) -> WebhookSubscription:
         """Return one webhook subscription."""
@@ -97,14 +122,17 @@ class WebhooksAPI(CalendlyBase):
         scope: str = "organization",
         organization: str | None = None,
         user: str | None = None,
+        group: str | None = None,
     ) -> list[WebhookSubscription]:
-        """Return the subscriptions of this scope (and user, for scope ``user``) posting to ``url`` or ``url/vN``."""
-        user_uuid = uuid_from_uri(self.resource_uri("users", user)) if user else None
+        """Return the subscriptions of this scope (and its user or group) posting to ``url`` or ``url/vN``."""
+        owner = {"user": user, "group": group}.get(scope)
+        owner_uuid = uuid_from_uri(self.resource_uri(f"{scope}s", owner)) if owner else None
         found = []
-        for sub in self.list_webhook_subscriptions(scope=scope, organization=organization, user=user):
+        for sub in self.list_webhook_subscriptions(scope=scope, organization=organization, user=user, group=group):
             if callback_version(url, sub.callback_url) is None or (sub.scope and sub.scope != scope):
                 continue
-            if scope == "user" and user_uuid and sub.user and uuid_from_uri(sub.user) != user_uuid:
+            sub_owner = getattr(sub, scope, None) if scope != "organization" else None
+            if owner_uuid and sub_owner and uuid_from_uri(sub_owner) != owner_uuid:
                 continue
             found.append(sub)
         return found
@@ -117,6 +145,7 @@ class WebhooksAPI(CalendlyBase):
         scope: str = "organization",
         organization: str | None = None,
         user: str | None = None,
+        group: str | None = None,
         now: datetime | None = None,
     ) -> WebhookSubscription:
         """Return the subscription posting to ``url`` (its latest ``…/vN``), or raise when it is not healthy.
@@ -129,7 +158,7 @@ class WebhooksAPI(CalendlyBase):
         :param max_retrying: Seconds Calendly may have been retrying (``retry_started_at``) before this fails.
         :param now: The current time (injectable for tests).
         """
-        found = self.find_webhook_subscriptions(url, scope=scope, organization=organization, user=user)
+        found = self.find_webhook_subscriptions(url, scope=scope, organization=organization, user=user, group=group)
         if not found:
             raise CalendlyWebhookUnhealthyError(f"no webhook subscription posts to {url}: no events are delivered")
         sub = max(found, key=lambda s: callback_version(url, s.callback_url) or 1)

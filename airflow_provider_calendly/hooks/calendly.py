@@ -24,6 +24,7 @@ from airflow_provider_calendly.client.scheduling import MAX_AVAILABLE_TIMES_RANG
 from airflow_provider_calendly.client.settings import BearerAuth, CalendlySettings
 from airflow_provider_calendly.exceptions import CalendlyAuthError, CalendlyError
 from airflow_provider_calendly.pacing import Clock, RateLimiter, Sleep
+from airflow_provider_calendly.scopes import OPT_IN_RESOURCES, RESOURCE_ENDPOINTS, resource_scopes, sync_scopes
 from airflow_provider_calendly.uris import CANONICAL_API_URL
 
 __all__ = [
@@ -89,10 +90,12 @@ class CalendlyHook(CalendlyAPI, BaseHook):
         return settings
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the token and say what it can and cannot read (used by the UI's Test button).
+        """Check the token and say what it can and cannot read, by scope (used by the UI's Test button).
 
-        One call to ``/users/me``, then one single-item page per area the provider reads (event types,
-        scheduled events, webhook subscriptions): four calls, each naming the scope it needs when refused.
+        One call to ``/users/me`` (``users:read``), then one single-item read per read scope the provider uses
+        (:meth:`_read_probes`); a refusal names the scope Calendly says is missing. Then what a default sync
+        needs (derived from :mod:`airflow_provider_calendly.scopes`) and which of it the token lacks. Write
+        scopes are not checked: nothing proves one without writing.
         """
         try:
             user = self.get_current_user()
@@ -102,11 +105,14 @@ class CalendlyHook(CalendlyAPI, BaseHook):
         email = f" <{user.email}>" if user.email and user.email != who else ""
         readable: list[str] = []
         refused: list[str] = []
+        missing: set[str] = set()
         for area, probe in self._read_probes().items():
             try:
-                next(iter(probe().pages()), None)
+                probe()
             except CalendlyAuthError as exc:
                 scopes = [d["message"].removeprefix("requires ") for d in exc.details if d.get("parameter") == "scope"]
+                missing.update(scopes)
+                # Without a missing scope named, the plan or the user's role refused it.
                 refused.append(f"{area} (needs {', '.join(scopes)})" if scopes else f"{area} ({exc.message})")
             except CalendlyError as exc:
                 refused.append(f"{area} ({exc})")
@@ -117,11 +123,31 @@ class CalendlyHook(CalendlyAPI, BaseHook):
             text += f"; can read {', '.join(readable)}"
         if refused:
             text += f"; cannot read {', '.join(refused)}"
+        defaults = [r for r in RESOURCE_ENDPOINTS if r not in OPT_IN_RESOURCES]
+        needed = sync_scopes(defaults)
+        lacking = [s for s in needed if s in missing]
+        text += f"; a default sync needs {', '.join(needed)}"
+        if lacking:
+            skipped = [r for r in defaults if set(resource_scopes(r)) & set(lacking)]
+            text += f"; without {', '.join(lacking)} it cannot read {', '.join(skipped)}"
         return True, text
 
-    def _read_probes(self) -> dict[str, Callable[[], PageIterator[Any]]]:
+    def _read_probes(self) -> dict[str, Callable[[], Any]]:
+        """One single-item read per read scope the provider uses, by what it reads."""
+
+        def first(listing: PageIterator[Any]) -> Any:
+            return next(iter(listing.pages()), None)
+
+        me = self.get_current_user().uri
         return {
-            "event types": lambda: self.list_event_types(page_size=1),
-            "scheduled events": lambda: self.list_scheduled_events(page_size=1),
-            "webhook subscriptions": lambda: self.list_webhook_subscriptions(page_size=1),
+            "event types": lambda: first(self.list_event_types(page_size=1)),
+            "scheduled events": lambda: first(self.list_scheduled_events(page_size=1)),
+            "webhook subscriptions": lambda: first(self.list_webhook_subscriptions(page_size=1)),
+            "the organization": self.get_organization,
+            "groups": lambda: first(self.list_groups(page_size=1)),
+            "routing forms": lambda: first(self.list_routing_forms(page_size=1)),
+            "availability": lambda: first(self.list_user_availability_schedules(me)),
+            "locations": lambda: first(self.list_user_locations(me)),
+            "the activity log": lambda: first(self.list_activity_log_entries(page_size=1)),
+            "outgoing communications": lambda: first(self.list_outgoing_communications(page_size=1)),
         }

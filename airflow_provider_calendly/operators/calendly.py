@@ -124,7 +124,7 @@ class CalendlyUndoNoShowOperator(CalendlyBaseOperator):
         return asdict(undone)
 
 
-# --- actions: cancel, single-use links, available times, booking, data deletion --------------------------
+# --- actions: cancel, single-use links, available times, booking, data deletion (invitees, meetings) -------
 
 
 def _try_number(context: Context) -> int:
@@ -296,20 +296,46 @@ class CalendlyDeleteInviteeDataOperator(CalendlyBaseOperator):
 
     def __init__(self, *, emails: list[str] | str, confirm: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        _require_confirm(confirm)
+        _require_confirm(self, confirm)
         self.emails = emails
         self.confirm = confirm
 
     def execute(self, context: Context) -> dict[str, Any]:
-        _require_confirm(self.confirm)
+        _require_confirm(self, self.confirm)
         emails = [self.emails] if isinstance(self.emails, str) else list(self.emails)
         sent = self.hook.delete_invitee_data(emails)
         self.log.info("Requested deletion of the data of %d invitee email(s)", len(sent))
         return {"emails": sent, "requested": True}
 
 
-def _require_confirm(confirm: bool) -> None:
+class CalendlyDeleteEventDataOperator(CalendlyBaseOperator):
+    """Ask Calendly to delete the data of the organization's meetings in a past range of at most 24 months
+    (Enterprise; irreversible, so ``confirm=True``).
+
+    Resending the same request is harmless, so retries are safe. Calendly completes it within 7 days.
+
+    :param start: Start of the range, ISO 8601 or datetime. (templated)
+    :param end: End of the range, in the past. (templated)
+    :param confirm: Must be ``True``: the deletion cannot be undone.
+    :param calendly_conn_id: The ``calendly`` connection.
+    """
+
+    template_fields: Sequence[str] = ("start", "end", "calendly_conn_id")
+
+    def __init__(self, *, start: datetime | str, end: datetime | str, confirm: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        _require_confirm(self, confirm)
+        self.start = start
+        self.end = end
+        self.confirm = confirm
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        _require_confirm(self, self.confirm)
+        sent = self.hook.delete_scheduled_event_data(self.start, self.end)
+        self.log.info("Requested deletion of the meetings' data from %s to %s", sent["start_time"], sent["end_time"])
+        return {**sent, "requested": True}
+
+
+def _require_confirm(operator: CalendlyBaseOperator, confirm: bool) -> None:
     if confirm is not True:
-        raise CalendlyConfigError(
-            "CalendlyDeleteInviteeDataOperator deletes invitee data irreversibly: pass confirm=True to run it"
-        )
+        raise CalendlyConfigError(f"{type(operator).__name__} deletes data irreversibly: pass confirm=True to run it")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_calendly.client.params import WEBHOOK_SCOPES
 from airflow_provider_calendly.client.webhooks import callback_version
 from airflow_provider_calendly.exceptions import CalendlyConfigError, CalendlyWebhookUnhealthyError
 from airflow_provider_calendly.operators.base import CalendlyBaseOperator
@@ -36,17 +37,25 @@ class _WebhookOperator(CalendlyBaseOperator):
         scope: str = "organization",
         organization: str | None = None,
         user: str | None = None,
+        group: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        CalendlyConfigError.check_choice("scope", scope, WEBHOOK_SCOPES)
         self.url = url
         self.scope = scope
         self.organization = organization
         self.user = user
+        self.group = group
 
     def _where(self) -> dict[str, Any]:
         """The subscription's scope, as the hook's webhook methods take it (templated blanks mean "not set")."""
-        return {"scope": self.scope, "organization": self.organization or None, "user": self.user or None}
+        return {
+            "scope": self.scope,
+            "organization": self.organization or None,
+            "user": self.user or None,
+            "group": self.group or None,
+        }
 
 
 class CalendlyEnsureWebhookSubscriptionOperator(_WebhookOperator):
@@ -63,15 +72,16 @@ class CalendlyEnsureWebhookSubscriptionOperator(_WebhookOperator):
         (templated)
     :param events: Event names; the seed's triggers by default. Names Calendly adds later are accepted.
         (templated)
-    :param scope: ``organization`` or ``user``.
+    :param scope: ``organization``, ``user`` (one user's meetings) or ``group`` (one group's).
     :param organization: Organization UUID or URI; default: the token owner's organization. (templated)
     :param user: User UUID or URI, required for scope ``user``. (templated)
+    :param group: Group UUID or URI, required for scope ``group``. (templated)
     :param sign: Sign deliveries with the connection's ``webhook_signing_key`` (required by the receiver).
     :param recreate: Replace a matching subscription even when its events are the same.
     :param calendly_conn_id: The ``calendly`` connection.
     """
 
-    template_fields: Sequence[str] = ("url", "events", "organization", "user", "calendly_conn_id")
+    template_fields: Sequence[str] = ("url", "events", "organization", "user", "group", "calendly_conn_id")
 
     def __init__(
         self,
@@ -81,11 +91,12 @@ class CalendlyEnsureWebhookSubscriptionOperator(_WebhookOperator):
         scope: str = "organization",
         organization: str | None = None,
         user: str | None = None,
+        group: str | None = None,
         sign: bool = True,
         recreate: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(url=url, scope=scope, organization=organization, user=user, **kwargs)
+        super().__init__(url=url, scope=scope, organization=organization, user=user, group=group, **kwargs)
         self.events = [events] if isinstance(events, str) else list(events)
         self.sign = sign
         self.recreate = recreate
@@ -129,13 +140,14 @@ class CalendlyCheckWebhookSubscriptionOperator(_WebhookOperator):
 
     :param url: The callback URL the subscription was made for (versioned ``…/vN`` paths count). (templated)
     :param max_retrying: Seconds Calendly may have been retrying (``retry_started_at``) before this fails.
-    :param scope: ``organization`` or ``user``.
+    :param scope: ``organization``, ``user`` or ``group``.
     :param organization: Organization UUID or URI; default: the token owner's organization. (templated)
     :param user: User UUID or URI, for scope ``user``. (templated)
+    :param group: Group UUID or URI, for scope ``group``. (templated)
     :param calendly_conn_id: The ``calendly`` connection.
     """
 
-    template_fields: Sequence[str] = ("url", "organization", "user", "calendly_conn_id")
+    template_fields: Sequence[str] = ("url", "organization", "user", "group", "calendly_conn_id")
 
     def __init__(self, *, url: str, max_retrying: float = 3600.0, **kwargs: Any) -> None:
         super().__init__(url=url, **kwargs)
@@ -164,13 +176,14 @@ class CalendlyDeleteWebhookSubscriptionOperator(_WebhookOperator):
 
     :param subscription: The subscription's UUID or URI. (templated)
     :param url: Or the callback URL: every subscription of this scope posting there is deleted. (templated)
-    :param scope: ``organization`` or ``user`` (with ``url``).
+    :param scope: ``organization``, ``user`` or ``group`` (with ``url``).
     :param organization: Organization UUID or URI (with ``url``); default: the token owner's. (templated)
     :param user: User UUID or URI (with ``url`` and scope ``user``). (templated)
+    :param group: Group UUID or URI (with ``url`` and scope ``group``). (templated)
     :param calendly_conn_id: The ``calendly`` connection.
     """
 
-    template_fields: Sequence[str] = ("subscription", "url", "organization", "user", "calendly_conn_id")
+    template_fields: Sequence[str] = ("subscription", "url", "organization", "user", "group", "calendly_conn_id")
 
     def __init__(self, *, subscription: str | None = None, url: str | None = None, **kwargs: Any) -> None:
         super().__init__(url=url, **kwargs)

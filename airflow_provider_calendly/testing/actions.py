@@ -11,7 +11,8 @@
 * ``POST /invitees`` (the Scheduling API) → ``201`` with the invitee, only for an available start time, under
   its own per-user limits (10/min, 50/h, 100/day by default), answered ``429`` with ``X-RateLimit-*`` headers.
 * ``POST /data_compliance/deletion/invitees`` → ``202``; Enterprise plans only (``403`` otherwise); removes
-  every invitee with those emails.
+  every invitee with those emails. ``POST /data_compliance/deletion/events`` (a past range of at most 24
+  months) → ``202``, Enterprise only; removes the meetings starting in it, with their invitees.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_calendly.limits import SCHEDULING_API_LIMITS
+from airflow_provider_calendly.limits import SCHEDULING_API_LIMITS, event_data_deletion_end
 from airflow_provider_calendly.testing.data import iso
 from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter, time_parameter
 from airflow_provider_calendly.testing.routes import route
@@ -64,6 +65,7 @@ class EmulatorActions:
         self.scheduling_rate_limits = tuple(scheduling_rate_limits)
         self.links: dict[str, dict[str, Any]] = {}
         self.deletion_requests: list[list[str]] = []
+        self.event_deletion_requests: list[tuple[str, str]] = []
         self._booking_times: deque[float] = deque()
         self._lock = threading.Lock()
 
@@ -134,7 +136,7 @@ class EmulatorActions:
 
     # -- routes --
 
-    @route("POST", "scheduled_events", scope="scheduled_events:write")
+    @route("POST", "scheduled_events")
     def handle_cancellation(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) != 2 or rest[1] != "cancellation":
             raise ApiError(404)
@@ -153,7 +155,7 @@ class EmulatorActions:
             event = self.world.cancel_event(rest[0], reason=reason)
             return 201, {"resource": dict(event["cancellation"])}
 
-    @route("POST", "scheduling_links", scope="scheduling_links:write")
+    @route("POST", "scheduling_links")
     def handle_scheduling_link(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest:
             raise ApiError(404)
@@ -170,7 +172,7 @@ class EmulatorActions:
             self.links[booking_url] = {"owner": event_type["uri"], "used": False}
         return 201, {"resource": {"booking_url": booking_url, "owner": event_type["uri"], "owner_type": "EventType"}}
 
-    @route("GET", "event_type_available_times", scope="availability:read")
+    @route("GET", "event_type_available_times")
     def handle_available_times(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest:
             raise ApiError(404)
@@ -199,7 +201,7 @@ class EmulatorActions:
         ]
         return 200, {"collection": collection}
 
-    @route("POST", "invitees", scope="scheduled_events:write")
+    @route("POST", "invitees")
     def handle_invitee(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest:
             raise ApiError(404)
@@ -236,20 +238,33 @@ class EmulatorActions:
                 booked["location"] = {"type": body["location"].get("kind"), **body["location"]}
             return 201, {"resource": dict(invitee)}
 
-    @route("POST", "data_compliance", scope="data_compliance:write")
+    @route("POST", "data_compliance")
     def handle_deletion(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        if rest != ["deletion", "invitees"]:
+        if rest not in (["deletion", "invitees"], ["deletion", "events"]):
             raise ApiError(404)
-        emails = body.get("emails") if isinstance(body, dict) else None
-        if not isinstance(emails, list) or not emails or not all(isinstance(e, str) and "@" in e for e in emails):
-            raise invalid_parameter("emails", "must be a non-empty list of email addresses")
+        body = body if isinstance(body, dict) else {}
+        if rest[1] == "invitees":
+            emails = body.get("emails")
+            if not isinstance(emails, list) or not emails or not all(isinstance(e, str) and "@" in e for e in emails):
+                raise invalid_parameter("emails", "must be a non-empty list of email addresses")
+        else:
+            start = time_parameter("start_time", body.get("start_time"))
+            end = time_parameter("end_time", body.get("end_time"))
+            if end <= start or end > self._now():
+                raise invalid_parameter("end_time", "must be after start_time and in the past")
+            if end > event_data_deletion_end(start):
+                raise invalid_parameter("end_time", "the time range can be no greater than 24 months")
         state = self.state
         with state.lock:
             if state.data.organization.get("plan") != "enterprise":
                 raise ApiError(403, "This endpoint requires an Enterprise subscription.")
-            self.deletion_requests.append(list(emails))
-            # Invitees, their no-shows and their routing form submissions (see testing.organization).
-            self.organization.delete_invitee_data(emails)
+            if rest[1] == "invitees":
+                self.deletion_requests.append(list(emails))
+                # Invitees, their no-shows and their routing form submissions (see testing.organization).
+                self.organization.delete_invitee_data(emails)
+            else:
+                self.event_deletion_requests.append((iso(start), iso(end)))
+                self.world.delete_scheduled_events(start, end)
         return 202, None
 
     # -- what a person does with a link --

@@ -130,48 +130,19 @@ def build_dataset(
     for i in range(event_types):
         owner = user_list[i % len(user_list)]
         name = f"{_EVENT_NAMES[i % len(_EVENT_NAMES)]} {i + 1}"
-        slug = name.lower().replace(" ", "-")
-        ts = created + timedelta(days=i)
         type_list.append(
-            {
-                "uri": f"{base}/event_types/{new_id()}",
-                "name": name,
-                "active": i % 5 != 4,
-                "booking_method": "instant",
-                "slug": slug,
-                "scheduling_url": f"{owner['scheduling_url']}/{slug}",
-                "duration": [15, 30, 45, 60][i % 4],
-                "duration_options": None,
-                "kind": "solo" if i % 3 else "group",
-                "kind_description": "One-on-One" if i % 3 else "Group",
-                "pooling_type": None,
-                "type": "StandardEventType",
-                "color": "#0069ff",
-                "created_at": iso(ts),
-                "updated_at": iso(ts),
-                "internal_note": None,
-                "description_plain": f"{name} with {owner['name']}",
-                "description_html": f"<p>{name} with {owner['name']}</p>",
-                "profile": {"type": "User", "name": owner["name"], "owner": owner["uri"]},
-                "secret": False,
-                "deleted_at": None,
-                "admin_managed": i % 4 == 3,
-                "locations": [{"kind": "zoom_conference"}],
-                "position": i,
-                "custom_questions": [
-                    {
-                        "name": q,
-                        "type": "string",
-                        "position": p,
-                        "enabled": True,
-                        "required": p == 0,
-                        "answer_choices": [],
-                        "include_other": False,
-                    }
-                    for p, q in enumerate(_QUESTIONS[: 1 + i % 3])
-                ],
-                "locale": "en",
-            }
+            new_event_type(
+                f"{base}/event_types/{new_id()}",
+                owner,
+                name=name,
+                created=created + timedelta(days=i),
+                active=i % 5 != 4,
+                duration=[15, 30, 45, 60][i % 4],
+                kind="solo" if i % 3 else "group",
+                admin_managed=i % 4 == 3,
+                position=i,
+                questions=_QUESTIONS[: 1 + i % 3],
+            )
         )
     dataset = Dataset(base_url=base, organization=organization, users=user_list, event_types=type_list)
     lo, hi = invitees_per_event
@@ -194,6 +165,62 @@ def build_dataset(
                 "created_at": iso(start + timedelta(hours=1)),
             }
     return dataset
+
+
+def new_event_type(
+    uri: str,
+    owner: dict[str, Any],
+    *,
+    name: str,
+    created: datetime,
+    active: bool = True,
+    duration: int = 30,
+    kind: str = "solo",
+    admin_managed: bool = False,
+    position: int = 0,
+    questions: list[str] | None = None,
+) -> dict[str, Any]:
+    """An event type of ``owner`` (a user) as Calendly describes one."""
+    slug = name.lower().replace(" ", "-")
+    return {
+        "uri": uri,
+        "name": name,
+        "active": active,
+        "booking_method": "instant",
+        "slug": slug,
+        "scheduling_url": f"{owner['scheduling_url']}/{slug}",
+        "duration": duration,
+        "duration_options": None,
+        "kind": kind,
+        "kind_description": "One-on-One" if kind == "solo" else "Group",
+        "pooling_type": None,
+        "type": "StandardEventType",
+        "color": "#0069ff",
+        "created_at": iso(created),
+        "updated_at": iso(created),
+        "internal_note": None,
+        "description_plain": f"{name} with {owner['name']}",
+        "description_html": f"<p>{name} with {owner['name']}</p>",
+        "profile": {"type": "User", "name": owner["name"], "owner": owner["uri"]},
+        "secret": False,
+        "deleted_at": None,
+        "admin_managed": admin_managed,
+        "locations": [{"kind": "zoom_conference"}],
+        "position": position,
+        "custom_questions": [
+            {
+                "name": q,
+                "type": "string",
+                "position": p,
+                "enabled": True,
+                "required": p == 0,
+                "answer_choices": [],
+                "include_other": False,
+            }
+            for p, q in enumerate(questions or [])
+        ],
+        "locale": "en",
+    }
 
 
 def new_scheduled_event(

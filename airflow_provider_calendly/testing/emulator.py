@@ -11,8 +11,9 @@ latency, malformed bodies, pagination loops). Run it with
 This module is the facade over the emulator's layers, each in its own module: the organization's data
 (:mod:`.data`, :mod:`.organization`) and the running state (:mod:`.state`), the changes made to it
 (:mod:`.world`, :mod:`.simulator`), the routes (:mod:`.routes` and the areas :mod:`.scheduling`,
-:mod:`.organization_routes`, :mod:`.actions`, :mod:`.webhooks`, :mod:`.admin`), the HTTP server
-(:mod:`.server`) and the command line (:mod:`.cli`). Adding an endpoint is one ``@route`` method in its area.
+:mod:`.organization_routes`, :mod:`.availability`, :mod:`.administration`, :mod:`.actions`, :mod:`.webhooks`,
+:mod:`.admin`), the HTTP server (:mod:`.server`) and the command line (:mod:`.cli`). Adding an endpoint is one
+``@route`` method in its area and its scope in :data:`airflow_provider_calendly.scopes.ENDPOINT_SCOPES`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Any, TypeVar
 
 from airflow_provider_calendly.testing.actions import EmulatorActions
 from airflow_provider_calendly.testing.admin import AdminRoutes
+from airflow_provider_calendly.testing.administration import EmulatorAdministration
+from airflow_provider_calendly.testing.availability import EmulatorAvailability
 from airflow_provider_calendly.testing.data import Dataset, build_dataset, org_size
 from airflow_provider_calendly.testing.errors import ApiError, Listener
 from airflow_provider_calendly.testing.faults import FaultConfig
@@ -120,6 +123,8 @@ class CalendlyEmulator:
         self._webhooks: EmulatorWebhooks | None = None
         self._actions: EmulatorActions | None = None
         self._organization: EmulatorOrganization | None = None
+        self._availability: EmulatorAvailability | None = None
+        self._administration: EmulatorAdministration | None = None
 
     def __repr__(self) -> str:
         return f"CalendlyEmulator(base_url={self.base_url if self._server else None!r}, seed={self.seed})"
@@ -153,9 +158,13 @@ class CalendlyEmulator:
         self._webhooks = EmulatorWebhooks(world, organization)
         self._actions = EmulatorActions(world, organization)
         organization_routes = OrganizationRoutes(organization)
+        self._availability = EmulatorAvailability(world, organization, seed=self.seed)
+        self._administration = EmulatorAdministration(world, organization, seed=self.seed)
         router = server.router
         router.install(SchedulingRoutes(world, organization))
         router.install(organization_routes, wrap=organization_routes.guard)
+        router.install(self._availability, wrap=organization_routes.guard)
+        router.install(self._administration, wrap=organization_routes.guard)
         router.install(self._actions)
         router.install(self._webhooks)
         router.install(AdminRoutes(world, organization))
@@ -251,6 +260,16 @@ class CalendlyEmulator:
     def organization(self) -> EmulatorOrganization:
         """Memberships, groups, routing forms, activity log, availability; plan gating and deletions."""
         return _started(self._organization)
+
+    @property
+    def availability(self) -> EmulatorAvailability:
+        """Busy times, event type availability, meeting limits and locations (see :mod:`.availability`)."""
+        return _started(self._availability)
+
+    @property
+    def administration(self) -> EmulatorAdministration:
+        """The organization's invitations and communications, and event type writes (see :mod:`.administration`)."""
+        return _started(self._administration)
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event_name, payload)`` on every booking, cancellation and no-show change."""

@@ -54,7 +54,7 @@ class FaultConfig:
 
 
 #: Counted faults in the order they are drawn: (the ``FaultConfig`` counter, the fault it causes).
-#: ``drop_after_commit`` only hits writes (POST, DELETE).
+#: ``drop_after_commit`` only hits writes (POST, PATCH, DELETE).
 _COUNTED_FAULTS: tuple[tuple[str, str], ...] = (
     ("rate_limit_storm", "storm"),
     ("next_errors", "error"),
@@ -97,7 +97,9 @@ class Faults:
             if not self._applies(path):
                 return None
             for counter, fault in _COUNTED_FAULTS:
-                if getattr(config, counter) > 0 and (fault != "drop_after_commit" or method in {"POST", "DELETE"}):
+                if getattr(config, counter) > 0 and (
+                    fault != "drop_after_commit" or method in {"POST", "PATCH", "DELETE"}
+                ):
                     setattr(config, counter, getattr(config, counter) - 1)
                     return fault
             for rate, fault in _RATE_FAULTS:

@@ -37,9 +37,17 @@ GATES: dict[str, tuple[str, ...]] = {
     "activity_log": ("activity_log_entries",),
     "availability_schedules": ("user_availability_schedules",),
     "event_type_hosts": ("event_type_memberships",),
+    # organization administration, availability and communications (their routes: .administration, .availability)
+    "organization_invitations": ("organizations/{organization}/invitations",),
+    "locations": ("locations",),
+    "busy_times": ("user_busy_times",),
+    "outgoing_communications": ("outgoing_communications",),
 }
 #: What a gated resource says in its 403 (default: Calendly's "Permission Denied" message).
-GATE_MESSAGES: dict[str, str] = {"activity_log": "Please upgrade your Calendly account to Enterprise."}
+GATE_MESSAGES: dict[str, str] = {
+    "activity_log": "Please upgrade your Calendly account to Enterprise.",
+    "outgoing_communications": "This endpoint requires an Enterprise subscription.",
+}
 
 _GROUP_NAMES = ("Sales", "Customer Success", "Engineering")
 _COMPANY_SIZES = ("1-10", "11-50", "51-200", "201+")
@@ -356,6 +364,12 @@ class EmulatorOrganization:
         """The status a gated ``collection`` answers (``None``: it is served)."""
         resource = self.gated_resource(collection)
         return self.gates.get(resource) if resource is not None else None
+
+    def check_gate(self, collection: str) -> None:
+        """Answer the gate of ``collection`` (an :class:`ApiError`), if it is gated."""
+        status = self.gate_of(collection)
+        if status is not None:
+            raise ApiError(status, GATE_MESSAGES.get(self.gated_resource(collection) or "") if status == 403 else None)
 
     # -- lookups for other routes --
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter
-from airflow_provider_calendly.testing.organization import GATE_MESSAGES, EmulatorOrganization
+from airflow_provider_calendly.testing.organization import EmulatorOrganization
 from airflow_provider_calendly.testing.routes import (
     Handler,
     Route,
@@ -70,10 +70,7 @@ class OrganizationRoutes:
         """Wrap a route in its resource's plan gate (and the state's lock)."""
 
         def serve(rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-            status = self.organization.gate_of(declared.collection)
-            if status is not None:
-                resource = self.organization.gated_resource(declared.collection) or ""
-                raise ApiError(status, GATE_MESSAGES.get(resource) if status == 403 else None)
+            self.organization.check_gate(declared.collection)
             with self.state.lock:
                 return declared.handler(rest, query, body)
 
@@ -144,7 +141,7 @@ class OrganizationRoutes:
 
     # -- people and groups --
 
-    @route("GET", "organization_memberships", scope="organizations:read")
+    @route("GET", "organization_memberships")
     def get_memberships(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if not rest and not query.get("organization") and not query.get("user"):
             raise invalid_parameter("organization", "one of user or organization is required")
@@ -157,18 +154,18 @@ class OrganizationRoutes:
         filters = {"user": ("users", lambda m: m["user"]["uri"])}
         return self._listing(rest, query, items, "/organization_memberships", organization=False, filters=filters)
 
-    @route("DELETE", "organization_memberships", scope="organizations:write")
+    @route("DELETE", "organization_memberships")
     def delete_membership(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) != 1:
             raise ApiError(404)
         self.organization.remove_member(rest[0])
         return 204, None
 
-    @route("GET", "groups", scope="groups:read")
+    @route("GET", "groups")
     def get_groups(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         return self._listing(rest, query, self.organization.groups, "/groups")
 
-    @route("GET", "group_relationships", scope="groups:read")
+    @route("GET", "group_relationships")
     def get_group_relationships(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         filters = {
             "group": ("groups", lambda r: r["group"]),
@@ -179,12 +176,12 @@ class OrganizationRoutes:
 
     # -- routing forms --
 
-    @route("GET", "routing_forms", scope="routing_forms:read")
+    @route("GET", "routing_forms")
     def get_routing_forms(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         forms = self.organization.routing_forms
         return self._listing(rest, query, forms, "/routing_forms", sort="created_at:asc")
 
-    @route("GET", "routing_form_submissions", scope="routing_forms:read")
+    @route("GET", "routing_form_submissions")
     def get_submissions(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         submissions = self.organization.submissions
         return self._children(
@@ -193,7 +190,7 @@ class OrganizationRoutes:
 
     # -- activity log --
 
-    @route("GET", "activity_log_entries", scope="activity_log:read")
+    @route("GET", "activity_log_entries")
     def get_activity(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest:
             raise ApiError(404)
@@ -225,7 +222,7 @@ class OrganizationRoutes:
 
     # -- availability and hosts --
 
-    @route("GET", "user_availability_schedules", scope="availability:read")
+    @route("GET", "user_availability_schedules")
     def get_schedules(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         schedules = self.organization.schedules
         if rest:
@@ -237,7 +234,7 @@ class OrganizationRoutes:
             raise ApiError(403, "This user is not in your organization")
         return 200, {"collection": snapshot([s for s in schedules if s["user"] == user])}
 
-    @route("GET", "event_type_memberships", scope="event_types:read")
+    @route("GET", "event_type_memberships")
     def get_event_type_hosts(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         hosts = self.organization.event_type_hosts
         return self._children(rest, query, hosts, "event_type", "event_types", "/event_type_memberships")

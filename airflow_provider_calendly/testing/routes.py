@@ -1,14 +1,15 @@
 """How the emulator serves a path: one route table for Calendly's API and the admin API, and the list helpers.
 
-A route is a method and a collection (the path's first segment) with the token scope it needs, declared next
-to its handler with :func:`route`::
+A route is a method and a collection (the path's first segment), declared next to its handler with
+:func:`route`::
 
     class Notetaker:
-        @route("GET", "meeting_recaps", scope="meeting_recaps:read")
+        @route("GET", "meeting_recaps")
         def get_recaps(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]: ...
 
 and installed with :meth:`Router.install` (``admin=True`` routes live under ``/_emulator/`` and need no
-token). A handler gets the path segments after the collection, the query and the JSON body, and returns
+token). The token scope an API route needs is not repeated here: it is the route's entry in
+:data:`airflow_provider_calendly.scopes.ENDPOINT_SCOPES`, and installing a route that has none fails. A handler gets the path segments after the collection, the query and the JSON body, and returns
 ``(status, body)`` or raises :class:`~airflow_provider_calendly.testing.errors.ApiError`.
 
 Listings share the helpers here, so every endpoint validates and pages alike: :func:`count_param`,
@@ -29,6 +30,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
+from airflow_provider_calendly.scopes import ENDPOINT_SCOPES
 from airflow_provider_calendly.testing.data import iso
 from airflow_provider_calendly.testing.errors import invalid_parameter, time_parameter
 from airflow_provider_calendly.uris import CANONICAL_API_URL
@@ -74,22 +76,29 @@ class Route:
     admin: bool = False
 
 
-def route(method: str, collection: str, *, scope: str | None = None, admin: bool = False) -> Callable[[_F], _F]:
+def route(method: str, collection: str, *, admin: bool = False) -> Callable[[_F], _F]:
     """Declare the decorated method as the handler of ``method /collection/...`` (see :meth:`Router.install`)."""
 
     def mark(handler: _F) -> _F:
         declared = getattr(handler, "_emulator_routes", ())
-        handler._emulator_routes = (*declared, (method, collection, scope, admin))  # type: ignore[attr-defined]
+        handler._emulator_routes = (*declared, (method, collection, admin))  # type: ignore[attr-defined]
         return handler
 
     return mark
 
 
 def declared_routes(owner: object) -> list[Route]:
-    """The routes declared with :func:`route` on ``owner``'s methods, bound to ``owner``."""
+    """The routes declared with :func:`route` on ``owner``'s methods, bound to ``owner``, each API route with the
+    scope :data:`~airflow_provider_calendly.scopes.ENDPOINT_SCOPES` gives it.
+
+    :raises LookupError: for an API route the scope table does not declare.
+    """
     routes = []
     for name in dir(type(owner)):
-        for method, collection, scope, admin in getattr(getattr(type(owner), name), "_emulator_routes", ()):
+        for method, collection, admin in getattr(getattr(type(owner), name), "_emulator_routes", ()):
+            scope = None if admin else ENDPOINT_SCOPES.get((method, collection))
+            if scope is None and not admin:
+                raise LookupError(f"{method} /{collection} has no scope in airflow_provider_calendly.scopes")
             routes.append(Route(method, collection, getattr(owner, name), scope, admin))
     return routes
 
@@ -111,6 +120,10 @@ class Router:
 
     def get(self, method: str, collection: str, *, admin: bool = False) -> Route | None:
         return self._routes.get((admin, method, collection))
+
+    def routes(self) -> list[Route]:
+        """Every route served (API and admin)."""
+        return list(self._routes.values())
 
     def resolve(self, method: str, path: str, *, admin: bool = False) -> tuple[Route | None, list[str]]:
         """The route serving ``path`` (``None`` if none does) and the segments after its collection."""

@@ -1,5 +1,5 @@
-"""Calendly's scheduling reads for the emulator: users, the organization, event types, scheduled events, invitees
-and no-shows (``GET``, plus ``POST``/``DELETE /invitee_no_shows``).
+"""Calendly's scheduling reads for the emulator: users, event types, scheduled events, invitees and no-shows
+(``GET``, plus ``POST``/``DELETE /invitee_no_shows``); the organization is served by :mod:`.administration`.
 
 Every documented filter, sort field and direction of these listings is served (Calendly's published
 reference): ``/event_types`` by ``user`` or ``organization``, ``user_availability_schedule`` (with ``user``),
@@ -57,19 +57,12 @@ class SchedulingRoutes:
 
     # -- people --
 
-    @route("GET", "users", scope="users:read")
+    @route("GET", "users")
     def get_user(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) != 1:
             raise ApiError(404)
         users = self.state.data.users
         return 200, {"resource": users[0] if rest[0] == "me" else find(users, rest[0])}
-
-    @route("GET", "organizations", scope="organizations:read")
-    def get_organization(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        organization = self.state.data.organization
-        if len(rest) != 1 or uuid_from_uri(organization["uri"]) != rest[0]:
-            raise ApiError(404)
-        return 200, {"resource": organization}
 
     def _owner(self, query: dict[str, str], *, group: bool = False) -> tuple[str | None, str | None, str | None]:
         """The ``user``, ``organization`` (and ``group``) filters, one of them required, each one ours."""
@@ -91,7 +84,7 @@ class SchedulingRoutes:
 
     # -- event types --
 
-    @route("GET", "event_types", scope="event_types:read")
+    @route("GET", "event_types")
     def get_event_types(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         with self.state.lock:
             if len(rest) == 1:
@@ -120,7 +113,7 @@ class SchedulingRoutes:
 
     # -- scheduled events and invitees --
 
-    @route("GET", "scheduled_events", scope="scheduled_events:read")
+    @route("GET", "scheduled_events")
     def get_scheduled_events(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         state = self.state
         with state.lock:
@@ -174,20 +167,20 @@ class SchedulingRoutes:
 
     # -- no-shows --
 
-    @route("GET", "invitee_no_shows", scope="scheduled_events:read")
+    @route("GET", "invitee_no_shows")
     def get_no_show(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         no_show = self.state.no_shows.get(rest[0]) if len(rest) == 1 else None
         if no_show is None:
             raise ApiError(404)
         return 200, {"resource": no_show}
 
-    @route("POST", "invitee_no_shows", scope="scheduled_events:write")
+    @route("POST", "invitee_no_shows")
     def post_no_show(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest:
             raise ApiError(404)
         return 201, {"resource": self.world.mark_no_show(body.get("invitee") if isinstance(body, dict) else None)}
 
-    @route("DELETE", "invitee_no_shows", scope="scheduled_events:write")
+    @route("DELETE", "invitee_no_shows")
     def delete_no_show(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) != 1:
             raise ApiError(404)

@@ -81,6 +81,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
     # -- plumbing --
 
     def _send(
@@ -105,11 +108,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _read_body(self, method: str) -> Any:
-        """The JSON body of a POST (``{}`` when empty); other methods' bodies are read and ignored."""
+        """The JSON body of a POST or PATCH (``{}`` when empty); other methods' bodies are read and ignored."""
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        if method != "POST" or not raw:
-            return {} if method == "POST" else None
+        if method not in ("POST", "PATCH") or not raw:
+            return {} if method in ("POST", "PATCH") else None
         try:
             return json.loads(raw)
         except ValueError:

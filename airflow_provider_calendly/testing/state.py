@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from airflow_provider_calendly.scopes import grants
 from airflow_provider_calendly.testing.data import Dataset
 from airflow_provider_calendly.testing.errors import ApiError, Listener
 from airflow_provider_calendly.testing.faults import FaultConfig, Faults
 from airflow_provider_calendly.testing.quota import RateLimitWindows
 from airflow_provider_calendly.uris import CANONICAL_API_URL, uuid_from_uri
 
-__all__ = ["SCOPE_MESSAGE", "Clock", "EmulatorState", "RequestRecord", "has_scope", "snapshot"]
+__all__ = ["SCOPE_MESSAGE", "Clock", "EmulatorState", "RequestRecord", "snapshot"]
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +34,6 @@ SCOPE_MESSAGE = "This operation requires the scopes listed in the 'required_scop
 def snapshot(value: Any) -> Any:
     """A deep, JSON-only copy of ``value``: what a response or a webhook payload carries, detached from the data."""
     return json.loads(json.dumps(value))
-
-
-def has_scope(granted: frozenset[str] | None, scope: str) -> bool:
-    """Whether ``granted`` (``None``: a legacy token, every scope) covers ``scope``; ``:write`` includes ``:read``."""
-    if granted is None or scope in granted:
-        return True
-    domain, _, access = scope.partition(":")
-    return access == "read" and f"{domain}:write" in granted
 
 
 class Clock:
@@ -148,7 +141,7 @@ class EmulatorState:
 
     def check_scope(self, token_id: int, scope: str | None) -> None:
         """Answer Calendly's 403 ``Permission Denied`` naming ``scope`` when the token lacks it."""
-        if scope is not None and not has_scope(self.token_scopes.get(token_id), scope):
+        if scope is not None and not grants(self.token_scopes.get(token_id), scope):
             error = ApiError(403, SCOPE_MESSAGE)
             error.body["required_scopes"] = [scope]
             raise error

@@ -6,7 +6,8 @@ scope) and, whenever the emulator books, cancels or marks a no-show, POSTs the e
 subscription: ``{"event", "created_at", "created_by", "payload"}``, signed with the subscription's
 ``signing_key`` in ``Calendly-Webhook-Signature``. Failed deliveries (non-2xx, refused connections, timeouts)
 are retried on a background thread after each of ``retry_delays`` seconds, as Calendly retries; retries resend
-the same body, re-signed with a fresh timestamp.
+the same body, re-signed with a fresh timestamp. ``GET /sample_webhook_data`` answers a sample delivery of an
+event, built from the organization's own data.
 
 Tests wait with :meth:`EmulatorWebhooks.wait_idle` (a condition variable), never with sleeps::
 
@@ -35,6 +36,7 @@ from airflow_provider_calendly.testing.data import iso
 from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter
 from airflow_provider_calendly.testing.receiver import ReceiverServer
 from airflow_provider_calendly.testing.routes import enum_param, paginate, parse_sort, route, uri_param
+from airflow_provider_calendly.testing.state import snapshot
 from airflow_provider_calendly.uris import uuid_from_uri
 from airflow_provider_calendly.webhooks.signature import SIGNATURE_HEADER, sign
 
@@ -52,6 +54,23 @@ _EVENT_NAME_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 _USER_SCOPED_EVENTS_EXCLUDED = frozenset({"routing_form_submission.created"})
 #: The scopes a subscription may have: the whole organization, one user's meetings, or a group's.
 SCOPES = ("organization", "user", "group")
+#: The events ``GET /sample_webhook_data`` has samples of.
+SAMPLE_EVENTS = (
+    "invitee.created",
+    "invitee.canceled",
+    "invitee_no_show.created",
+    "invitee_no_show.deleted",
+    "routing_form_submission.created",
+    "event_type.created",
+    "event_type.updated",
+    "event_type.deleted",
+    "meeting_recap.created",
+    "meeting_recap.updated",
+    "meeting_recap.deleted",
+    "contact.created",
+    "contact.updated",
+    "contact.deleted",
+)
 
 
 def _owner(subscription: dict[str, Any]) -> str | None:
@@ -219,7 +238,7 @@ class EmulatorWebhooks:
             sub["state"] = "disabled"
             sub["updated_at"] = self._stamp()
 
-    @route("GET", "webhook_subscriptions", scope="webhooks:read")
+    @route("GET", "webhook_subscriptions")
     def handle_get(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) == 1:
             with self._cond:
@@ -250,7 +269,7 @@ class EmulatorWebhooks:
             ]
         return 200, paginate(state, "/webhook_subscriptions", items, query, order)
 
-    @route("POST", "webhook_subscriptions", scope="webhooks:write")
+    @route("POST", "webhook_subscriptions")
     def handle_post(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if rest:
             raise ApiError(404)
@@ -273,12 +292,53 @@ class EmulatorWebhooks:
         )
         return 201, {"resource": resource}
 
-    @route("DELETE", "webhook_subscriptions", scope="webhooks:write")
+    @route("DELETE", "webhook_subscriptions")
     def handle_delete(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         if len(rest) != 1:
             raise ApiError(404)
         self.unsubscribe(rest[0])
         return 204, None
+
+    @route("GET", "sample_webhook_data")
+    def handle_sample(self, rest: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        """A sample delivery of ``event``, built from the organization's own data, as a subscription of the scope
+        asked for would receive it."""
+        if rest:
+            raise ApiError(404)
+        event = enum_param(query, "event", SAMPLE_EVENTS)
+        if event is None:
+            raise invalid_parameter("event", "is required")
+        scope = enum_param(query, "scope", SCOPES)
+        if scope is None:
+            raise invalid_parameter("scope", "is required")
+        org = uri_param(self.state, query, "organization", "organizations")
+        if org != self.state.data.organization["uri"]:
+            raise ApiError(403, "You do not have access to this organization.")
+        owner = uri_param(self.state, query, scope, f"{scope}s") if scope != "organization" else None
+        if scope != "organization" and not owner:
+            raise invalid_parameter(scope, f"is required for scope {scope}")
+        envelope = {
+            "event": event,
+            "created_at": self._stamp(),
+            "created_by": self.state.data.users[0]["uri"],
+            "payload": self._sample_payload(event),
+        }
+        return 200, envelope
+
+    def _sample_payload(self, event: str) -> dict[str, Any]:
+        data = self.state.data
+        family = event.rsplit(".", 1)[0]
+        sample: dict[str, Any] = {"uri": f"{data.base_url}/{family}s/{self.state.new_id()}"}
+        with self.state.lock:
+            if family in ("invitee", "invitee_no_show"):
+                event_uuid = next(uuid for uuid in sorted(data.invitees) if data.invitees[uuid])
+                sample = {**data.invitees[event_uuid][0], "scheduled_event": data.scheduled_events[event_uuid]}
+            elif family == "event_type":
+                sample = data.event_types[0]
+            elif family == "routing_form_submission":
+                sample = next(s for subs in self.organization.submissions.values() for s in subs)
+            copy: dict[str, Any] = snapshot(sample)
+        return copy
 
     # -- delivery --
 

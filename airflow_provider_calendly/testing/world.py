@@ -27,6 +27,7 @@ from airflow_provider_calendly.testing.data import (
     cancel_scheduled_event,
     cancellation,
     iso,
+    new_event_type,
     new_scheduled_event,
 )
 from airflow_provider_calendly.testing.errors import ApiError, invalid_parameter
@@ -267,5 +268,64 @@ class World:
                 counter = data.scheduled_events[event_uuid]["invitees_counter"]
                 counter["total"] = len(data.invitees[event_uuid])
                 counter["active"] = sum(1 for i in data.invitees[event_uuid] if i["status"] == "active")
+            state.resort()
+        return gone
+
+    # -- event types created and edited through the API, meetings' data deleted --
+
+    def create_event_type(self, owner: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+        """Add a one-on-one event type of ``owner`` (a user) with ``fields`` (``name``…); emits ``event_type.created``."""
+        state = self.state
+        with state.lock:
+            data = state.data
+            event_type = new_event_type(
+                f"{data.base_url}/event_types/{state.new_id()}",
+                owner,
+                name=fields["name"],
+                created=self.now(),
+                active=bool(fields.get("active", False)),
+                position=len(data.event_types),
+            )
+            event_type.update({k: v for k, v in fields.items() if k not in {"name", "owner", "description"}})
+            if "description" in fields:
+                event_type["description_plain"] = fields["description"]
+                event_type["description_html"] = f"<p>{fields['description']}</p>"
+            data.event_types.append(event_type)
+            payload: dict[str, Any] = snapshot(event_type)
+        state.emit("event_type.created", payload)
+        return payload
+
+    def update_event_type(self, event_type: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        """Change the given fields of an event type; emits ``event_type.updated``."""
+        state = self.state
+        with state.lock:
+            for name, value in changes.items():
+                if name == "description":
+                    event_type["description_plain"] = value
+                    event_type["description_html"] = f"<p>{value}</p>"
+                else:
+                    event_type[name] = value
+            event_type["updated_at"] = iso(self.now())
+            payload: dict[str, Any] = snapshot(event_type)
+        state.emit("event_type.updated", payload)
+        return payload
+
+    def delete_scheduled_events(self, start: datetime, end: datetime) -> set[str]:
+        """Remove the scheduled events starting in ``[start, end)``, their invitees and no-shows (a data-compliance
+        deletion); return the events' URIs."""
+        state = self.state
+        lo, hi = iso(start), iso(end)
+        gone: set[str] = set()
+        with state.lock:
+            data = state.data
+            for event_uuid, event in list(data.scheduled_events.items()):
+                if not lo <= event["start_time"] < hi:
+                    continue
+                for invitee in data.invitees.pop(event_uuid, []):
+                    state.unindex_invitee(invitee)
+                    if invitee.get("no_show"):
+                        state.no_shows.pop(uuid_from_uri(invitee["no_show"]["uri"]), None)
+                del data.scheduled_events[event_uuid]
+                gone.add(event["uri"])
             state.resort()
         return gone

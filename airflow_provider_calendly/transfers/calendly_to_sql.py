@@ -1,4 +1,4 @@
-"""CalendlyToSqlOperator: land Calendly in any DB-API warehouse (every resource of ``RESOURCES`` by default).
+"""CalendlyToSqlOperator: land Calendly in any DB-API warehouse (the resources of ``DEFAULT_RESOURCES`` by default).
 
 The operator is thin: it resolves the two hooks and hands them to
 :class:`~airflow_provider_calendly.transfers.sync.CalendlySqlSync` (the engine; its module documents the
@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 from airflow.sdk import Asset, BaseOperator
 
+from airflow_provider_calendly.client.params import is_templated
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE, CalendlyHook
 from airflow_provider_calendly.transfers.config import (
+    DEFAULT_BUSY_TIMES_HORIZON,
     DEFAULT_CHUNK_SIZE,
     DEFAULT_LOOKBACK,
+    DEFAULT_RESOURCES,
     MODES,
     RESOURCES,
     SyncConfig,
@@ -54,11 +57,13 @@ _CONFIG_ATTRIBUTES = (
     "deletions",
     "strict_resources",
     "webhook_inbox_conn_id",
+    "busy_times_horizon",
     "progress_interval",
 )
 
 __all__ = [
     "DEFAULT_LOOKBACK",
+    "DEFAULT_RESOURCES",
     "MODES",
     "PROGRESS_XCOM_KEY",
     "RESOURCES",
@@ -68,10 +73,6 @@ __all__ = [
     "resolve_dbapi_hook",
     "tables_for_resources",
 ]
-
-
-def _is_templated(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
 
 
 def calendly_table_asset(sql_conn_id: str, table: str, *, schema: str | None = None) -> Asset:
@@ -102,7 +103,9 @@ class CalendlyToSqlOperator(BaseOperator):
     :param calendly_conn_id: The ``calendly`` connection. (templated)
     :param resources: Any of :data:`RESOURCES` (``event_types``, ``scheduled_events``, ``invitees``, ``users``,
         ``organization_memberships``, ``groups``, ``routing_forms``, ``routing_form_submissions``,
-        ``activity_log``, ``availability_schedules``, ``event_type_hosts``); default: all of them.
+        ``activity_log``, ``availability_schedules``, ``event_type_hosts``, ``organization``,
+        ``organization_invitations``, ``locations``, ``busy_times``, ``outgoing_communications``); default:
+        :data:`DEFAULT_RESOURCES`, all but the opt-in ``busy_times`` and ``outgoing_communications``.
     :param calendly_resources: The same as ``resources``, under a name ``BaseOperator.partial`` does not claim
         for Airflow's executor resources: use it in ``.partial(...).expand(...)`` (see docs/production.md).
     :param organization: Organization UUID or URI; default: the token owner's organization. (templated)
@@ -127,6 +130,7 @@ class CalendlyToSqlOperator(BaseOperator):
     :param webhook_inbox_conn_id: Connection of the webhook receiver's inbox (``docs/webhooks.md``): an
         incremental pass first applies its deliveries without API calls and, while the organization's
         subscription stays active, does not re-read the refresh window's past. (templated)
+    :param busy_times_horizon: How far ahead ``busy_times`` reads each run (default 7 days: one call per member).
     :param progress_interval: Seconds between progress reports: a log line (pages and rows done, calls used,
         rate-limit wait, ETA) and the XCom :data:`PROGRESS_XCOM_KEY`, which the provider's Airflow page shows.
     """
@@ -150,7 +154,7 @@ class CalendlyToSqlOperator(BaseOperator):
         *,
         sql_conn_id: str,
         calendly_conn_id: str = CalendlyHook.default_conn_name,
-        resources: Sequence[str] = RESOURCES,
+        resources: Sequence[str] = DEFAULT_RESOURCES,
         organization: str | None = None,
         user: str | None = None,
         table_prefix: str = "calendly_",
@@ -166,38 +170,40 @@ class CalendlyToSqlOperator(BaseOperator):
         deletions: str = "mark",
         strict_resources: bool = False,
         webhook_inbox_conn_id: str | None = None,
+        busy_times_horizon: timedelta = DEFAULT_BUSY_TIMES_HORIZON,
         progress_interval: float = 30.0,
         **kwargs: Any,
     ) -> None:
         if calendly_resources is not None:
-            if resources is not RESOURCES:
+            if resources is not DEFAULT_RESOURCES:
                 raise CalendlyConfigError("pass resources or calendly_resources, not both")
             resources = calendly_resources
         # ``resources`` is BaseOperator's executor-resources argument too, hence the distinct attribute name.
         # Every non-templated argument is checked now (the same SyncConfig checks run again at execute).
         SyncConfig(
             resources=validate_resources(resources),
-            mode="incremental" if _is_templated(mode) else mode,
+            mode="incremental" if is_templated(mode) else mode,
             lookback=lookback,
             chunk_size=chunk_size,
             page_size=page_size,
             max_concurrency=max_concurrency,
-            invitee_refresh="reconcile" if _is_templated(invitee_refresh) else invitee_refresh,
+            invitee_refresh="reconcile" if is_templated(invitee_refresh) else invitee_refresh,
             invitee_refresh_window=invitee_refresh_window,
-            deletions="mark" if _is_templated(deletions) else deletions,
+            deletions="mark" if is_templated(deletions) else deletions,
             strict_resources=strict_resources,
             webhook_inbox_conn_id=webhook_inbox_conn_id,
+            busy_times_horizon=busy_times_horizon,
             progress_interval=progress_interval,
         )
         window = RefreshWindow.coerce(invitee_refresh_window)
         self.calendly_resources = validate_resources(resources)
-        if not _is_templated(table_prefix):
+        if not is_templated(table_prefix):
             validate_identifier(table_prefix, what="table_prefix", allow_empty=True)
-        if schema is not None and not _is_templated(schema):
+        if schema is not None and not is_templated(schema):
             validate_identifier(schema, what="schema")
         if not sql_conn_id:
             raise CalendlyConfigError("sql_conn_id is required: the warehouse connection to write to")
-        if "outlets" not in kwargs and not any(_is_templated(v) for v in (sql_conn_id, table_prefix, schema)):
+        if "outlets" not in kwargs and not any(is_templated(v) for v in (sql_conn_id, table_prefix, schema)):
             kwargs["outlets"] = [
                 calendly_table_asset(sql_conn_id, f"{table_prefix}{t}", schema=schema)
                 for t in tables_for_resources(self.calendly_resources)
@@ -219,6 +225,7 @@ class CalendlyToSqlOperator(BaseOperator):
         self.deletions = deletions
         self.strict_resources = strict_resources
         self.webhook_inbox_conn_id = webhook_inbox_conn_id
+        self.busy_times_horizon = busy_times_horizon
         self.progress_interval = progress_interval
         self._summary: dict[str, Any] | None = None
         self._sql_dialect: str | None = None

@@ -13,12 +13,15 @@ from datetime import timedelta
 from airflow_provider_calendly.client.params import check_page_size
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.calendly import MAX_PAGE_SIZE, CalendlyHook
+from airflow_provider_calendly.scopes import OPT_IN_RESOURCES
 from airflow_provider_calendly.transfers.reconcile import RefreshWindow, validate_invitee_refresh
 from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES
 
 __all__ = [
+    "DEFAULT_BUSY_TIMES_HORIZON",
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_LOOKBACK",
+    "DEFAULT_RESOURCES",
     "DELETIONS",
     "MODES",
     "RESOURCES",
@@ -30,14 +33,21 @@ __all__ = [
     "validate_resources",
 ]
 
-#: Every resource the operator accepts, in sync order (the registry's order); the default is all of them.
+#: Every resource the operator accepts, in sync order (the registry's order).
 RESOURCES: tuple[str, ...] = tuple(RESOURCE_TABLES)
+#: What a sync reads by default: every resource but the opt-in ones (:data:`~airflow_provider_calendly.scopes.
+#: OPT_IN_RESOURCES`, which also says why each is opt-in).
+DEFAULT_RESOURCES: tuple[str, ...] = tuple(r for r in RESOURCES if r not in OPT_IN_RESOURCES)
 MODES: tuple[str, ...] = ("incremental", "full")
 #: What to do with rows Calendly no longer returns (see :mod:`.deletions`).
 DELETIONS: tuple[str, ...] = ("mark", "delete", "ignore")
 DEFAULT_LOOKBACK = timedelta(days=30)
 #: Scheduled events (with their invitees), or items of another resource, per committed chunk.
 DEFAULT_CHUNK_SIZE = 500
+#: How far ahead ``busy_times`` reads (one call per member per 7 days of it).
+DEFAULT_BUSY_TIMES_HORIZON = timedelta(days=7)
+#: The longest ``busy_times_horizon`` accepted (Calendly books up to a year ahead at most).
+MAX_BUSY_TIMES_HORIZON = timedelta(days=366)
 
 
 def validate_resources(resources: Iterable[str]) -> tuple[str, ...]:
@@ -72,7 +82,7 @@ def tables_for_resources(resources: Iterable[str]) -> tuple[str, ...]:
 class SyncConfig:
     """Every argument of a sync, validated once, here: constructing one with a bad value raises.
 
-    :param resources: Which of :data:`RESOURCES` to sync (canonical order); default: all of them.
+    :param resources: Which of :data:`RESOURCES` to sync (canonical order); default: :data:`DEFAULT_RESOURCES`.
     :param organization: Organization UUID or URI to sync; default: the token owner's organization.
     :param user: User UUID or URI to sync instead of (or within) an organization.
     :param mode: ``incremental`` (re-read a start-time window, see :mod:`.sync`) or ``full``.
@@ -90,9 +100,10 @@ class SyncConfig:
     :param strict_resources: Fail, rather than skip with a warning, on a resource Calendly answers 403/404 for.
     :param webhook_inbox_conn_id: Connection of the webhook receiver's inbox: an incremental pass first
         applies its deliveries (see :mod:`~airflow_provider_calendly.transfers.change_capture`).
+    :param busy_times_horizon: How far ahead ``busy_times`` reads (Calendly answers busy times only from now on).
     """
 
-    resources: tuple[str, ...] = RESOURCES
+    resources: tuple[str, ...] = DEFAULT_RESOURCES
     organization: str | None = None
     user: str | None = None
     mode: str = "incremental"
@@ -106,6 +117,7 @@ class SyncConfig:
     deletions: str = "mark"
     strict_resources: bool = False
     webhook_inbox_conn_id: str | None = None
+    busy_times_horizon: timedelta = DEFAULT_BUSY_TIMES_HORIZON
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "resources", validate_resources(self.resources))
@@ -117,6 +129,12 @@ class SyncConfig:
         validate_mode(self.mode)
         if not isinstance(self.lookback, timedelta) or self.lookback < timedelta(0):
             raise CalendlyConfigError(f"lookback must be a non-negative timedelta, got {self.lookback!r}")
+        horizon = self.busy_times_horizon
+        if not isinstance(horizon, timedelta) or not timedelta(0) < horizon <= MAX_BUSY_TIMES_HORIZON:
+            raise CalendlyConfigError(
+                f"busy_times_horizon must be a timedelta of more than 0 and at most {MAX_BUSY_TIMES_HORIZON.days} "
+                f"days, got {horizon!r}"
+            )
         for name in ("chunk_size", "max_concurrency"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

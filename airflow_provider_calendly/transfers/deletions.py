@@ -50,6 +50,8 @@ def sweep_deletions(
         conditions.append(table.c["_deleted_at"].is_(None))
     if where is not None:
         conditions.append(where)
+    if TABLES[key].primary_key != ("uri",):
+        return _sweep_in_place(writer, key, conditions, policy)
     # Only the gone rows' URIs leave the warehouse: a sweep's memory is what was deleted, not the table's size.
     gone = sorted(uri for (uri,) in writer.execute(sa.select(table.c.uri).where(*conditions)))
     if not gone:
@@ -63,3 +65,22 @@ def sweep_deletions(
             writer.delete_rows(key, "uri", gone)
     log.info("Table %s: %d rows Calendly no longer returns %s", writer.table_name(key), len(gone), _DONE[policy])
     return len(gone)
+
+
+def _sweep_in_place(
+    writer: CalendlyTableWriter, key: str, conditions: list[sa.ColumnElement[bool]], policy: str
+) -> int:
+    """Sweep a table keyed by more than a URI (a busy time, a meeting location; they have no child tables): one
+    ``UPDATE`` (or ``DELETE``) of the rows the conditions select, in one transaction with their count."""
+    table = writer.tables[key]
+    with writer.transaction():
+        (count,) = writer.execute(sa.select(sa.func.count()).select_from(table).where(*conditions))[0]
+        if count:
+            if policy == "mark":
+                at = bind_timestamp(writer.dialect)(datetime.now(timezone.utc))
+                writer.execute(sa.update(table).where(*conditions).values(_deleted_at=at))
+            else:
+                writer.execute(sa.delete(table).where(*conditions))
+    if count:
+        log.info("Table %s: %d rows Calendly no longer returns %s", writer.table_name(key), count, _DONE[policy])
+    return int(count)

@@ -18,20 +18,36 @@ How each resource is read
 ``availability_schedules``     ``/user_availability_schedules?user=…`` per member (the membership listing)
 ``event_type_hosts``           ``/event_type_memberships?event_type=…`` per event type (the event type
                                listing, shared with ``event_types``)
+``organization``               ``/organizations/{uuid}``: one call
+``organization_invitations``   ``/organizations/{uuid}/invitations``; re-read in full
+``locations``                  ``/locations?user=…`` per member; re-read in full
+``busy_times``                 ``/user_busy_times?user=…`` per member, from now to ``busy_times_horizon``
+                               ahead in 7-day calls; the rows of that window are re-read (opt-in)
+``outgoing_communications``    ``/outgoing_communications`` from the window's start by ``created_at``
+                               (incremental, below; Enterprise plan; opt-in)
 =============================  ============================================================================
 
 A listing two resources need (memberships, event types, routing forms) is made once per sync.
 
 Incremental resources
 ---------------------
-Submissions and activity entries follow the scheduled events' rules (see :mod:`.passes`): each has a
+Submissions, activity entries and outgoing communications follow the scheduled events' rules (see
+:mod:`.passes`): each has a
 ``sync_state`` row whose watermark is the start of its last complete pass; an incremental pass reads what was
 created (occurred) since ``watermark - lookback``; an unfinished pass is resumed and finally sets the watermark
 its first attempt started at; ``mode="full"`` reads everything into the same state. Submissions have no time
 filter in Calendly's API, so each form is read newest first and the listing stops at the window's start (no
 further page is fetched); each form has its own state row (scope ``<scope> <form uri>``), so a form seen for
 the first time is read in full. Activity entries are read oldest first and committed in chunks, each with its
-progress, exactly like scheduled events.
+progress, exactly like scheduled events. Outgoing communications are read from the window's start with no
+order Calendly documents: chunks are committed as they come, and the watermark moves once all of them are.
+
+Busy times
+----------
+Calendly answers busy times only from now on (at most 7 days a call). Each run reads every member's (or the
+``user``'s) busy times from now to ``busy_times_horizon`` ahead and sweeps the rows of that window it did not
+see (a meeting canceled, an external event removed); rows before now are not re-read, so the table keeps the
+busy times of the past as the last run before them saw them.
 
 Skips
 -----
@@ -60,9 +76,11 @@ import sqlalchemy as sa
 
 from airflow_provider_calendly.exceptions import CalendlyAPIError
 from airflow_provider_calendly.hooks.calendly import CalendlyHook, PageIterator
-from airflow_provider_calendly.models import ActivityLogEntry, RoutingFormSubmission
+from airflow_provider_calendly.models import RoutingFormSubmission
+from airflow_provider_calendly.scopes import resource_scopes
 from airflow_provider_calendly.transfers.config import DELETIONS, SyncConfig, scope_uris, validate_deletions
 from airflow_provider_calendly.transfers.deletions import sweep_deletions
+from airflow_provider_calendly.transfers.dialects import bind_timestamp
 from airflow_provider_calendly.transfers.passes import TablePass
 from airflow_provider_calendly.transfers.progress import SyncProgress, SyncStats
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter, UpsertCounts
@@ -152,6 +170,11 @@ class ResourceReader:
             "activity_log": self._activity_log,
             "availability_schedules": self._schedules,
             "event_type_hosts": self._event_type_hosts,
+            "organization": self._organization,
+            "organization_invitations": self._invitations,
+            "locations": self._locations,
+            "busy_times": self._busy_times,
+            "outgoing_communications": self._outgoing,
         }
 
     @property
@@ -194,12 +217,17 @@ class ResourceReader:
         if skip.needed:
             reason = f"needs {skip.needed}, which Calendly refused: {reason}"
         log.warning(
-            "Skipping resource %s: Calendly answered %s (the plan or the token's scopes do not include it); "
-            "pass strict_resources=True to fail instead",
+            "Skipping resource %s: Calendly answered %s (the plan or the token's scopes do not include it; it "
+            "needs %s); pass strict_resources=True to fail instead",
             resource,
             reason,
+            ", ".join(resource_scopes(resource)),
         )
-        self.skipped[resource] = {"status": error.status_code, "reason": reason}
+        self.skipped[resource] = {
+            "status": error.status_code,
+            "reason": reason,
+            "scopes": list(resource_scopes(resource)),
+        }
 
     # -- shared listings (each made once per sync) --
 
@@ -244,12 +272,15 @@ class ResourceReader:
 
     # -- writing --
 
-    def _write(self, key: str, items: Iterable[BaseModel]) -> None:
-        """Write the rows of ``items`` (and their children) in chunks of ``chunk_size`` items."""
+    def _write(self, key: str, items: Iterable[Any], rows_of: Callable[[Any], RowsByTable] | None = None) -> None:
+        """Write the rows of ``items`` (and their children) in chunks of ``chunk_size`` items.
+
+        :param rows_of: An item's rows (default: :func:`~.tables.build_rows` of the item as it is).
+        """
         buffer: RowsByTable = {}
         n = 0
         for item in items:
-            for table, rows in build_rows(key, item).items():
+            for table, rows in (rows_of(item) if rows_of is not None else build_rows(key, item)).items():
                 buffer.setdefault(table, []).extend(rows)
             n += 1
             if n >= self.config.chunk_size:
@@ -261,11 +292,15 @@ class ResourceReader:
             self.stats.record(self.writer.write_rows(buffer))
 
     def _full_read(
-        self, key: str, read: Callable[[], Iterable[BaseModel]], where: sa.ColumnElement[bool] | None
+        self,
+        key: str,
+        read: Callable[[], Iterable[Any]],
+        where: sa.ColumnElement[bool] | None,
+        rows_of: Callable[[Any], RowsByTable] | None = None,
     ) -> bool:
         """Write everything ``read`` returns into ``key``, then sweep the scope's rows (``where``) it did not return."""
         seen_since = self.writer.synced_at or datetime.now(timezone.utc)
-        self._write(key, read())
+        self._write(key, read(), rows_of)
         self._sweep(key, seen_since, where)
         return True
 
@@ -321,16 +356,17 @@ class ResourceReader:
         where = self._org_or_user("routing_forms", "organization", None)
         return self._full_read("routing_forms", lambda: self._shared("routing_forms", "routing_forms"), where)
 
-    def _schedules(self) -> bool:
+    def _member_uris(self, table: str) -> list[str]:
+        """The users a per-user resource reads: the ``user`` of a user sync, else every member (the shared
+        membership listing, its calls counted on ``table`` if it is made for it)."""
         scope = self._where_scope()
+        if scope.user is not None:
+            return [scope.user]
+        return [m.user.uri for m in self._shared("memberships", table)]
 
+    def _schedules(self) -> bool:
         def schedules() -> Iterator[BaseModel]:
-            users = (
-                [scope.user]
-                if scope.user is not None
-                else [m.user.uri for m in self._shared("memberships", "availability_schedules")]
-            )
-            for user in users:
+            for user in self._member_uris("availability_schedules"):
                 yield from self._counted("availability_schedules", self.hook.list_user_availability_schedules(user))
 
         where = self._org_or_user("availability_schedules", None, "user_uri")
@@ -417,7 +453,20 @@ class ResourceReader:
             sort="occurred_at:asc",
             page_size=c.page_size,
         )
-        buffer: list[ActivityLogEntry] = []
+        return self._log_pass("activity_log_entries", listing, table_pass, lambda entry: entry.occurred_at)
+
+    def _log_pass(
+        self,
+        key: str,
+        listing: PageIterator[Any],
+        table_pass: TablePass,
+        progress: Callable[[Any], datetime | None] | None = None,
+    ) -> bool:
+        """Read a log (activity, communications) from the pass's window start, committing chunks as they come.
+
+        :param progress: How far a chunk (its last item) got, for an order that allows resuming from it.
+        """
+        buffer: list[Any] = []
         try:
             for page in listing.pages():
                 if listing.pages_fetched == 1:
@@ -425,21 +474,87 @@ class ResourceReader:
                     table_pass.record()
                 for item in page.collection:
                     buffer.append(item)
-                    if len(buffer) >= c.chunk_size:
-                        self._commit_activity(buffer, table_pass)
+                    if len(buffer) >= self.config.chunk_size:
+                        self._commit_chunk(key, buffer, table_pass, progress)
                         buffer = []
             if buffer:
-                self._commit_activity(buffer, table_pass)
+                self._commit_chunk(key, buffer, table_pass, progress)
         finally:
-            self.stats.count_calls("activity_log_entries", listing.pages_fetched)
+            self.stats.count_calls(key, listing.pages_fetched)
         table_pass.finish(self.clock())
         return True
 
-    def _commit_activity(self, entries: Sequence[ActivityLogEntry], table_pass: TablePass) -> None:
-        """One chunk and the pass's progress (its last ``occurred_at``) in one transaction."""
+    def _commit_chunk(
+        self, key: str, items: Sequence[Any], table_pass: TablePass, progress: Callable[[Any], datetime | None] | None
+    ) -> None:
+        """One chunk and the pass's progress (its last item's) in one transaction."""
         with self.writer.transaction():
-            self._write("activity_log_entries", entries)
-            table_pass.progress(entries[-1].occurred_at)
+            self._write(key, items)
+            if progress is not None:
+                table_pass.progress(progress(items[-1]))
+
+    # -- the organization, its invitations, members' locations and busy times, communications --
+
+    def _organization(self) -> bool:
+        scope = self._where_scope()
+        self.stats.count_calls("organizations", 1)
+        where = self.writer.tables["organizations"].c.uri == scope.organization
+        return self._full_read("organizations", lambda: [self.hook.get_organization(scope.organization)], where)
+
+    def _invitations(self) -> bool:
+        scope = self._where_scope()
+        listing = self.hook.list_organization_invitations(
+            organization=scope.organization, page_size=self.config.page_size
+        )
+        where = self._org_or_user("organization_invitations", "organization", None)
+        return self._full_read(
+            "organization_invitations", lambda: self._counted("organization_invitations", listing), where
+        )
+
+    def _locations(self) -> bool:
+        def locations() -> Iterator[tuple[str, int, BaseModel]]:
+            for user in self._member_uris("locations"):
+                for position, location in enumerate(self._counted("locations", self.hook.list_user_locations(user))):
+                    yield user, position, location
+
+        where = self._org_or_user("locations", None, "user_uri")
+        return self._full_read(
+            "locations",
+            locations,
+            where,
+            lambda item: build_rows("locations", item[2], user_uri=item[0], position=item[1]),
+        )
+
+    def _busy_times(self) -> bool:
+        start = self.clock()
+        end = start + self.config.busy_times_horizon
+
+        def busy() -> Iterator[tuple[str, BaseModel]]:
+            for user in self._member_uris("user_busy_times"):
+                before = self.hook.call_count
+                try:
+                    for interval in self.hook.list_user_busy_times(user, start_time=start, end_time=end, now=start):
+                        yield user, interval
+                finally:
+                    self.stats.count_calls("user_busy_times", self.hook.call_count - before)
+
+        table, bind = self.writer.tables["user_busy_times"], bind_timestamp(self.writer.dialect)
+        window = sa.and_(table.c.start_time >= bind(start), table.c.start_time < bind(end))
+        scope = self._org_or_user("user_busy_times", None, "user_uri")
+        return self._full_read(
+            "user_busy_times",
+            busy,
+            window if scope is None else sa.and_(window, scope),
+            lambda item: build_rows("user_busy_times", item[1], user_uri=item[0]),
+        )
+
+    def _outgoing(self) -> bool:
+        c = self.config
+        table_pass = self._pass("outgoing_communications", self.scope)
+        listing = self.hook.list_outgoing_communications(
+            organization=c.organization, min_created_at=table_pass.plan.window_start, page_size=c.page_size
+        )
+        return self._log_pass("outgoing_communications", listing, table_pass)
 
     # -- scheduled events and invitees of a full pass --
 

@@ -58,6 +58,7 @@ from airflow_provider_calendly.transfers.tables import (
     ColumnType,
     Row,
     RowsByTable,
+    TableSpec,
     build_rows,
     sqlalchemy_table,
 )
@@ -287,11 +288,16 @@ class CalendlyTableWriter(WarehouseConnection):
                     for row in latest.values():
                         if row.get("_as_of") is None:
                             row["_as_of"] = self.read_as_of
-                stored = self._stored_contents(key, spec.primary_key[0], [k[0] for k in latest])
+                normal = _key_normal(spec)
+                contents = {normal(k): _content(row) for k, row in latest.items()}
+                # The stored rows of these keys (read by the key's first column: a composite key's other rows too).
+                first = sorted({k[0] for k in contents})
+                stored = {
+                    k: c for k, c in self._stored_contents(key, spec.primary_key[0], first).items() if k in contents
+                }
                 # None of them stored yet (as this transaction reads it): a plain insert, and no children to replace,
                 # since children are only ever written, and swept, with their parent.
                 self._insert(key, list(latest.values()), upsert=bool(stored), existing=len(stored))
-                contents = {k: _content(row) for k, row in latest.items()}
                 counts[key] = UpsertCounts.compare(contents, stored)
                 # A child row is an element of a list in its parent's raw: the children of a parent whose content
                 # is unchanged are unchanged too, so only a changed parent's stored children are read back.
@@ -314,7 +320,7 @@ class CalendlyTableWriter(WarehouseConnection):
 
     def _stored_contents(self, key: str, column: str, values: Sequence[Any]) -> dict[tuple[Any, ...], Any]:
         """The content (:func:`_content`) of the stored rows of table ``key`` whose ``column`` is in ``values``,
-        by primary key: one read per write, of the rows the write replaces (none for new rows).
+        by primary key (:func:`_key_normal`): one read per write, of the rows the write replaces (none for new rows).
 
         A table without ``raw`` (bookkeeping) has no content to compare: each of its stored rows counts as changed.
         """
@@ -328,10 +334,11 @@ class CalendlyTableWriter(WarehouseConnection):
             return sa.select(*(t.c[c] for c in spec.primary_key), *content, *flag).where(cond)
 
         rows = self._where_in(key, "content", column, values, build)
+        normal = _key_normal(spec)
         if not has_raw:
-            return {tuple(r): _UNCOMPARABLE for r in rows}
+            return {normal(r): _UNCOMPARABLE for r in rows}
         decode = _decoded if self.dialect.name != "postgresql" else _same  # JSONB arrives decoded
-        return {tuple(r[:width]): (decode(r[width]), bool(r[width + 1]) if marked else True) for r in rows}
+        return {normal(r[:width]): (decode(r[width]), bool(r[width + 1]) if marked else True) for r in rows}
 
     def upsert_event_types(self, items: Iterable[EventType | Mapping[str, Any]]) -> dict[str, UpsertCounts]:
         """Upsert event types into ``<prefix>event_types``."""
@@ -532,6 +539,15 @@ def _unnest_select(table: sa.Table) -> sa.Select[Any]:
 
 #: The stored content of a row that has none to compare: equal to nothing.
 _UNCOMPARABLE = object()
+
+
+def _key_normal(spec: TableSpec) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A primary key as one comparable tuple, as written or as any driver reads it back (timestamps, e.g. of a busy
+    time's composite key, as UTC datetimes)."""
+    is_ts = [spec.column(c).type is ColumnType.TIMESTAMP for c in spec.primary_key]
+    if not any(is_ts):
+        return tuple
+    return lambda values: tuple(as_datetime(v) if ts else v for v, ts in zip(values, is_ts, strict=True))
 
 
 def _content(row: Row) -> tuple[Any, bool]:

@@ -32,11 +32,16 @@ from airflow_provider_calendly.models import (
     Group,
     GroupRelationship,
     Invitee,
+    MeetingLocation,
+    Organization,
+    OrganizationInvitation,
     OrganizationMembership,
+    OutgoingCommunication,
     RoutingForm,
     RoutingFormSubmission,
     ScheduledEvent,
     User,
+    UserBusyTime,
 )
 
 __all__ = [
@@ -83,12 +88,15 @@ class RowContext:
     :param position: Index of a child item in its parent's list (0 for a top-level item).
     :param scheduled_event_uri: Scheduled event of an invitee that does not name it itself.
     :param as_of: The Calendly time the item is known current as of (its row's ``_as_of``), when known.
+    :param user_uri: The user an item read per user belongs to, when the item does not name it (a busy time,
+        a meeting location).
     """
 
     parent_row: Row | None = None
     position: int = 0
     scheduled_event_uri: str | None = None
     as_of: datetime | None = None
+    user_uri: str | None = None
 
 
 Source = Callable[[Any, RowContext], Any]
@@ -236,6 +244,14 @@ def _invitee_event_uri(invitee: Any, context: RowContext) -> str | None:
     return uri
 
 
+def _user_uri(_: Any, context: RowContext) -> str | None:
+    return context.user_uri
+
+
+def _identity(communication: Any, _: RowContext) -> str:
+    return str(communication.identity)
+
+
 def _owner_email(relationship: Any, _: RowContext) -> str | None:
     owner = relationship.owner
     if owner is None:
@@ -252,19 +268,22 @@ def resource_table(
     one_row_per: str,
     resource: str | None = None,
     raw_drop: Sequence[str] = (),
+    primary_key: tuple[str, ...] = ("uri",),
 ) -> TableSpec:
     """A top-level table of API objects: ``uri`` (the first column) is the key; ``raw``, ``_synced_at``,
     ``_deleted_at`` and ``_as_of`` are added.
 
     :param resource: The operator resource that syncs it (``None``: landed some other way, e.g. by webhooks).
     :param raw_drop: Keys left out of ``raw`` (e.g. an embedded object that has its own table).
+    :param primary_key: The first columns, for objects Calendly gives no URI (a busy time: its user, type and
+        times); such a table has no child tables.
     """
-    if not columns or columns[0].name != "uri":
-        raise ValueError(f"table {key}: a resource table's first column is its uri")
+    if tuple(c.name for c in columns[: len(primary_key)]) != primary_key:
+        raise ValueError(f"table {key}: a resource table's first columns are its key {primary_key}")
     return TableSpec(
         key,
         (*columns, _raw(*raw_drop), _SYNCED, _DELETED, _AS_OF),
-        ("uri",),
+        primary_key,
         description,
         one_row_per,
         model=model,
@@ -654,6 +673,97 @@ _SPECS: tuple[TableSpec, ...] = (
         # The embedded event type has its own table.
         raw_drop=("event_type",),
     ),
+    # -- the organization, its invitations, members' locations and busy times, communications --
+    resource_table(
+        "organizations",
+        (
+            Column("uri", T, "organization URI"),
+            Column("name", T, "organization name"),
+            Column("plan", T, "subscription plan, e.g. teams or enterprise"),
+            Column("stage", T, "subscription stage, e.g. trial or paid"),
+            Column("created_at", TS, "when the organization was created"),
+            Column("updated_at", TS, "when it last changed"),
+        ),
+        model=Organization,
+        description="the organization synced",
+        one_row_per="organization",
+        resource="organization",
+    ),
+    resource_table(
+        "organization_invitations",
+        (
+            Column("uri", T, "organization invitation URI"),
+            Column("organization", T, "organization URI", index=True),
+            Column("email", T, "invited email address"),
+            Column("status", T, "pending, accepted or declined"),
+            Column("user_uri", T, "user URI of who accepted it (null until accepted)", _attr("user"), index=True),
+            Column("last_sent_at", TS, "when the invitation was last sent"),
+            Column("created_at", TS, "when the user was invited"),
+            Column("updated_at", TS, "when the invitation last changed"),
+        ),
+        model=OrganizationInvitation,
+        description="invitations to join the organization (revoked ones are marked deleted)",
+        one_row_per="organization invitation",
+        resource="organization_invitations",
+    ),
+    resource_table(
+        "locations",
+        (
+            Column("user_uri", T, "user URI", _user_uri),
+            Column("position", I, "index in the user's list of locations", _position),
+            Column("kind", T, "kind of location, e.g. zoom_conference, physical, inbound_call"),
+            Column("connected", B, "the conferencing account is connected (null for other kinds)"),
+            Column("location", J, "the location's details, if Calendly gives any"),
+        ),
+        model=MeetingLocation,
+        description="meeting locations each user has configured",
+        one_row_per="meeting location of a user",
+        resource="locations",
+        primary_key=("user_uri", "position"),
+    ),
+    resource_table(
+        "user_busy_times",
+        (
+            Column("user_uri", T, "user URI", _user_uri),
+            Column("type", T, "calendly (a Calendly meeting) or external (an event of a connected calendar)"),
+            Column("start_time", TS, "start of the busy interval"),
+            Column("end_time", TS, "end of the busy interval"),
+            Column("buffered_start_time", TS, "start including the meeting's buffer (calendly intervals)"),
+            Column("buffered_end_time", TS, "end including the meeting's buffer (calendly intervals)"),
+            Column("event_uri", T, "scheduled event URI of a calendly interval", _attr("event.uri"), index=True),
+        ),
+        model=UserBusyTime,
+        description="when each user is busy, read ahead of every run (past rows stay as the last run saw them)",
+        one_row_per="busy interval of a user",
+        resource="busy_times",
+        primary_key=("user_uri", "type", "start_time", "end_time"),
+    ),
+    resource_table(
+        "outgoing_communications",
+        (
+            Column(
+                "uri",
+                T,
+                "Calendly's URI, or a stable key of the message when Calendly gives none (identical messages share it)",
+                _identity,
+            ),
+            Column("type", T, "sms or email"),
+            Column("recipient", T, "phone number or email address it was sent to", _attr("to")),
+            Column("sender", T, "phone number or email address it was sent from", _attr("from_")),
+            Column("subject", T, "email subject"),
+            Column("body", T, "text of the message"),
+            Column("sender_uri", T, "user URI of the host it was sent for", index=True),
+            Column("sender_email", T, "email of that host"),
+            Column("event_type_uri", T, "event type URI"),
+            Column("event_uri", T, "scheduled event URI", index=True),
+            Column("sent_at", TS, "when it was sent"),
+            Column("created_at", TS, "when Calendly created it"),
+        ),
+        model=OutgoingCommunication,
+        description="emails and SMS Calendly sent for the organization's meetings (Enterprise plan)",
+        one_row_per="email or SMS sent",
+        resource="outgoing_communications",
+    ),
     TableSpec(
         "sync_state",
         (
@@ -731,14 +841,23 @@ WEBHOOK_TABLES: dict[str, tuple[str, ...]] = {
 
 
 def build_rows(
-    key: str, item: Any, *, scheduled_event_uri: str | None = None, as_of: datetime | None = None
+    key: str,
+    item: Any,
+    *,
+    scheduled_event_uri: str | None = None,
+    as_of: datetime | None = None,
+    user_uri: str | None = None,
+    position: int = 0,
 ) -> RowsByTable:
     """Rows of one top-level item: its own row in table ``key`` plus the rows of its child tables.
 
     :param as_of: The Calendly time ``item`` is known current as of (``_as_of``), e.g. its delivery's created_at.
+    :param user_uri: The user an item read per user belongs to (see :class:`RowContext`).
+    :param position: The item's index in its user's list (meeting locations).
     """
     spec = TABLES[key]
-    parent = spec.row(item, RowContext(scheduled_event_uri=scheduled_event_uri, as_of=as_of))
+    context = RowContext(scheduled_event_uri=scheduled_event_uri, as_of=as_of, user_uri=user_uri, position=position)
+    parent = spec.row(item, context)
     rows: RowsByTable = {key: [parent]}
     for child_key in CHILD_TABLES.get(key, ()):
         child = TABLES[child_key]

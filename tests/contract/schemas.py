@@ -89,6 +89,10 @@ SCHEMAS: dict[str, dict[str, F]] = {
         "deleted_at": TS_NULL,
         "kind_description": E("Collective", "Group", "One-on-One", "Round Robin"),
         "admin_managed": B,
+        # November 2026: null for one-off event types; absent before
+        "start_time_increment": F("num", nullable=True, optional=True),
+        "before_buffer": F("num", optional=True),
+        "after_buffer": F("num", optional=True),
     },
     "Location": {  # one of several location shapes: each has a type, the rest depends on it
         "type": S,
@@ -166,9 +170,10 @@ SCHEMAS: dict[str, dict[str, F]] = {
         "retry_started_at": TS_NULL,
         "state": E("active", "disabled"),
         "events": F("list:enum:invitee.created|invitee.canceled|routing_form_submission.created"),
-        "scope": E("user", "organization"),
+        "scope": E("user", "organization", "group"),
         "organization": F("ref:organizations"),
         "user": F("ref:users", nullable=True),
+        "group": F("ref:groups", nullable=True, optional=True),
         "creator": F("ref:users", nullable=True),
     },
     "Pagination": {
@@ -284,6 +289,89 @@ SCHEMAS: dict[str, dict[str, F]] = {
         "member": F("obj:MembershipUser"),
     },
     "EventTypeRef": {"uri": F("ref:event_types"), "name": S},
+    # -- the organization, invitations, availability, locations, communications, sample deliveries --
+    "Organization": {
+        "uri": F("ref:organizations"),
+        "name": S,
+        "plan": S,
+        "stage": S,
+        "created_at": TS,
+        "updated_at": TS,
+    },
+    "OrganizationInvitation": {
+        "uri": F("ref:organizations"),  # /organizations/{uuid}/invitations/{uuid}
+        "organization": F("ref:organizations"),
+        "email": S,
+        "status": E("pending", "accepted", "declined"),
+        "created_at": TS,
+        "updated_at": TS,
+        "last_sent_at": TS_NULL,
+        "user": F("ref:users", nullable=True, optional=True),
+    },
+    "BusyTimeEvent": {"uri": F("ref:scheduled_events")},
+    "UserBusyTime": {  # no uri: a busy interval is its user, type and times
+        "type": E("calendly", "external"),
+        "start_time": TS,
+        "end_time": TS,
+        "buffered_start_time": F("ts", optional=True),
+        "buffered_end_time": F("ts", optional=True),
+        "event": F("obj:BusyTimeEvent", optional=True),
+    },
+    "MeetingLocation": {
+        "kind": E(
+            "ask_invitee",
+            "custom",
+            "google_conference",
+            "gotomeeting_conference",
+            "inbound_call",
+            "microsoft_teams_conference",
+            "outbound_call",
+            "physical",
+            "webex_conference",
+            "zoom_conference",
+        ),
+        "connected": F("bool", optional=True),
+        "location": F("str", nullable=True, optional=True),
+    },
+    # The reference shows these fields and no uri; it says nothing of nulls: every one may be null, a uri may come.
+    "OutgoingCommunication": {
+        "uri": F("ref:outgoing_communications", optional=True),
+        "type": E("sms", "email"),
+        "to": S_NULL,
+        "from": S_NULL,
+        "subject": S_NULL,
+        "body": S_NULL,
+        "sender_uri": F("ref:users", nullable=True),
+        "sender_email": S_NULL,
+        "event_type_uri": F("ref:event_types", nullable=True),
+        "event_uri": F("ref:scheduled_events", nullable=True),
+        "sent_at": TS_NULL,
+        "created_at": F("ts", nullable=True, optional=True),
+    },
+    "EventTypeAvailabilityRule": {
+        "timezone": S,
+        "rules": F("list:obj:AvailabilityRule"),
+        "name": F("str", nullable=True, optional=True),
+        "uri": F("ref:user_availability_schedules", nullable=True, optional=True),
+        "user": F("ref:users", nullable=True, optional=True),
+    },
+    "EventTypeAvailabilitySchedule": {
+        "event_type": F("ref:event_types", optional=True),
+        "availability_setting": E("host", optional=True),
+        "availability_rule": F("obj:EventTypeAvailabilityRule"),
+    },
+    "UserMeetingLimits": {
+        "user": F("ref:users", optional=True),
+        "daily_limit": F("num", nullable=True),
+        "weekly_limit": F("num", nullable=True),
+        "monthly_limit": F("num", nullable=True),
+    },
+    "WebhookEnvelope": {
+        "event": S,
+        "created_at": TS,
+        "created_by": F("ref:users", nullable=True),
+        "payload": F("obj:Anything"),
+    },
 }
 
 #: Every documented parameter of the list endpoints (Calendly's published reference) and the values each may take:
@@ -362,6 +450,13 @@ LIST_PARAMETERS: dict[str, dict[str, str]] = {
     },
     "/user_availability_schedules": {"user": "ref:users"},
     "/event_type_memberships": {"event_type": "ref:event_types", "count": "count", "page_token": "str"},
+    "/organizations/*/invitations": {
+        "email": "str",
+        "status": "enum:pending|accepted|declined",
+        "sort": "sort:created_at",
+        "count": "count",
+        "page_token": "str",
+    },
     "/webhook_subscriptions": {
         "organization": "ref:organizations",
         "user": "ref:users",
@@ -370,6 +465,29 @@ LIST_PARAMETERS: dict[str, dict[str, str]] = {
         "sort": "sort:created_at",
         "count": "count",
         "page_token": "str",
+    },
+}
+
+#: The documented parameters of the other GET endpoints the provider calls: ranges and one-user answers (no
+#: ``count``), and listings whose items carry no ``uri`` (Calendly's reference shows none).
+OTHER_PARAMETERS: dict[str, dict[str, str]] = {
+    "/user_busy_times": {"user": "ref:users", "start_time": "ts", "end_time": "ts"},
+    "/locations": {"user": "ref:users"},
+    "/event_type_availability_schedules": {"event_type": "ref:event_types"},
+    "/user_meeting_limits": {"user": "ref:users"},
+    "/outgoing_communications": {
+        "organization": "ref:organizations",
+        "min_created_at": "ts",
+        "max_created_at": "ts",
+        "count": "count",
+        "page_token": "str",
+    },
+    "/sample_webhook_data": {
+        "event": "str",
+        "organization": "ref:organizations",
+        "user": "ref:users",
+        "group": "ref:groups",
+        "scope": "enum:organization|user|group",
     },
 }
 

@@ -37,6 +37,7 @@ SCHEMA_OF = {
     "/user_availability_schedules": "AvailabilitySchedule",
     "/event_type_memberships": "EventTypeMembership",
     "/webhook_subscriptions": "WebhookSubscription",
+    "/organizations/*/invitations": "OrganizationInvitation",
 }
 #: Parameters of which one is required (Calendly: "either organization or user", …).
 ONE_OF = {
@@ -238,6 +239,10 @@ def _checks(emulator: CalendlyEmulator, path: str) -> dict[str, Callable[[dict[s
         "/webhook_subscriptions": {
             "scope": lambda i, v: i["scope"] == v,
         },
+        "/organizations/*/invitations": {
+            "status": lambda i, v: i["status"] == v,
+            "email": lambda i, v: i["email"].lower() == v.lower(),
+        },
     }.get(path, {})
 
 
@@ -252,6 +257,8 @@ def _in_order(a: dict[str, Any], b: dict[str, Any], sort: str) -> bool:
 
 
 def _url(emulator: CalendlyEmulator, path: str) -> str:
+    if path.startswith("/organizations/*"):
+        path = path.replace("*", emulator.data.organization["uri"].rsplit("/", 1)[-1])
     if "*" in path:
         event = next(e for e in emulator.state.events_by_start() if e["invitees_counter"]["total"] > 1)
         path = path.replace("*", event["uri"].rsplit("/", 1)[-1])

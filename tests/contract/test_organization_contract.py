@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,12 +15,20 @@ from airflow_provider_calendly.models import (
     ActivityLogEntry,
     AvailabilitySchedule,
     CalendlyModel,
+    EventTypeAvailabilitySchedule,
     EventTypeMembership,
     Group,
     GroupRelationship,
+    MeetingLocation,
+    Organization,
+    OrganizationInvitation,
     OrganizationMembership,
+    OutgoingCommunication,
     RoutingForm,
     RoutingFormSubmission,
+    UserBusyTime,
+    UserMeetingLimits,
+    WebhookEnvelope,
 )
 from airflow_provider_calendly.testing.emulator import CalendlyEmulator
 from tests.contract.schemas import page_violations, payloads
@@ -37,14 +44,15 @@ MODELS: dict[str, type[CalendlyModel]] = {
     "ActivityLogEntry": ActivityLogEntry,
     "AvailabilitySchedule": AvailabilitySchedule,
     "EventTypeMembership": EventTypeMembership,
+    "Organization": Organization,
+    "OrganizationInvitation": OrganizationInvitation,
+    "UserBusyTime": UserBusyTime,
+    "MeetingLocation": MeetingLocation,
+    "OutgoingCommunication": OutgoingCommunication,
+    "EventTypeAvailabilitySchedule": EventTypeAvailabilitySchedule,
+    "UserMeetingLimits": UserMeetingLimits,
+    "WebhookEnvelope": WebhookEnvelope,
 }
-
-
-@pytest.fixture
-def session(calendly_emulator: CalendlyEmulator) -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.headers["Authorization"] = f"Bearer {calendly_emulator.token}"
-        yield s
 
 
 def test_the_emulator_serves_conforming_bodies(calendly_emulator: CalendlyEmulator, session: requests.Session) -> None:

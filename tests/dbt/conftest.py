@@ -22,7 +22,7 @@ import pytest
 from airflow.sdk import BaseHook
 
 from airflow_provider_calendly.dbt.runner import run_dbt
-from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
+from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 from tests.conftest import REPO_ROOT, service_unavailable
 from tests.dbt.scenario import PREFIX, Landed, busy_time_rows, land
 

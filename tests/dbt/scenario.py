@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
-from airflow_provider_calendly.hooks.sql import resolve_dbapi_hook
 from airflow_provider_calendly.testing import REFERENCE_NOW, CalendlyEmulator
 from airflow_provider_calendly.testing.simulator import simulate
 from airflow_provider_calendly.timestamps import parse_utc
 from airflow_provider_calendly.transfers.calendly_to_sql import CalendlySqlSync
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 
 PREFIX = "calendly_"
 #: Change rates of the simulated days: more reschedules and cancellations than a real day, so every seed has some.

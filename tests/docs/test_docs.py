@@ -91,6 +91,9 @@ README = REPO_ROOT / "README.md"
 COMPONENT_MODULES = (
     "airflow_provider_calendly.operators.calendly",
     "airflow_provider_calendly.operators.webhooks",
+    "airflow_provider_calendly.operators.organization",
+    "airflow_provider_calendly.operators.event_types",
+    "airflow_provider_calendly.operators.availability",
     "airflow_provider_calendly.sensors.calendly",
     "airflow_provider_calendly.transfers.calendly_to_sql",
     "airflow_provider_calendly.triggers.calendly",

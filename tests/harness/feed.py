@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_calendly.timestamps import parse_utc
 from airflow_provider_calendly.transfers.change_capture import FEED_EVENTS
-from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES, TABLES, ColumnType
+from airflow_provider_calendly.transfers.config import DEFAULT_RESOURCES, tables_for_resources
+from airflow_provider_calendly.transfers.tables import TABLES, ColumnType
 from airflow_provider_calendly.uris import uuid_from_uri
 from airflow_provider_calendly.webhooks.inbox import NewDelivery, WebhookInbox
 
@@ -136,7 +137,8 @@ class WebhookFeed:
         return sum(1 for r in self.inbox.store_many(copies) if r.stored)
 
 
-DATA_TABLES: tuple[str, ...] = tuple(t for tables in RESOURCE_TABLES.values() for t in tables)
+#: The tables a default sync writes (the opt-in resources' are not created by it).
+DATA_TABLES: tuple[str, ...] = tables_for_resources(DEFAULT_RESOURCES)
 
 
 def _normalise(value: Any, column_type: ColumnType, *, json_decoded: bool) -> Any:

@@ -121,21 +121,30 @@ def test_current_user_is_cached(hook: CalendlyHook, api: responses.RequestsMock)
 
 def test_test_connection_reports_user_or_reason(hook: CalendlyHook, api: responses.RequestsMock) -> None:
     api.get(f"{API}/users/me", json=ME)
-    api.get(f"{API}/event_types", json=_page([_event_type(1)], None))
     scope_denied = {
         "title": "Permission Denied",
         "message": "This operation requires the scopes listed in the 'required_scopes' array.",
         "required_scopes": ["scheduled_events:read"],
     }
     api.get(f"{API}/scheduled_events", status=403, json=scope_denied)
-    api.get(f"{API}/webhook_subscriptions", json=_page([], None))
-    assert hook.test_connection() == (
-        True,
-        "Connected to Calendly as Ada <ada@example.com>; can read event types, webhook subscriptions; "
-        "cannot read scheduled events (needs scheduled_events:read)",
+    plan_denied = {"title": "Permission Denied", "message": "Please upgrade your Calendly account to Enterprise."}
+    api.get(f"{API}/activity_log_entries", status=403, json=plan_denied)
+    api.get(f"{API}/organizations/ORG1", json={"resource": {"uri": ORG, "name": "Acme"}})
+    for path in ("event_types", "webhook_subscriptions", "groups", "routing_forms", "outgoing_communications"):
+        api.get(f"{API}/{path}", json=_page([], None))
+    for path in ("user_availability_schedules", "locations"):
+        api.get(f"{API}/{path}", json={"collection": []})
+    ok, message = hook.test_connection()
+    assert ok and message.startswith(
+        "Connected to Calendly as Ada <ada@example.com>; can read event types, webhook subscriptions, the "
+        "organization, groups, routing forms, availability, locations, outgoing communications; cannot read "
+        "scheduled events (needs scheduled_events:read), the activity log (Please upgrade your Calendly account "
+        "to Enterprise.); a default sync needs activity_log:read, availability:read, event_types:read, "
     )
-    assert len(api.calls) == 4  # one identity call, one single-item page per area
-    assert all("count=1" in call.request.url for call in api.calls[1:])
+    assert message.endswith("without scheduled_events:read it cannot read scheduled_events, invitees")
+    assert len(api.calls) == 11  # one identity call, one single-item read per read scope
+    paged = [c.request.url for c in api.calls if "organization=" in c.request.url]  # the organization's listings
+    assert len(paged) == 7 and all("count=1" in url for url in paged)
     bad = CalendlyHook("calendly_default")
     api.replace(
         responses.GET,

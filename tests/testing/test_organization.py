@@ -147,7 +147,8 @@ def test_plan_gating_per_resource(
     em = calendly_emulator
     em.organization.gate(resource, status)
     for collection in GATES[resource]:
-        response = session.get(f"{em.base_url}/{collection}", params={"organization": _org(em)})
+        path = collection.format(organization=_org(em).rsplit("/", 1)[-1])
+        response = session.get(f"{em.base_url}/{path}", params={"organization": _org(em)})
         assert response.status_code == status
         assert response.json()["title"] == ("Permission Denied" if status == 403 else "Resource Not Found")
     # other resources are untouched

@@ -1,4 +1,4 @@
-"""Fixtures of the transfer tests: one real warehouse per parameter (SQLite, DuckDB, PostgreSQL)."""
+"""Fixtures of the transfer tests: one real warehouse per parameter (SQLite, DuckDB, PostgreSQL), and a writer to it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from tests.transfers.helpers import WAREHOUSES, Warehouse, drop_tables, unique_prefix, warehouse_conn_uri
 
 
@@ -31,3 +32,11 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytes
                 drop_tables(writer)
             finally:
                 writer.close()
+
+
+@pytest.fixture
+def writer(warehouse: Warehouse) -> Iterator[CalendlyTableWriter]:
+    """A table writer to ``warehouse`` (a module may define its own, e.g. one that creates the tables first)."""
+    w = warehouse.writer()
+    yield w
+    w.close()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_calendly.transfers.calendly_to_sql import CalendlyToSqlOperator
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import TABLES
 from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
@@ -28,6 +29,11 @@ class Warehouse:
 
     def writer(self, prefix: str | None = None) -> CalendlyTableWriter:
         return CalendlyTableWriter(resolve_dbapi_hook(self.conn_id), self.prefix if prefix is None else prefix)
+
+    def land(self, **options: Any) -> dict[str, Any]:
+        """Run the transfer operator into this warehouse (its defaults, unless ``options`` say otherwise)."""
+        op = CalendlyToSqlOperator(task_id="land", sql_conn_id=self.conn_id, table_prefix=self.prefix, **options)
+        return op.execute({})  # type: ignore[arg-type,no-any-return]
 
     def new_prefix(self) -> str:
         """Another prefix in the same warehouse (e.g. for a reference sync), dropped after the test."""

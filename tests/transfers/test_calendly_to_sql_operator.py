@@ -11,7 +11,7 @@ import pytest
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.transfers.calendly_to_sql import (
-    RESOURCES,
+    DEFAULT_RESOURCES,
     CalendlyToSqlOperator,
     calendly_table_asset,
     resolve_dbapi_hook,
@@ -96,9 +96,10 @@ def test_outlets_are_one_asset_per_table() -> None:
         calendly_table_asset("wh", "calendly_invitees", schema="analytics"),
         calendly_table_asset("wh", "calendly_invitee_answers", schema="analytics"),
     ]
-    full = CalendlyToSqlOperator(task_id="u", sql_conn_id="wh")  # the default: every resource, every table
-    assert [a.name for a in full.outlets] == [f"wh.calendly_{t}" for t in tables_for_resources(RESOURCES)]
-    assert len(full.outlets) == len([t for t in TABLES.values() if t.model is not None or t.parent]) == 18
+    full = CalendlyToSqlOperator(task_id="u", sql_conn_id="wh")  # the default: every table but the opt-in ones
+    assert [a.name for a in full.outlets] == [f"wh.calendly_{t}" for t in tables_for_resources(DEFAULT_RESOURCES)]
+    opt_in = {"user_busy_times", "outgoing_communications"}
+    assert len(full.outlets) == len([t for t in TABLES.values() if (t.model or t.parent) and t.key not in opt_in])
     assert calendly_table_asset("wh", "calendly_invitees").uri == "calendly-sql://wh/calendly_invitees"
 
 

@@ -16,14 +16,23 @@ import pytest
 from airflow_provider_calendly.exceptions import CalendlyAuthError
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
 from airflow_provider_calendly.testing import CalendlyEmulator
-from airflow_provider_calendly.transfers.calendly_to_sql import CalendlySqlSync, CalendlyToSqlOperator
+from airflow_provider_calendly.transfers.calendly_to_sql import CalendlySqlSync
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES
 from airflow_provider_calendly.transfers.webhook_to_sql import land_delivery
 from tests.transfers.helpers import Warehouse, dump_table
 
-#: The resources this module covers, and their tables.
-NEW_RESOURCES = tuple(r for r in RESOURCE_TABLES if r not in {"event_types", "scheduled_events", "invitees"})
+#: The resources this module covers (the organization's administration and availability: test_org_resources.py).
+NEW_RESOURCES = (
+    "users",
+    "organization_memberships",
+    "groups",
+    "routing_forms",
+    "routing_form_submissions",
+    "activity_log",
+    "availability_schedules",
+    "event_type_hosts",
+)
 NEW_TABLES = tuple(t for r in NEW_RESOURCES for t in RESOURCE_TABLES[r])
 
 
@@ -32,13 +41,6 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[CalendlyEmulator]:
     with CalendlyEmulator(seed=11, scheduled_events=24) as emu:
         monkeypatch.setenv("AIRFLOW_CONN_CALENDLY_DEFAULT", emu.connection_json(rate_limit=10_000))
         yield emu
-
-
-@pytest.fixture
-def writer(warehouse: Warehouse) -> Iterator[CalendlyTableWriter]:
-    w = warehouse.writer()
-    yield w
-    w.close()
 
 
 def _sync(writer: CalendlyTableWriter, **kwargs: Any) -> dict[str, Any]:
@@ -77,11 +79,7 @@ def _truth(emulator: CalendlyEmulator) -> dict[str, int]:
 def test_a_default_operator_lands_every_resource_with_its_children_and_links(
     emulator: CalendlyEmulator, warehouse: Warehouse, writer: CalendlyTableWriter
 ) -> None:
-    summary = CalendlyToSqlOperator(
-        task_id="land", sql_conn_id=warehouse.conn_id, table_prefix=warehouse.prefix
-    ).execute(
-        {}  # type: ignore[arg-type]
-    )
+    summary = warehouse.land()
     assert summary["skipped"] == {} and summary["deletions"] == {"policy": "mark", "rows": {}}
     assert set(NEW_TABLES) <= set(summary["tables"])
     assert {t: writer.count(t) for t in NEW_TABLES} == _truth(emulator)
