@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -248,13 +249,10 @@ def _runs(
 
 
 def _xcom_value(value: Any) -> Any:
+    """An XCom's value as the task pushed it (Airflow's own decoding of the stored column)."""
     from airflow.models.xcom import XComModel
 
-    class _Row:
-        def __init__(self, stored: Any) -> None:
-            self.value = stored
-
-    return XComModel.deserialize_value(_Row(value))
+    return XComModel.deserialize_value(SimpleNamespace(value=value))
 
 
 def _display_names(session: Session, readable: set[str], runs: Iterable[TaskRun]) -> dict[str, str]:
@@ -305,7 +303,6 @@ def _pass(run: TaskRun) -> dict[str, Any]:
     reads = _mapping(summary.get("invitee_reads"))
     saved, by_feed = _int(reads.get("calls_saved")), _int(reads.get("covered_by_feed")) or 0
     feed = _mapping(summary.get("webhook_feed"))
-    rate_limit = _mapping(summary.get("rate_limit"))
     warehouse = _mapping(summary.get("warehouse"))
     return {
         **run.ids(),
@@ -321,12 +318,7 @@ def _pass(run: TaskRun) -> dict[str, Any]:
         "calls_saved": None
         if saved is None
         else {"reconcile": max(0, saved - by_feed), "webhook_feed": by_feed, "total": saved},
-        "rate_limit": None
-        if not rate_limit
-        else {
-            "waited_seconds": _number(rate_limit.get("waited_seconds")),
-            "responses_429": _int(rate_limit.get("responses_429")),
-        },
+        "rate_limit": _rate_limit(summary.get("rate_limit")),
         "tables": _tables(_mapping(summary.get("tables"))),
         "skipped": [
             {
@@ -380,7 +372,6 @@ def _progress(run: TaskRun) -> dict[str, Any] | None:
     report = _mapping(run.xcoms.get(PROGRESS_XCOM_KEY))
     if not report:
         return None
-    rate_limit = _mapping(report.get("rate_limit"))
     return {
         "phase": _text(report.get("phase")),
         "elapsed_seconds": _number(report.get("elapsed_seconds")),
@@ -388,10 +379,7 @@ def _progress(run: TaskRun) -> dict[str, Any] | None:
         "events": _int(report.get("events")),
         "rows": _int(report.get("rows")),
         "api_calls": _int(report.get("api_calls")),
-        "rate_limit": {
-            "waited_seconds": _number(rate_limit.get("waited_seconds")),
-            "responses_429": _int(rate_limit.get("responses_429")),
-        },
+        "rate_limit": _rate_limit(report.get("rate_limit")),
         "window_done": _number(report.get("window_done")),
         "eta_seconds": _number(report.get("eta_seconds")),
     }
@@ -575,6 +563,17 @@ def _subscription(
 
 
 # --- values ---------------------------------------------------------------------------------------------------
+
+
+def _rate_limit(value: Any) -> dict[str, Any] | None:
+    """A summary's or a progress report's ``rate_limit``: the time waited for it and the 429 answers."""
+    rate_limit = _mapping(value)
+    if not rate_limit:
+        return None
+    return {
+        "waited_seconds": _number(rate_limit.get("waited_seconds")),
+        "responses_429": _int(rate_limit.get("responses_429")),
+    }
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

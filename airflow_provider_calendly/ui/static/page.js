@@ -110,13 +110,14 @@
       return box;
     }
     const done = p.window_done === null ? null : Math.round(p.window_done * 100);
+    const rate = p.rate_limit || {};
     box.append(el('div', { 'data-field': 'progress' },
       `Reading ${p.phase} · `,
       el('span', { 'data-field': 'progress-pages' }, num(p.pages)), p.pages === 1 ? ' page' : ' pages',
       ' of scheduled events · ',
       el('span', { 'data-field': 'progress-rows' }, num(p.rows)), ' rows written · ',
       el('span', { 'data-field': 'progress-calls' }, num(p.api_calls)), ' API calls · ',
-      `${seconds(p.rate_limit.waited_seconds)} waited for the rate limit (${num(p.rate_limit.responses_429)} × 429)`,
+      `${seconds(rate.waited_seconds)} waited for the rate limit (${num(rate.responses_429)} × 429)`,
       done === null ? '' : ` · window ${done}% done`,
       p.eta_seconds === null ? '' : ` · about ${seconds(p.eta_seconds)} left`,
       ` · reported ${seconds(p.elapsed_seconds)} into the pass`));
