@@ -15,7 +15,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { env, launchChromium } from './common.mjs';
+import { env, journey } from './common.mjs';
 
 const airflowUrl = env('AIRFLOW_URL').replace(/\/$/, '');
 const artifactDir = env('ARTIFACT_DIR');
@@ -159,76 +159,75 @@ async function pageFrame(page) {
   return page.frames().find((f) => f !== page.mainFrame() && new URL(f.url()).pathname.startsWith('/calendly-ui/'));
 }
 
-const browser = await launchChromium();
 let page;
-try {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(timeout);
-  await login(page, env('VIEWER_USER'), env('VIEWER_PASSWORD'));
-  listen(page, 'viewer');
-  // The UI's navigation has the provider's entry; it opens the page in the UI's frame.
-  const entry = page.getByRole('link', { name: 'Calendly' }).first();
-  await entry.waitFor({ timeout });
-  seen.nav = { href: await entry.getAttribute('href') };
-  await entry.click();
-  await page.waitForURL((url) => url.pathname.endsWith('/plugin/calendly') || url.pathname.includes('/plugin/calendly/'));
-  let frame = await pageFrame(page);
-  seen.nav.frame_url = frame.url();
-  console.log('ready');
+await journey(
+  seen,
+  async (browser) => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    await login(page, env('VIEWER_USER'), env('VIEWER_PASSWORD'));
+    listen(page, 'viewer');
+    // The UI's navigation has the provider's entry; it opens the page in the UI's frame.
+    const entry = page.getByRole('link', { name: 'Calendly' }).first();
+    await entry.waitFor({ timeout });
+    seen.nav = { href: await entry.getAttribute('href') };
+    await entry.click();
+    await page.waitForURL((url) => url.pathname.endsWith('/plugin/calendly') || url.pathname.includes('/plugin/calendly/'));
+    let frame = await pageFrame(page);
+    seen.nav.frame_url = frame.url();
+    console.log('ready');
 
-  // A sync runs now: refresh until the page shows its progress (or the wrapper says it is over).
-  const done = stdinLines.next();
-  let finished = false;
-  done.then(() => {
-    finished = true;
-  });
-  const card = () => frame.locator(`[data-sync="${syncKey}"] [data-field="running"]`);
-  while (!finished) {
-    await refresh(frame);
-    // Once it reports from the scheduled events' pages (a window done, an ETA), not just that it started.
-    const pages = card().locator('[data-field="progress-pages"]');
-    if ((await pages.count()) && Number((await pages.textContent()).replace(/,/g, '')) > 0) {
-      seen.running = await read(frame);
-      // The card down to its tables: what was running, and the last pass's numbers.
-      const whole = await frame.locator(`[data-sync="${syncKey}"]`).boundingBox();
-      const tables = await frame.locator(`[data-sync="${syncKey}"] table.tables`).boundingBox();
-      const path = join(artifactDir, '02-running-sync.png');
-      await page.screenshot({ path, clip: { x: whole.x, y: whole.y, width: whole.width, height: tables.y - whole.y } });
-      seen.screenshots.push(path);
-      break;
+    // A sync runs now: refresh until the page shows its progress (or the wrapper says it is over).
+    const done = stdinLines.next();
+    let finished = false;
+    done.then(() => {
+      finished = true;
+    });
+    const card = () => frame.locator(`[data-sync="${syncKey}"] [data-field="running"]`);
+    while (!finished) {
+      await refresh(frame);
+      // Once it reports from the scheduled events' pages (a window done, an ETA), not just that it started.
+      const pages = card().locator('[data-field="progress-pages"]');
+      if ((await pages.count()) && Number((await pages.textContent()).replace(/,/g, '')) > 0) {
+        seen.running = await read(frame);
+        // The card down to its tables: what was running, and the last pass's numbers.
+        const whole = await frame.locator(`[data-sync="${syncKey}"]`).boundingBox();
+        const tables = await frame.locator(`[data-sync="${syncKey}"] table.tables`).boundingBox();
+        const path = join(artifactDir, '02-running-sync.png');
+        await page.screenshot({ path, clip: { x: whole.x, y: whole.y, width: whole.width, height: tables.y - whole.y } });
+        seen.screenshots.push(path);
+        break;
+      }
     }
-  }
-  await done;
-  await refresh(frame);
-  seen.viewer = await read(frame);
-  await shot(page, '01-in-airflow');
+    await done;
+    await refresh(frame);
+    seen.viewer = await read(frame);
+    await shot(page, '01-in-airflow');
 
-  // The page alone (not framed), whole: what the docs show.
-  const direct = await context.newPage();
-  listen(direct, 'viewer-direct');
-  await direct.setViewportSize({ width: 1280, height: 900 });
-  await direct.goto(frame.url());
-  await direct.waitForFunction(() => document.body.dataset.loaded, null, { timeout });
-  await direct.screenshot({ path: join(artifactDir, '03-page.png'), fullPage: true });
-  seen.screenshots.push(join(artifactDir, '03-page.png'));
-  await shot(direct.locator('#webhooks'), '04-webhooks');
-  await shot(direct.locator('#trends'), '05-trends');
+    // The page alone (not framed), whole: what the docs show.
+    const direct = await context.newPage();
+    listen(direct, 'viewer-direct');
+    await direct.setViewportSize({ width: 1280, height: 900 });
+    await direct.goto(frame.url());
+    await direct.waitForFunction(() => document.body.dataset.loaded, null, { timeout });
+    await direct.screenshot({ path: join(artifactDir, '03-page.png'), fullPage: true });
+    seen.screenshots.push(join(artifactDir, '03-page.png'));
+    await shot(direct.locator('#webhooks'), '04-webhooks');
+    await shot(direct.locator('#trends'), '05-trends');
 
-  // An admin sees the private DAG too, whose name and stored values are markup: they must show as text.
-  const admin = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-  const adminPage = await admin.newPage();
-  adminPage.setDefaultTimeout(timeout);
-  await login(adminPage, env('ADMIN_USER'), env('ADMIN_PASSWORD'));
-  listen(adminPage, 'admin');
-  await adminPage.goto(frame.url());
-  await adminPage.waitForFunction(() => document.body.dataset.loaded, null, { timeout });
-  seen.admin = await read(adminPage.mainFrame());
-} catch (error) {
-  seen.error = String(error && error.stack ? error.stack : error);
-  if (page) await shot(page, '99-failure').catch(() => {});
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(seen));
+    // An admin sees the private DAG too, whose name and stored values are markup: they must show as text.
+    const admin = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    const adminPage = await admin.newPage();
+    adminPage.setDefaultTimeout(timeout);
+    await login(adminPage, env('ADMIN_USER'), env('ADMIN_PASSWORD'));
+    listen(adminPage, 'admin');
+    await adminPage.goto(frame.url());
+    await adminPage.waitForFunction(() => document.body.dataset.loaded, null, { timeout });
+    seen.admin = await read(adminPage.mainFrame());
+  },
+  async () => {
+    if (page) await shot(page, '99-failure');
+  },
+);
 process.exit(0);

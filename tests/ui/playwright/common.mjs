@@ -22,3 +22,18 @@ export function launchChromium() {
     ],
   });
 }
+
+// Run a browser journey and print what it saw as the last line of stdout (the pytest wrapper reads it): an error
+// is reported in `seen.error`, after `onFailure` (a screenshot) had its chance; the browser always closes.
+export async function journey(seen, body, onFailure) {
+  const browser = await launchChromium();
+  try {
+    await body(browser);
+  } catch (error) {
+    seen.error = String(error && error.stack ? error.stack : error);
+    await onFailure().catch(() => {});
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(seen));
+}
