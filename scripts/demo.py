@@ -165,7 +165,8 @@ def print_summary(label: str, summary: dict[str, Any]) -> None:
     for table in summary["tables"].values():
         print(
             f"    {table['table']:<36} {table['rows']:>6} rows written "
-            f"({table['inserted']} new, {table['updated']} updated, {table['deleted']} removed)"
+            f"({table['inserted']} new, {table['changed']} changed, {table['unchanged']} unchanged, "
+            f"{table['deleted']} removed)"
         )
     for resource, skip in summary.get("skipped", {}).items():
         print(f"    skipped {resource}: {skip['reason']}")

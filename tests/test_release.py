@@ -34,6 +34,16 @@ SMOKE_DAGS = [
     REPO_ROOT / "example_dags" / "calendly_to_warehouse.py",
 ]
 DIST_NAME = "airflow_provider_calendly"
+#: The Airflow page's files (airflow_provider_calendly/ui/static/), the vendored charting library included.
+UI_ASSETS = (
+    "index.html",
+    "page.js",
+    "page.css",
+    "icon.svg",
+    "vendor/chart.umd.min.js",
+    "vendor/chart.js.LICENSE.md",
+    "vendor/kurkle-color.LICENSE.md",
+)
 
 
 def _run(*args: str | Path, timeout: float = 300, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -92,6 +102,10 @@ def test_wheel_contents_and_metadata(dist: dict[str, Path]) -> None:
     # The example DAGs the guides copy ship inside the package (a pip user has no repository checkout).
     shipped = {n.rsplit("/", 1)[-1] for n in names if n.startswith(f"{DIST_NAME}/example_dags/")}
     assert shipped == {p.name for p in (REPO_ROOT / "example_dags").glob("*.py")}, shipped
+    # The Airflow page ships whole: its files, and the built charting library with its licenses (no CDN).
+    for asset in UI_ASSETS:
+        assert f"{DIST_NAME}/ui/static/{asset}" in names, asset
+    assert "calendly_ui = airflow_provider_calendly.ui.plugin:CalendlyUiPlugin" in entry_points
     assert "pytest11" not in entry_points, "the pytest plugin is opt-in: no auto-loading entry point"
     assert "[apache_airflow_provider]" in entry_points
     assert "provider_info = airflow_provider_calendly:get_provider_info" in entry_points

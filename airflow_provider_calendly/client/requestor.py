@@ -91,7 +91,10 @@ class Requestor:
         self._sleep = sleep
         self._call_count = 0
         self._lock = threading.Lock()
+        #: Seconds spent waiting for the rate limit: pacing before sends, and the waits after 429 answers.
         self.throttled_seconds = 0.0
+        #: 429 (rate limited) answers received.
+        self.rate_limited_count = 0
 
     if TYPE_CHECKING:
 
@@ -200,7 +203,7 @@ class Requestor:
             stop=tenacity.stop_after_attempt(self.settings.max_retries + 1),
             retry=tenacity.retry_if_exception(lambda exc: isinstance(exc, _RetryableFailure) and exc.attempt.retryable),
             wait=self._retry_wait,
-            before_sleep=self._log_retry(method, path),
+            before_sleep=self._before_retry(method, path),
             sleep=self._sleep,
             reraise=True,
         )
@@ -223,11 +226,16 @@ class Requestor:
             return exc.attempt.wait  # the server said exactly when: no jitter, no extra margin
         return float(BACKOFF(retry_state))
 
-    def _log_retry(self, method: str, path: str) -> Callable[[tenacity.RetryCallState], None]:
+    def _before_retry(self, method: str, path: str) -> Callable[[tenacity.RetryCallState], None]:
+        """Log a retry; the wait before retrying a 429 counts as time waited for the rate limit."""
+
         def log(retry_state: tenacity.RetryCallState) -> None:
             exc = retry_state.outcome.exception() if retry_state.outcome else None
             reason = str(exc.attempt.error) if isinstance(exc, _RetryableFailure) else repr(exc)
             delay = retry_state.next_action.sleep if retry_state.next_action else 0.0
+            if isinstance(exc, _RetryableFailure) and exc.attempt.error.status_code == 429:
+                with self._lock:
+                    self.throttled_seconds += delay
             self.log.info(
                 "Retrying %s %s in %.2f s (attempt %d of %d): %s",
                 method,
@@ -296,6 +304,8 @@ class Requestor:
             limiter.release()
         status = response.status_code
         if status == 429:
+            with self._lock:
+                self.rate_limited_count += 1
             wait = reset_after(response.headers, now)
             if wait is not None:
                 limiter.block_for(wait)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_calendly.client.params import WEBHOOK_SCOPES
 from airflow_provider_calendly.client.webhooks import callback_version
-from airflow_provider_calendly.exceptions import CalendlyConfigError
+from airflow_provider_calendly.exceptions import CalendlyConfigError, CalendlyWebhookUnhealthyError
 from airflow_provider_calendly.operators.base import CalendlyBaseOperator
 
 if TYPE_CHECKING:
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_WEBHOOK_EVENTS",
+    "VERDICT_XCOM_KEY",
     "CalendlyCheckWebhookSubscriptionOperator",
     "CalendlyDeleteWebhookSubscriptionOperator",
     "CalendlyEnsureWebhookSubscriptionOperator",
@@ -22,6 +23,8 @@ __all__ = [
 ]
 
 DEFAULT_WEBHOOK_EVENTS = ("invitee.created", "invitee.canceled", "routing_form_submission.created")
+#: The XCom key the health check records its verdict under, healthy or not (the provider's Airflow page shows it).
+VERDICT_XCOM_KEY = "calendly_verdict"
 
 
 class _WebhookOperator(CalendlyBaseOperator):
@@ -130,7 +133,10 @@ class CalendlyCheckWebhookSubscriptionOperator(_WebhookOperator):
     """Fail loudly when the subscription posting to ``url`` is missing, disabled or retrying for too long.
 
     Calendly disables a subscription silently after 24 hours of failed deliveries; run this as a health check
-    so the deployment hears about it. Returns the subscription as a dict.
+    so the deployment hears about it. Returns the subscription as a dict. Its verdict, healthy or not (with the
+    reason), is also recorded under the XCom key :data:`VERDICT_XCOM_KEY`: ``{"url", "healthy", "reason",
+    "subscription"}`` (the subscription's ``uri``, ``callback_url``, ``state``, ``events`` and
+    ``retry_started_at``, when there is one).
 
     :param url: The callback URL the subscription was made for (versioned ``…/vN`` paths count). (templated)
     :param max_retrying: Seconds Calendly may have been retrying (``retry_started_at``) before this fails.
@@ -148,8 +154,18 @@ class CalendlyCheckWebhookSubscriptionOperator(_WebhookOperator):
         self.max_retrying = float(max_retrying)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        sub = self.hook.check_webhook_subscription(self.url or "", max_retrying=self.max_retrying, **self._where())
+        ti = context.get("ti")
+        try:
+            sub = self.hook.check_webhook_subscription(self.url or "", max_retrying=self.max_retrying, **self._where())
+        except CalendlyWebhookUnhealthyError as exc:
+            if ti is not None:
+                ti.xcom_push(key=VERDICT_XCOM_KEY, value={"url": self.url, "healthy": False, "reason": str(exc)})
+            raise
         self.log.info("Webhook subscription %s is %s", sub.uri, sub.state)
+        found = sub.model_dump(mode="json", include={"uri", "callback_url", "state", "events", "retry_started_at"})
+        if ti is not None:
+            verdict = {"url": self.url, "healthy": True, "reason": None, "subscription": found}
+            ti.xcom_push(key=VERDICT_XCOM_KEY, value=verdict)
         return sub.model_dump(mode="json")
 
 

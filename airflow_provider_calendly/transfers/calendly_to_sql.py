@@ -40,6 +40,9 @@ from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+#: The XCom key a running sync reports its progress under (at most every ``progress_interval`` seconds).
+PROGRESS_XCOM_KEY = "calendly_progress"
+
 #: Operator attributes passed as they are to :class:`~airflow_provider_calendly.transfers.sync.SyncConfig`.
 _CONFIG_ATTRIBUTES = (
     "organization",
@@ -56,12 +59,14 @@ _CONFIG_ATTRIBUTES = (
     "webhook_inbox_conn_id",
     "busy_times_horizon",
     "include_transcripts",
+    "progress_interval",
 )
 
 __all__ = [
     "DEFAULT_LOOKBACK",
     "DEFAULT_RESOURCES",
     "MODES",
+    "PROGRESS_XCOM_KEY",
     "RESOURCES",
     "CalendlySqlSync",
     "CalendlyToSqlOperator",
@@ -93,7 +98,8 @@ class CalendlyToSqlOperator(BaseOperator):
     is refused with a :class:`~airflow_provider_calendly.exceptions.CalendlyConfigError` before any API call.
     Tables are created if missing (see :mod:`~airflow_provider_calendly.transfers.sql_writer` for the schema),
     and each table is declared as an outlet Asset (:func:`calendly_table_asset`) so downstream DAGs can be
-    scheduled on it. The XCom is a small summary dict (rows, calls, time per table), never data.
+    scheduled on it. The XCom is a small summary dict (rows, calls, time per table), never data;
+    while it runs, the task reports its progress under the XCom key :data:`PROGRESS_XCOM_KEY`.
 
     :param sql_conn_id: Warehouse connection: ``sqlite``, ``postgres``, ``duckdb`` or ``mysql`` (MySQL and
         MariaDB). (templated)
@@ -132,6 +138,8 @@ class CalendlyToSqlOperator(BaseOperator):
     :param include_transcripts: Land meeting recaps' transcripts too (``<prefix>meeting_recap_transcripts``, an
         utterance a row; one call per recap whose transcript is not stored yet). Off by default: transcripts are
         large and hold everything that was said.
+    :param progress_interval: Seconds between progress reports: a log line (pages and rows done, calls used,
+        rate-limit wait, ETA) and the XCom :data:`PROGRESS_XCOM_KEY`, which the provider's Airflow page shows.
     """
 
     template_fields: Sequence[str] = (
@@ -171,6 +179,7 @@ class CalendlyToSqlOperator(BaseOperator):
         webhook_inbox_conn_id: str | None = None,
         busy_times_horizon: timedelta = DEFAULT_BUSY_TIMES_HORIZON,
         include_transcripts: bool = False,
+        progress_interval: float = 30.0,
         **kwargs: Any,
     ) -> None:
         if calendly_resources is not None:
@@ -193,6 +202,7 @@ class CalendlyToSqlOperator(BaseOperator):
             webhook_inbox_conn_id=webhook_inbox_conn_id,
             busy_times_horizon=busy_times_horizon,
             include_transcripts=include_transcripts,
+            progress_interval=progress_interval,
         )
         window = RefreshWindow.coerce(invitee_refresh_window)
         self.calendly_resources = validate_resources(resources)
@@ -226,6 +236,7 @@ class CalendlyToSqlOperator(BaseOperator):
         self.webhook_inbox_conn_id = webhook_inbox_conn_id
         self.busy_times_horizon = busy_times_horizon
         self.include_transcripts = include_transcripts
+        self.progress_interval = progress_interval
         self._summary: dict[str, Any] | None = None
         self._dialect: SqlDialect | None = None
 
@@ -250,10 +261,18 @@ class CalendlyToSqlOperator(BaseOperator):
         _ = self.hook.settings  # a broken calendly connection fails here, before the warehouse is touched
         writer = CalendlyTableWriter(self.sql_hook, self.table_prefix, schema=self.schema)  # refuses untested ones
         self._dialect = writer.dialect
+        ti = context.get("ti")
+        report = None if ti is None else lambda progress: ti.xcom_push(key=PROGRESS_XCOM_KEY, value=progress)
         try:
-            summary = CalendlySqlSync(hook=self.hook, writer=writer, config=config).run()
+            summary = CalendlySqlSync(hook=self.hook, writer=writer, config=config, on_progress=report).run()
         finally:
             writer.close()
+        summary["warehouse"] = {
+            "conn_id": self.sql_conn_id,
+            "dialect": writer.dialect.name,
+            "table_prefix": self.table_prefix,
+            "schema": self.schema,
+        }
         self._summary = summary
         return summary
 

@@ -170,6 +170,7 @@ class FeedPass:
     :param covered: The feed was gap-free since ``since``: the refresh window's past part is not re-read.
     :param since: The previous pass's check time (``None`` on the first pass with a feed).
     :param reason: Why the feed does not cover the period (``None`` when it does).
+    :param position: The inbox id of the last delivery read: what the inbox holds beyond it is its backlog.
     """
 
     covered: bool
@@ -179,6 +180,7 @@ class FeedPass:
     applied: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     covered_by_feed: int = 0
+    position: int = 0
 
     def count(self, into: dict[str, int], key: str) -> None:
         into[key] = into.get(key, 0) + 1
@@ -192,6 +194,7 @@ class FeedPass:
             "deliveries": self.deliveries,
             "applied": dict(sorted(self.applied.items())),
             "skipped": dict(sorted(self.skipped.items())),
+            "position": self.position,
         }
 
 
@@ -359,6 +362,7 @@ class ChangeCapture:
                 self.writer.write_rows(self._state_row(_FeedState(cursor, since, gap_since, reason, latest)))
             if len(batch) < BATCH:
                 break
+        result.position = cursor
         # Every read of this pass comes after the deliveries read so far: the rows it writes are at least that new.
         self.writer.read_as_of = max(t for t in (now - READ_MARGIN, latest) if t is not None)
         log.info(

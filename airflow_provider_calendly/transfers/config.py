@@ -90,7 +90,7 @@ class SyncConfig:
     :param chunk_size: Scheduled events per committed chunk (their invitees go in the same chunk).
     :param page_size: Items per API page (1-100).
     :param max_concurrency: Invitee listings in flight at once; the hook's rate limiter still caps the rate.
-    :param log_every_pages: Log progress every this many pages of scheduled events.
+    :param progress_interval: Seconds between progress reports (log line and, from the operator, an XCom).
     :param invitee_refresh: ``reconcile`` (list invitees only of new, changed and refresh-window events in an
         incremental pass) or ``all`` (every event's).
     :param invitee_refresh_window: The refresh window (:class:`~.reconcile.RefreshWindow` or a
@@ -113,7 +113,7 @@ class SyncConfig:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     page_size: int = MAX_PAGE_SIZE
     max_concurrency: int = 4
-    log_every_pages: int = 5
+    progress_interval: float = 30.0
     invitee_refresh: str = "reconcile"
     invitee_refresh_window: RefreshWindow | tuple[timedelta, timedelta] | None = None
     deletions: str = "mark"
@@ -138,10 +138,13 @@ class SyncConfig:
                 f"busy_times_horizon must be a timedelta of more than 0 and at most {MAX_BUSY_TIMES_HORIZON.days} "
                 f"days, got {horizon!r}"
             )
-        for name in ("chunk_size", "max_concurrency", "log_every_pages"):
+        for name in ("chunk_size", "max_concurrency"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise CalendlyConfigError("chunk_size, max_concurrency and log_every_pages must be at least 1")
+                raise CalendlyConfigError("chunk_size and max_concurrency must be at least 1")
+        interval = self.progress_interval
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0:
+            raise CalendlyConfigError(f"progress_interval must be a positive number of seconds, got {interval!r}")
         check_page_size(self.page_size)
         if not isinstance(self.include_transcripts, bool):
             raise CalendlyConfigError(f"include_transcripts must be True or False, got {self.include_transcripts!r}")

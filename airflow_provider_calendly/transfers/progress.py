@@ -7,13 +7,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_calendly.models import ScheduledEvent
 from airflow_provider_calendly.transfers.sql_writer import UpsertCounts
 
-__all__ = ["BOOKING_HORIZON", "EventsProgress", "SyncStats", "TableStats"]
+__all__ = ["BOOKING_HORIZON", "ApiUsage", "SyncProgress", "SyncStats", "TableStats"]
 
 #: How far ahead bookings are assumed to reach when estimating a pass's ETA (Calendly's default window).
 BOOKING_HORIZON = timedelta(days=60)
@@ -60,11 +60,12 @@ class SyncStats(dict[str, TableStats]):
                 "seconds": round(stats.seconds, 3),
             }
             log.info(
-                "Table %s: %d rows (%d inserted, %d updated, %d deleted), %d API calls, %.1f s",
+                "Table %s: %d rows (%d inserted, %d changed, %d unchanged, %d deleted), %d API calls, %.1f s",
                 table_name(key),
                 stats.counts.rows,
                 stats.counts.inserted,
-                stats.counts.updated,
+                stats.counts.changed,
+                stats.counts.unchanged,
                 stats.counts.deleted,
                 stats.api_calls,
                 stats.seconds,
@@ -78,60 +79,139 @@ def _format_eta(seconds: float | None) -> str:
     return str(timedelta(seconds=round(max(0.0, seconds))))
 
 
+@dataclass(frozen=True)
+class ApiUsage:
+    """A hook's API usage: calls sent, seconds waited for the rate limit (pacing and 429s), 429s received."""
+
+    calls: int = 0
+    waited: float = 0.0
+    rate_limited: int = 0
+
+    @classmethod
+    def of(cls, hook: Any) -> ApiUsage:
+        """The usage of ``hook`` so far (a :class:`~airflow_provider_calendly.hooks.calendly.CalendlyHook`; a
+        stand-in that only counts calls, as the benchmarks' synthetic source does, never waited)."""
+        return cls(hook.call_count, getattr(hook, "throttled_seconds", 0.0), getattr(hook, "rate_limited_count", 0))
+
+    def since(self, before: ApiUsage) -> ApiUsage:
+        return ApiUsage(self.calls - before.calls, self.waited - before.waited, self.rate_limited - before.rate_limited)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary's ``rate_limit`` entry (its calls are the summary's ``api_calls``)."""
+        return {"waited_seconds": round(self.waited, 3), "responses_429": self.rate_limited}
+
+
 @dataclass
-class EventsProgress:
-    """Log counts, rate and an ETA every few pages of scheduled events, from how far through its start-time
-    window the pass is.
+class SyncProgress:
+    """A running sync's progress, logged and handed to ``report`` at most every ``interval`` seconds.
 
-    Calendly gives no total, and asking for the window's last event would cost a call a careful script would
-    not make, so the window's end is estimated as :data:`BOOKING_HORIZON` from now (how far ahead Calendly
-    lets invitees book by default); the estimate only shapes the log line, never what is read.
+    The scheduled events pass also estimates how far through its start-time window it is and when it will be
+    done. Calendly gives no total, and asking for the window's last event would cost a call a careful script
+    would not make, so the window's end is taken as :data:`BOOKING_HORIZON` after the pass started (how far
+    ahead Calendly lets invitees book by default); the ETA is the rest of the window at the pace of the last
+    interval (the whole pass's pace before there is one). Past that horizon (event types may be bookable further
+    ahead) neither is known, and the report says so. The estimate only shapes the report, never what is read.
 
-    :param stats: The sync's counts (for the invitees committed).
-    :param every_pages: Log every this many pages.
-    :param api_calls: Returns the hook's calls so far.
-    :param window_start: Start of the pass's window (``None``: everything).
+    :param stats: The sync's counts (rows written so far).
+    :param usage: Returns the sync's API usage so far.
+    :param interval: Report at most this often (seconds; the sync's ``progress_interval``, 30 by default).
+    :param timer: Monotonic seconds (injectable for tests).
+    :param report: Called with each report (a JSON-safe dict), e.g. to push it as an XCom; its failure is
+        logged and never fails the sync.
     """
 
     stats: SyncStats
-    every_pages: int
-    api_calls: Callable[[], int]
-    window_start: datetime | None
-    started: float = field(default_factory=time.monotonic)
+    usage: Callable[[], ApiUsage]
+    interval: float
+    timer: Callable[[], float] = time.monotonic
+    report: Callable[[dict[str, Any]], None] | None = None
+    phase: str | None = None
+    pages: int = 0
     events: int = 0
-    first_start: datetime | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
     last_start: datetime | None = None
-    window_end: datetime = field(default_factory=lambda: datetime.now(timezone.utc) + BOOKING_HORIZON)
+    started: float = field(init=False)
+    _last_report: float = field(init=False)
+    _last_fraction: float | None = field(default=None, init=False)
 
-    def page_done(self, pages: int, events: Sequence[ScheduledEvent]) -> None:
+    def __post_init__(self) -> None:
+        self.started = self._last_report = self.timer()
+
+    def begin(self, phase: str) -> None:
+        """A new phase (a resource, or ``scheduled_events``) begins; report if one is due."""
+        self.phase = phase
+        self.tick()
+
+    def begin_events(self, window_start: datetime | None, now: datetime) -> None:
+        """The scheduled events pass begins, reading start times from ``window_start`` (``None``: all)."""
+        self.window_start, self.window_end = window_start, now + BOOKING_HORIZON
+        self.begin("scheduled_events")
+
+    def events_page(self, events: Sequence[ScheduledEvent]) -> None:
+        """A page of scheduled events (sorted by start time) is done."""
+        self.pages += 1
         self.events += len(events)
-        if self.first_start is None and events:
-            self.first_start = events[0].start_time
+        if self.window_start is None and events:
+            self.window_start = events[0].start_time
         if events and events[-1].start_time is not None:
             self.last_start = events[-1].start_time
-        if pages % self.every_pages:
-            return
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        invitees = self.stats["invitees"].counts.rows if "invitees" in self.stats else 0
+        self.tick()
+
+    def window_fraction(self) -> float | None:
+        """How far through its start-time window the events pass is (``None``: not known, e.g. before its first
+        page, or past the assumed horizon, where how much is left cannot be told)."""
+        if self.window_start is None or self.last_start is None or self.window_end is None:
+            return None
+        span = (self.window_end - self.window_start).total_seconds()
+        if span <= 0 or self.last_start > self.window_end:
+            return None
+        return max(0.0, (self.last_start - self.window_start).total_seconds() / span)
+
+    def tick(self) -> None:
+        """Report if the last report is ``interval`` seconds old."""
+        now = self.timer()
+        if now - self._last_report >= self.interval:
+            self._emit(now)
+
+    def _emit(self, now: float) -> None:
+        elapsed = max(now - self.started, 1e-9)
+        fraction = self.window_fraction() if self.phase == "scheduled_events" else None
         eta: float | None = None
-        done = "?"
-        end = max(self.window_end, self.last_start) if self.last_start is not None else self.window_end
-        start = self.window_start or self.first_start
-        if start is not None and self.last_start is not None:
-            span = (end - start).total_seconds()
-            if span > 0:
-                fraction = min(1.0, max(1e-6, (self.last_start - start).total_seconds() / span))
-                done = f"{fraction * 100:.0f}%"
-                eta = elapsed * (1 - fraction) / fraction
+        if fraction is not None:
+            previous = self._last_fraction
+            recent = (fraction - previous) / max(now - self._last_report, 1e-9) if previous is not None else 0.0
+            pace = recent if recent > 0 else fraction / elapsed
+            eta = (1.0 - fraction) / pace if pace > 0 else None
+        self._last_report, self._last_fraction = now, fraction
+        usage = self.usage()
+        snapshot: dict[str, Any] = {
+            "phase": self.phase,
+            "elapsed_seconds": round(elapsed, 1),
+            "pages": self.pages,
+            "events": self.events,
+            "rows": sum(table.counts.rows for table in self.stats.values()),
+            "api_calls": usage.calls,
+            "rate_limit": usage.as_dict(),
+            "window_done": None if fraction is None else round(fraction, 4),
+            "eta_seconds": None if eta is None else round(eta, 1),
+        }
         log.info(
-            "Progress: %d pages, %d scheduled events, %d invitees committed, %d API calls, %.1f events/s, "
-            "window %s done (assuming bookings up to %d days ahead), ETA %s",
-            pages,
+            "Progress (%s): %d pages, %d scheduled events listed, %d rows written, %d API calls, %.1f s waited "
+            "for the rate limit (%d 429s), window %s done (bookings assumed up to %d days ahead), ETA %s",
+            self.phase,
+            self.pages,
             self.events,
-            invitees,
-            self.api_calls(),
-            self.events / elapsed,
-            done,
+            snapshot["rows"],
+            usage.calls,
+            usage.waited,
+            usage.rate_limited,
+            "?" if fraction is None else f"{fraction * 100:.0f}%",
             BOOKING_HORIZON.days,
             _format_eta(eta),
         )
+        if self.report is not None:
+            try:
+                self.report(snapshot)
+            except Exception:  # reporting is for people watching; the sync goes on without it
+                log.warning("Could not report the sync's progress", exc_info=True)

@@ -99,8 +99,8 @@ from airflow_provider_calendly.scopes import resource_scopes
 from airflow_provider_calendly.transfers.config import DELETIONS, SyncConfig, scope_uris, validate_deletions
 from airflow_provider_calendly.transfers.deletions import sweep_deletions
 from airflow_provider_calendly.transfers.passes import TablePass
-from airflow_provider_calendly.transfers.progress import SyncStats
-from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+from airflow_provider_calendly.transfers.progress import SyncProgress, SyncStats
+from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter, UpsertCounts
 from airflow_provider_calendly.transfers.tables import RESOURCE_TABLES, RowsByTable, build_rows
 
 if TYPE_CHECKING:
@@ -151,6 +151,7 @@ class ResourceReader:
     :param scope: The sync's scope key (its ``sync_state`` scope).
     :param stats: The sync's counts, which this reader adds to.
     :param clock: Returns the current UTC time.
+    :param progress: The sync's progress reports (each resource is a phase; each chunk written may report).
     """
 
     def __init__(
@@ -162,6 +163,7 @@ class ResourceReader:
         scope: str,
         stats: SyncStats,
         clock: Callable[[], datetime],
+        progress: SyncProgress | None = None,
     ) -> None:
         self.hook = hook
         self.writer = writer
@@ -169,6 +171,7 @@ class ResourceReader:
         self.scope = scope
         self.stats = stats
         self.clock = clock
+        self.progress = progress
         self.skipped: dict[str, dict[str, Any]] = {}
         self.swept: dict[str, int] = {}
         self._cache: dict[str, list[Any] | _Skip] = {}
@@ -202,6 +205,8 @@ class ResourceReader:
     def run(self, resource: str) -> None:
         """Read ``resource``, skipping it (or, with ``strict_resources``, failing) on 403/404."""
         started = time.monotonic()
+        if self.progress is not None:
+            self.progress.begin(resource)
         self._running = {"organization_memberships": "memberships"}.get(resource, resource)
         try:
             self._readers[resource]()
@@ -301,6 +306,8 @@ class ResourceReader:
             if n >= self.config.chunk_size:
                 self.stats.record(self.writer.write_rows(buffer))
                 buffer, n = {}, 0
+                if self.progress is not None:
+                    self.progress.tick()
         if n:
             self.stats.record(self.writer.write_rows(buffer))
 
@@ -321,6 +328,7 @@ class ResourceReader:
         n = sweep_deletions(self.writer, key, seen_since=seen_since, policy=self.config.deletions, where=where)
         if n:
             self.swept[key] = self.swept.get(key, 0) + n
+            self.stats.record({key: UpsertCounts(deleted=n)})
 
     def _org_or_user(self, key: str, org_column: str | None, user_column: str | None) -> sa.ColumnElement[bool] | None:
         """The sweep scope of table ``key``: the user's rows in a ``user`` sync, else the organization's (or all)."""

@@ -26,7 +26,6 @@ so every write joins the caller's :meth:`~CalendlyTableWriter.transaction`; the 
 
 from __future__ import annotations
 
-import json
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import sqlalchemy as sa
 
 from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
@@ -54,6 +54,7 @@ from airflow_provider_calendly.transfers.tables import (
     ColumnType,
     Row,
     RowsByTable,
+    TableSpec,
     build_rows,
 )
 from airflow_provider_calendly.transfers.warehouse import WarehouseConnection
@@ -68,21 +69,42 @@ __all__ = ["CalendlyTableWriter", "SqlDialect", "SyncState", "UpsertCounts", "de
 
 @dataclass
 class UpsertCounts:
-    """Rows written to one table: how many were new, replaced an existing row, or (children) were dropped."""
+    """Rows written to one table: new (``inserted``), replacing a stored row whose content differed (``changed``)
+    or was the same (``unchanged``), and rows removed (``deleted``: children a parent no longer has, rows swept).
+
+    ``updated`` (``changed + unchanged``: every row that replaced a stored one) is what earlier releases reported.
+    """
 
     rows: int = 0
     inserted: int = 0
-    updated: int = 0
+    changed: int = 0
+    unchanged: int = 0
     deleted: int = 0
 
+    @property
+    def updated(self) -> int:
+        return self.changed + self.unchanged
+
     def add(self, other: UpsertCounts) -> None:
-        self.rows += other.rows
-        self.inserted += other.inserted
-        self.updated += other.updated
-        self.deleted += other.deleted
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def as_dict(self) -> dict[str, int]:
-        return {"rows": self.rows, "inserted": self.inserted, "updated": self.updated, "deleted": self.deleted}
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "updated": self.updated}
+
+    @classmethod
+    def compare(cls, new: Mapping[Any, Any], stored: Mapping[Any, Any]) -> UpsertCounts:
+        """Count ``new`` rows' contents (by key) against the ``stored`` ones: new, changed, unchanged, and stored
+        rows with no new row (``deleted``)."""
+        changed = sum(1 for key, content in new.items() if key in stored and stored[key] != content)
+        both = sum(1 for key in new if key in stored)
+        return cls(
+            rows=len(new),
+            inserted=len(new) - both,
+            changed=changed,
+            unchanged=both - changed,
+            deleted=len(stored) - both,
+        )
 
 
 @dataclass
@@ -248,27 +270,59 @@ class CalendlyTableWriter(WarehouseConnection):
                     for row in latest.values():
                         if row.get("_as_of") is None:
                             row["_as_of"] = self.read_as_of
-                existing = self._count_stored(key, list(latest))
-                # None of them stored yet (this transaction counted): a plain insert, and no children to replace,
+                normal = _key_normal(spec)
+                contents = {normal(k): _content(row) for k, row in latest.items()}
+                # The stored rows of these keys (read by the key's first column: a composite key's other rows too).
+                first = sorted({k[0] for k in contents})
+                stored = {
+                    k: c for k, c in self._stored_contents(key, spec.primary_key[0], first).items() if k in contents
+                }
+                # None of them stored yet (as this transaction reads it): a plain insert, and no children to replace,
                 # since children are only ever written, and swept, with their parent.
-                self._insert(key, list(latest.values()), upsert=bool(existing), existing=existing)
-                n = len(latest)
-                counts[key] = UpsertCounts(rows=n, inserted=n - existing, updated=existing)
-                parents = [k[0] for k in latest]
+                self._insert(key, list(latest.values()), upsert=bool(stored), existing=len(stored))
+                counts[key] = UpsertCounts.compare(contents, stored)
+                # A child row is an element of a list in its parent's raw: the children of a parent whose content
+                # is unchanged are unchanged too, so only a changed parent's stored children are read back.
+                changed = {k[0] for k, content in contents.items() if k in stored and stored[k] != content}
                 for child in CHILD_TABLES.get(key, ()):
                     if child not in rows_by_table:
                         continue
                     link = str(TABLES[child].parent_column)
                     child_key_of = _key_getter(TABLES[child].primary_key)
                     wanted = {child_key_of(r): r for r in rows_by_table.get(child, ())}
-                    unique = [r for r in wanted.values() if (r[link],) in latest]
-                    before = self.delete_rows(child, link, parents) if existing else 0
-                    self._insert(child, unique, upsert=False)
-                    m = len(unique)
-                    counts[child] = UpsertCounts(
-                        rows=m, inserted=max(0, m - before), updated=min(m, before), deleted=max(0, before - m)
+                    unique = {k: r for k, r in wanted.items() if (r[link],) in latest}
+                    before = self._stored_contents(child, link, sorted(changed)) if changed else {}
+                    if stored:
+                        self._delete_where(child, link, [k[0] for k in stored])
+                    self._insert(child, list(unique.values()), upsert=False)
+                    same = {k for k in unique if (k[0],) in stored and k[0] not in changed}
+                    counts[child] = UpsertCounts.compare(
+                        {k: _content(r) for k, r in unique.items() if k not in same}, before
                     )
+                    counts[child].add(UpsertCounts(rows=len(same), unchanged=len(same)))
         return counts
+
+    def _stored_contents(self, key: str, column: str, values: Sequence[Any]) -> dict[tuple[Any, ...], Any]:
+        """The content (:func:`_content`) of the stored rows of table ``key`` whose ``column`` is in ``values``,
+        by primary key (:func:`_key_normal`): one read per write, of the rows the write replaces (none for new rows).
+
+        A table without ``raw`` (bookkeeping) has no content to compare: each of its stored rows counts as changed.
+        """
+        spec = TABLES[key]
+        width = len(spec.primary_key)
+        has_raw, marked = "raw" in spec.column_names, "_deleted_at" in spec.column_names
+
+        def build(t: sa.Table, cond: sa.ColumnElement[bool]) -> sa.ClauseElement:
+            content = [t.c.raw] if has_raw else []
+            flag = [t.c._deleted_at.is_(None)] if marked else []
+            return sa.select(*(t.c[c] for c in spec.primary_key), *content, *flag).where(cond)
+
+        rows = self._where_in(key, "content", column, values, build)
+        normal = _key_normal(spec)
+        if not has_raw:
+            return {normal(r): _UNCOMPARABLE for r in rows}
+        decode = _decoded if self.dialect.name != "postgresql" else _same  # JSONB arrives decoded
+        return {normal(r[:width]): (decode(r[width]), bool(r[width + 1]) if marked else True) for r in rows}
 
     def upsert_event_types(self, items: Iterable[EventType | Mapping[str, Any]]) -> dict[str, UpsertCounts]:
         """Upsert event types into ``<prefix>event_types``."""
@@ -329,29 +383,6 @@ class CalendlyTableWriter(WarehouseConnection):
             key, f"{name}-{column}", lambda t: build(t, col.in_(select)), {"values": param, **bound}
         )
 
-    def _count_stored(self, key: str, keys: Sequence[tuple[Any, ...]]) -> int:
-        """How many of ``keys`` (primary-key tuples of table ``key``) are stored."""
-        spec = TABLES[key]
-        first = spec.primary_key[0]
-        if len(spec.primary_key) == 1:
-            return self._count_where(key, first, [k[0] for k in keys])
-        # A composite key (a busy time: user, type, start, end): its rows of the first column's values, compared
-        # in Python (timestamps read back from any driver as UTC datetimes).
-        is_ts = [spec.column(c).type is ColumnType.TIMESTAMP for c in spec.primary_key]
-
-        def normal(values: Sequence[Any]) -> tuple[Any, ...]:
-            return tuple(as_datetime(v) if ts else v for v, ts in zip(values, is_ts, strict=True))
-
-        stored = self._where_in(
-            key,
-            "keys",
-            first,
-            sorted({k[0] for k in keys}),
-            lambda t, cond: sa.select(*(t.c[c] for c in spec.primary_key)).where(cond),
-        )
-        found = {normal(row) for row in stored}
-        return sum(1 for k in keys if normal(k) in found)
-
     def _count_where(self, key: str, column: str, values: Sequence[Any]) -> int:
         rows = self._where_in(
             key, "count", column, values, lambda t, c: sa.select(sa.func.count()).select_from(t).where(c)
@@ -364,8 +395,11 @@ class CalendlyTableWriter(WarehouseConnection):
             before = self._count_where(key, column, values)
             if not before:
                 return 0
-        self._where_in(key, "delete", column, values, lambda t, c: sa.delete(t).where(c))
+        self._delete_where(key, column, values)
         return self._rowcount if self.dialect.exact_rowcount else before
+
+    def _delete_where(self, key: str, column: str, values: Sequence[Any]) -> None:
+        self._where_in(key, "delete", column, values, lambda t, c: sa.delete(t).where(c))
 
     def mark_deleted(self, key: str, uris: Sequence[str], at: datetime) -> None:
         """Set ``_deleted_at`` to ``at`` on the rows of table ``key`` among ``uris``."""
@@ -396,11 +430,41 @@ def _key_getter(columns: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
     return (lambda row: (get(row),)) if len(columns) == 1 else get  # type: ignore[return-value]
 
 
-def _decoded(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def _as_is(value: Any) -> Any:
+    return value
+
+
+#: The stored content of a row that has none to compare: equal to nothing.
+_UNCOMPARABLE = object()
+
+
+def _key_normal(spec: TableSpec) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A primary key as one comparable tuple, as written or as any driver reads it back (timestamps, e.g. of a busy
+    time's composite key, as UTC datetimes)."""
+    is_ts = [spec.column(c).type is ColumnType.TIMESTAMP for c in spec.primary_key]
+    if not any(is_ts):
+        return tuple
+    return lambda values: tuple(as_datetime(v) if ts else v for v, ts in zip(values, is_ts, strict=True))
+
+
+def _content(row: Row) -> tuple[Any, bool]:
+    """What a row's content is compared by: ``raw`` (the whole object as Calendly returned it: every other column
+    but the keys and the sync's own ``_`` columns is taken from it) and whether it is live (``_deleted_at`` null:
+    a row that comes back after a sweep marked it has changed)."""
+    return row.get("raw"), True
+
+
+def _decoded(value: Any) -> Any:
+    """A stored JSON text as Python data (what is not JSON text is compared as it is)."""
+    if not isinstance(value, (str, bytes)):
+        return value
+    try:
+        return msgspec.json.decode(value)
+    except msgspec.DecodeError:
+        return value
+
+
+def _same(value: Any) -> Any:
     return value
 
 

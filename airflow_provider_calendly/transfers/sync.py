@@ -70,7 +70,7 @@ from airflow_provider_calendly.transfers.config import (
     validate_resources,
 )
 from airflow_provider_calendly.transfers.passes import TablePass
-from airflow_provider_calendly.transfers.progress import EventsProgress, SyncStats
+from airflow_provider_calendly.transfers.progress import ApiUsage, SyncProgress, SyncStats
 from airflow_provider_calendly.transfers.reconcile import InviteePlan, plan_invitee_reads
 from airflow_provider_calendly.transfers.resources import ResourceReader
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
@@ -110,6 +110,9 @@ class CalendlySqlSync:
     :param config: The validated arguments; or pass them as keywords (``mode="full"``, …), the fields of
         :class:`~airflow_provider_calendly.transfers.config.SyncConfig`.
     :param clock: Returns the current UTC time (injectable for tests).
+    :param timer: Monotonic seconds, for the progress reports' interval and pace (injectable for tests).
+    :param on_progress: Called with each progress report (a JSON-safe dict, at most every
+        ``progress_interval`` seconds; see :class:`~airflow_provider_calendly.transfers.progress.SyncProgress`).
     """
 
     def __init__(
@@ -119,6 +122,8 @@ class CalendlySqlSync:
         writer: CalendlyTableWriter,
         config: SyncConfig | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        timer: Callable[[], float] = time.monotonic,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
         **arguments: Any,
     ) -> None:
         if config is not None and arguments:
@@ -142,24 +147,36 @@ class CalendlySqlSync:
         self.chunk_size = config.chunk_size
         self.page_size = config.page_size
         self.max_concurrency = config.max_concurrency
-        self.log_every_pages = config.log_every_pages
+        self.progress_interval = config.progress_interval
         self.invitee_refresh = config.invitee_refresh
         self.invitee_refresh_window = config.refresh_window
         self.clock = clock
         self.feed: ChangeCapture | None = None
         self.stats = SyncStats(tables_for_resources(self.resources))
+        self._usage_before = ApiUsage()
+        self.progress = SyncProgress(self.stats, self._usage, config.progress_interval, timer=timer, report=on_progress)
+
+    def _usage(self) -> ApiUsage:
+        """The API usage of this sync so far (the hook may have been used before)."""
+        return ApiUsage.of(self.hook).since(self._usage_before)
 
     # -- entry point --
 
     def run(self) -> dict[str, Any]:
         """Sync every selected resource and return the JSON-safe summary (row counts, calls, time, window)."""
         started = time.monotonic()
-        calls_before = self.hook.call_count
+        self._usage_before = ApiUsage.of(self.hook)
         scope = self.scope()  # a hostile organization/user URI is refused here, before any table is created
         self.writer.ensure_tables(self.stats)
         summary: dict[str, Any] = {"mode": self.config.mode, "scope": scope}
         reader = ResourceReader(
-            hook=self.hook, writer=self.writer, config=self.config, scope=scope, stats=self.stats, clock=self.clock
+            hook=self.hook,
+            writer=self.writer,
+            config=self.config,
+            scope=scope,
+            stats=self.stats,
+            clock=self.clock,
+            progress=self.progress,
         )
         self.feed = self._change_capture(scope)
         if self.feed is not None:
@@ -179,7 +196,9 @@ class CalendlySqlSync:
             if resource != "event_types":
                 reader.run(resource)
         summary.update(reader.summary())
-        summary["api_calls"] = self.hook.call_count - calls_before
+        usage = self._usage()
+        summary["api_calls"] = usage.calls
+        summary["rate_limit"] = usage.as_dict()
         summary["seconds"] = round(time.monotonic() - started, 3)
         summary["tables"] = self.stats.summary(self.writer.table_name)
         log.info(
@@ -251,7 +270,7 @@ class CalendlySqlSync:
             sort="start_time:asc",
             page_size=c.page_size,
         )
-        progress = EventsProgress(self.stats, c.log_every_pages, lambda: self.hook.call_count, window_start)
+        self.progress.begin_events(window_start, now)
         # Reconcile needs the stored event rows to be this pass's own: only when it writes events and invitees.
         reconcile = (
             c.invitee_refresh == "reconcile"
@@ -264,7 +283,7 @@ class CalendlySqlSync:
         pages = 0
         last_start: datetime | None = None
 
-        def page_done(number: int, events: Sequence[ScheduledEvent], listings: Sequence[Future[list[Invitee]]]) -> None:
+        def page_done(events: Sequence[ScheduledEvent], listings: Sequence[Future[list[Invitee]]]) -> None:
             nonlocal buffer, buffered_events, last_start
             for event in events:
                 _extend(buffer, scheduled_event_rows(event))
@@ -277,7 +296,7 @@ class CalendlySqlSync:
             if buffered_events >= c.chunk_size:
                 self._flush(buffer, events_pass, last_start)
                 buffer, buffered_events = {}, 0
-            progress.page_done(number, events)
+            self.progress.events_page(events)
 
         # At most ``workers`` invitee listings in flight (never more than the rate limit's burst), plus this
         # thread fetching the next page of events: that page is fetched, and its listings queued, while this
@@ -285,7 +304,7 @@ class CalendlySqlSync:
         # page, in order, with at most two pages held.
         workers = max(1, min(c.max_concurrency, self.hook.rate_limit))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="calendly-invitees")
-        pending: tuple[int, Sequence[ScheduledEvent], list[Future[list[Invitee]]]] | None = None
+        pending: tuple[Sequence[ScheduledEvent], list[Future[list[Invitee]]]] | None = None
         try:
             for page in listing.pages():
                 pages += 1
@@ -308,7 +327,7 @@ class CalendlySqlSync:
                     listings = [pool.submit(self._list_invitees, e) for e in events if e.uri in page_plan.reads]
                 if pending is not None:
                     page_done(*pending)
-                pending = (pages, events, listings)
+                pending = (events, listings)
             if pending is not None:
                 page_done(*pending)
                 pending = None

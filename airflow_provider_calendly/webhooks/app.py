@@ -16,6 +16,9 @@ provider's models and stores the delivery in the durable inbox before answering 
 before the old one is deleted). ``GET <prefix>/webhooks/health`` returns the counters of accepted, duplicate
 and rejected deliveries and ``last_delivery``: the last accepted delivery's time per callback path (one path
 per subscription). The receiver never answers ``410``: Calendly deletes a subscription that answers ``410``.
+Every accepted, duplicate and refused delivery is also tallied by callback path and day in the inbox's
+``receipts`` (shared by every API server and worker, unlike these in-process counters): what the provider's
+Airflow page shows.
 
 Concurrent deliveries are written by one background thread in group commits: every delivery waits for the
 commit (fsync) that contains it before its 2xx goes out, and one commit covers all deliveries that arrived
@@ -45,6 +48,7 @@ from airflow_provider_calendly.webhooks.inbox import (
     DEFAULT_INBOX_CONN_ID,
     DEFAULT_RETENTION,
     NewDelivery,
+    Rejection,
     StoreResult,
     WebhookInbox,
 )
@@ -70,20 +74,31 @@ _COUNTERS = (
 )
 
 
+_Stored = tuple[NewDelivery, str, "Future[StoreResult]"]
+
+
 class _GroupCommitWriter:
-    """One thread that stores queued deliveries in batches, resolving each delivery's future after commit."""
+    """One thread that stores queued deliveries in batches, resolving each delivery's future after commit.
+
+    Refused deliveries are queued too, without a future: they are tallied with the next batch.
+    """
 
     def __init__(self, inbox: WebhookInbox, *, max_batch: int = 512) -> None:
         self._inbox = inbox
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[NewDelivery, Future[StoreResult]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Stored | Rejection | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="calendly-inbox-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, delivery: NewDelivery) -> Future[StoreResult]:
+    def submit(self, delivery: NewDelivery, path: str) -> Future[StoreResult]:
+        """Queue a delivery posted to callback ``path``; its future resolves once it is committed."""
         future: Future[StoreResult] = Future()
-        self._queue.put((delivery, future))
+        self._queue.put((delivery, path, future))
         return future
+
+    def reject(self, rejection: Rejection) -> None:
+        """Queue a refused delivery's tally (nothing waits for it)."""
+        self._queue.put(rejection)
 
     def close(self) -> None:
         self._queue.put(None)
@@ -105,14 +120,19 @@ class _GroupCommitWriter:
                     stop = True
                     break
                 batch.append(more)
+            stored = [item for item in batch if not isinstance(item, Rejection)]
             try:
-                results = self._inbox.store_many([delivery for delivery, _ in batch])
+                results = self._inbox.store_many(
+                    [delivery for delivery, _, _ in stored],
+                    paths=[path for _, path, _ in stored],
+                    rejected=[item for item in batch if isinstance(item, Rejection)],
+                )
             except Exception as exc:
-                log.exception("Storing %d Calendly webhook deliveries failed", len(batch))
-                for _, future in batch:
+                log.exception("Storing %d Calendly webhook deliveries failed", len(stored))
+                for _, _, future in stored:
                     future.set_exception(exc)
             else:
-                for (_, future), result in zip(batch, results, strict=True):
+                for (_, _, future), result in zip(stored, results, strict=True):
                     future.set_result(result)
             if stop:
                 return
@@ -206,10 +226,18 @@ class WebhookReceiver:
         with self._lock:
             self.stats[name] += 1
 
-    def _reject(self, status: int, counter: str, reason: str, body: bytes, client: str) -> JSONResponse:
+    async def _reject(
+        self, request: Request, status: int, counter: str, reason: str, body: bytes, client: str
+    ) -> JSONResponse:
         self._count(counter)
         log.warning("Rejected Calendly webhook delivery from %s: %s", client, reason)
         log.debug("Body of the rejected delivery: %r", body[:2048])
+        kind = "signature" if counter.startswith("rejected_signature") else "other"
+        try:
+            writer = self._writer if self._writer is not None else await run_in_threadpool(self._resolve_writer)
+            writer.reject(Rejection(request.url.path, kind, self.clock()))
+        except Exception:  # the tally is for people watching; the answer does not depend on it
+            log.debug("Could not tally a rejected delivery", exc_info=True)
         return JSONResponse({"status": "rejected", "reason": reason}, status_code=status)
 
     async def handle(self, request: Request) -> JSONResponse:
@@ -217,10 +245,10 @@ class WebhookReceiver:
         client = request.client.host if request.client else "unknown"
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            return self._reject(413, "rejected_too_large", "body too large", b"", client)
+            return await self._reject(request, 413, "rejected_too_large", "body too large", b"", client)
         body = await request.body()
         if len(body) > self.max_body_bytes:
-            return self._reject(413, "rejected_too_large", "body too large", b"", client)
+            return await self._reject(request, 413, "rejected_too_large", "body too large", b"", client)
         try:
             keys = self._keys if self._keys is not None else await run_in_threadpool(self._resolve_keys)
         except Exception as exc:
@@ -243,23 +271,25 @@ class WebhookReceiver:
                 clock=self.clock,
             )
         except SignatureError as exc:
-            return self._reject(401, f"rejected_signature_{exc.reason}", str(exc), body, client)
+            return await self._reject(request, 401, f"rejected_signature_{exc.reason}", str(exc), body, client)
         media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/json":
             reason = f"content type must be application/json, got {media_type or 'none'!r}"
-            return self._reject(415, "rejected_content_type", reason, body, client)
+            return await self._reject(request, 415, "rejected_content_type", reason, body, client)
         try:
             document = json.loads(body)
             envelope = WebhookEnvelope.model_validate(document)
             envelope.parsed_payload()
         except (ValueError, ValidationError) as exc:
             problem = f"{exc.error_count()} validation error(s)" if isinstance(exc, ValidationError) else "not JSON"
-            return self._reject(400, "rejected_malformed", f"not a webhook envelope ({problem})", body, client)
+            return await self._reject(
+                request, 400, "rejected_malformed", f"not a webhook envelope ({problem})", body, client
+            )
         organization = request.query_params.get("organization") or self.organization
         delivery = NewDelivery.from_envelope(envelope, body, received_at=self.clock(), organization=organization)
         try:
             writer = self._writer if self._writer is not None else await run_in_threadpool(self._resolve_writer)
-            result = await asyncio.wrap_future(writer.submit(delivery))
+            result = await asyncio.wrap_future(writer.submit(delivery, request.url.path))
         except Exception as exc:
             self._count("unavailable")
             log.error("Could not store Calendly webhook delivery %s: %s", delivery.delivery_id, exc)

@@ -16,11 +16,16 @@ Tables (``<prefix>`` defaults to ``calendly_webhook_``):
 * ``<prefix>consumers`` — the position (last ``id`` handed out) of each named consumer, so a restarted
   :class:`~airflow_provider_calendly.triggers.calendly.CalendlyWebhookTrigger` resumes where it stopped;
 * ``<prefix>claims`` — which deliveries each consuming task has acted on (:meth:`WebhookInbox.claim`), so
-  a delivery replayed after a triggerer restart is acted on once.
+  a delivery replayed after a triggerer restart is acted on once;
+* ``<prefix>receipts`` — per callback path (one per subscription) and UTC day, the deliveries the receiver
+  stored, the duplicates, and the deliveries it refused (a bad signature, or not a webhook envelope), with the
+  last time of each: the receiver's history, kept :data:`RECEIPT_DAYS` days (the deliveries themselves are
+  kept for the retention).
 
 The database is reached through an Airflow connection (SQLite or PostgreSQL; any other SQLAlchemy URL via the
 connection's URI). Without a connection named ``calendly_webhook_inbox`` the inbox is the SQLite file
 ``$AIRFLOW_HOME/calendly_webhook_inbox.db``. Rows older than the retention (default 7 days) are purged.
+Tables a newer release adds are created on first use, so an existing inbox upgrades itself.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ __all__ = [
     "DEFAULT_RETENTION",
     "Delivery",
     "NewDelivery",
+    "Receipts",
+    "Rejection",
     "StoreResult",
     "WebhookInbox",
     "default_inbox_path",
@@ -65,6 +72,10 @@ DEFAULT_RETENTION = 7 * 24 * 3600.0
 DEFAULT_TABLE_PREFIX = "calendly_webhook_"
 _PURGE_EVERY = 600.0
 _CALENDLY_RETRY_WINDOW = 24 * 3600.0
+#: Days of receipts kept: a month of deliveries per day, whatever the deliveries' retention.
+RECEIPT_DAYS = 35
+#: The tallies of one receipts row.
+_TALLIES = ("stored", "duplicate", "rejected_signature", "rejected_other")
 
 
 def delivery_id(event: str, payload: Mapping[str, Any], created_at: datetime) -> str:
@@ -131,6 +142,34 @@ class StoreResult:
     delivery_id: str
     stored: bool
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A delivery the receiver refused (never stored), tallied in the receipts of its callback path.
+
+    :param path: The callback path it was posted to.
+    :param reason: ``signature`` (missing, malformed, stale or wrong) or ``other`` (not a webhook envelope).
+    :param at: When it was refused (Unix seconds).
+    """
+
+    path: str
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True)
+class Receipts:
+    """What the receiver did with the deliveries to one callback path on one UTC day (``YYYY-MM-DD``)."""
+
+    path: str
+    day: str
+    stored: int
+    duplicate: int
+    rejected_signature: int
+    rejected_other: int
+    last_stored_at: float | None
+    last_rejected_at: float | None
 
 
 @dataclass(frozen=True)
@@ -295,6 +334,15 @@ class WebhookInbox:
             sa.Column("delivery_id", sa.String(64), primary_key=True),
             sa.Column("claimed_at", sa.Float(), nullable=False, index=True),
         )
+        self.receipts = sa.Table(
+            f"{table_prefix}receipts",
+            metadata,
+            sa.Column("path", sa.String(512), primary_key=True),
+            sa.Column("day", sa.String(10), primary_key=True),
+            *(sa.Column(name, sa.BigInteger(), nullable=False) for name in _TALLIES),
+            sa.Column("last_stored_at", sa.Float()),
+            sa.Column("last_rejected_at", sa.Float()),
+        )
         self._metadata = metadata
 
     def __repr__(self) -> str:
@@ -334,8 +382,19 @@ class WebhookInbox:
         """Store one delivery (committed on return); a duplicate ``delivery_id`` is not stored again."""
         return self.store_many([delivery])[0]
 
-    def store_many(self, deliveries: Sequence[NewDelivery]) -> list[StoreResult]:
-        """Store deliveries in one transaction (group commit): all committed, or none on error."""
+    def store_many(
+        self,
+        deliveries: Sequence[NewDelivery],
+        *,
+        paths: Sequence[str] | None = None,
+        rejected: Sequence[Rejection] = (),
+    ) -> list[StoreResult]:
+        """Store deliveries in one transaction (group commit): all committed, or none on error.
+
+        :param paths: The callback path each delivery was posted to: its receipt (stored or duplicate) is tallied
+            in ``<prefix>receipts``, in the same transaction.
+        :param rejected: Deliveries the receiver refused, tallied there too.
+        """
         self.create_tables()
         results: list[StoreResult] = []
         table = self.deliveries
@@ -363,8 +422,64 @@ class WebhookInbox:
                 }
                 new_id = self._insert_ignore(conn, row)
                 results.append(StoreResult(item.delivery_id, stored=new_id is not None, id=new_id))
+            receipts: list[tuple[str, float, str]] = [(r.path, r.at, f"rejected_{r.reason}") for r in rejected]
+            for path, item, result in zip(paths or (), deliveries, results, strict=False):
+                receipts.append((path, item.received_at, "stored" if result.stored else "duplicate"))
+            self._tally(conn, receipts)
         self._maybe_purge()
         return results
+
+    def _tally(self, conn: sa.Connection, receipts: Iterable[tuple[str, float, str]]) -> None:
+        """Add receipts (callback path, time, tally name) to their path's and day's row."""
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for path, at, name in receipts:
+            key = (_clip(path) or "", _day(at))
+            row = rows.setdefault(
+                key,
+                {
+                    "path": key[0],
+                    "day": key[1],
+                    **dict.fromkeys(_TALLIES, 0),
+                    "last_stored_at": None,
+                    "last_rejected_at": None,
+                },
+            )
+            row[name] += 1
+            last = "last_rejected_at" if name.startswith("rejected_") else "last_stored_at"
+            row[last] = max(at, row[last] or at)
+        if not rows:
+            return
+        t = self.receipts
+        if self.dialect in {"sqlite", "postgresql"}:
+            from sqlalchemy.dialects import postgresql, sqlite
+
+            insert = (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(t).values(list(rows.values()))
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[t.c.path, t.c.day],
+                    set_={
+                        **{name: t.c[name] + insert.excluded[name] for name in _TALLIES},
+                        **{
+                            last: sa.func.coalesce(insert.excluded[last], t.c[last])
+                            for last in ("last_stored_at", "last_rejected_at")
+                        },
+                    },
+                )
+            )
+            return
+        for row in rows.values():
+            where = (t.c.path == row["path"]) & (t.c.day == row["day"])
+            if conn.execute(sa.select(t.c.path).where(where)).first() is None:
+                conn.execute(sa.insert(t).values(**row))
+                continue
+            conn.execute(
+                sa.update(t)
+                .where(where)
+                .values(
+                    **{name: t.c[name] + row[name] for name in _TALLIES},
+                    **{last: sa.func.coalesce(row[last], t.c[last]) for last in ("last_stored_at", "last_rejected_at")},
+                )
+            )
 
     def _insert_ignore(self, conn: sa.Connection, row: dict[str, Any]) -> int | None:
         table = self.deliveries
@@ -398,6 +513,8 @@ class WebhookInbox:
         with self.engine.begin() as conn:
             deleted = conn.execute(sa.delete(self.deliveries).where(self.deliveries.c.received_at < cutoff)).rowcount
             conn.execute(sa.delete(self.claims).where(self.claims.c.claimed_at < cutoff))
+            first_day = _day((self._clock() if now is None else now) - RECEIPT_DAYS * 86400.0)
+            conn.execute(sa.delete(self.receipts).where(self.receipts.c.day < first_day))
         if deleted:
             log.info("Purged %d Calendly webhook deliveries older than %.0f s", deleted, self.retention)
         return int(deleted or 0)
@@ -457,6 +574,30 @@ class WebhookInbox:
         self.create_tables()
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(self.deliveries.c.id), 0))).scalar_one())
+
+    def receipts_since(self, since: float) -> list[Receipts]:
+        """Every callback path's receipts from the UTC day of ``since`` on, by path and day."""
+        self.create_tables()
+        t = self.receipts
+        query = sa.select(t).where(t.c.day >= _day(since)).order_by(t.c.path, t.c.day)
+        with self.engine.connect() as conn:
+            return [Receipts(**dict(row)) for row in conn.execute(query).mappings()]
+
+    def count_after(self, position: int) -> int:
+        """How many stored deliveries have an id above ``position``: a consumer at ``position`` has yet to read them."""
+        self.create_tables()
+        t = self.deliveries
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).where(t.c.id > position)).scalar_one())
+
+    def consumers_backlog(self) -> dict[str, tuple[int, int, float]]:
+        """Each named consumer's position, the deliveries stored after it (its backlog) and when it last moved."""
+        self.create_tables()
+        c, d = self.consumers, self.deliveries
+        pending = sa.select(sa.func.count()).where(d.c.id > c.c.last_id).scalar_subquery()
+        query = sa.select(c.c.consumer, c.c.last_id, pending, c.c.updated_at).order_by(c.c.consumer)
+        with self.engine.connect() as conn:
+            return {name: (int(last), int(n), float(at)) for name, last, n, at in conn.execute(query)}
 
     # -- consumer positions --
 
@@ -532,6 +673,11 @@ class WebhookInbox:
 
 
 _DELIVERY_FIELDS = tuple(f.name for f in fields(Delivery))
+
+
+def _day(at: float) -> str:
+    """The UTC day (``YYYY-MM-DD``) of a Unix time."""
+    return datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d")
 
 
 def _clip(value: str | None, limit: int = 512) -> str | None:

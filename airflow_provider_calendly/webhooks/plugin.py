@@ -26,12 +26,24 @@ def _setting(key: str, default: str) -> str:
     return str(conf.get(SECTION, key, fallback=default))
 
 
+def inbox_conn_id() -> str:
+    """The connection of the receiver's inbox (``[calendly_webhooks] inbox_conn_id``)."""
+    return _setting("inbox_conn_id", DEFAULT_INBOX_CONN_ID)
+
+
+def receiver_enabled() -> bool:
+    """Whether the API server mounts the receiver (``[calendly_webhooks] enabled``)."""
+    from airflow.configuration import conf
+
+    return conf.getboolean(SECTION, "enabled", fallback=True)
+
+
 def build_app() -> Any:
     """Build the receiver app from the ``[calendly_webhooks]`` configuration."""
     from airflow_provider_calendly.webhooks.app import create_app
 
     return create_app(
-        inbox_conn_id=_setting("inbox_conn_id", DEFAULT_INBOX_CONN_ID),
+        inbox_conn_id=inbox_conn_id(),
         calendly_conn_id=_setting("calendly_conn_id", "calendly_default"),
         tolerance=float(_setting("tolerance", str(DEFAULT_TOLERANCE))),
         retention=float(_setting("retention_days", "7")) * 86400,
@@ -41,9 +53,7 @@ def build_app() -> Any:
 
 def mounted_apps() -> list[dict[str, Any]]:
     """The apps for the API server to mount: the receiver, unless ``[calendly_webhooks] enabled`` is false."""
-    from airflow.configuration import conf
-
-    if not conf.getboolean(SECTION, "enabled", fallback=True):
+    if not receiver_enabled():
         return []
     return [{"app": build_app(), "url_prefix": URL_PREFIX, "name": "Calendly webhook receiver"}]
 

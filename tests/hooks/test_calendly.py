@@ -299,6 +299,7 @@ def test_retries_run_out_with_the_last_status(hook: CalendlyHook, api: responses
     with pytest.raises(CalendlyServerError, match="500 Internal Server Error: boom"):
         hook.get_event_type("ET1")
     assert len(api.calls) == 4  # max_retries=3 in the fixture connection
+    assert (hook.rate_limited_count, hook.throttled_seconds) == (0, 0.0)  # a 5xx backoff is no rate-limit wait
 
 
 def test_429_waits_exactly_the_reset_the_server_gives(
@@ -314,6 +315,8 @@ def test_429_waits_exactly_the_reset_the_server_gives(
     start = fake_clock.now
     hook.get_event_type("ET1")
     assert fake_clock.now - start == pytest.approx(7.0)  # no jitter, no extra margin
+    # What a sync reports: one 429, and the 7 s waited for the limit (no pacing wait besides).
+    assert (hook.rate_limited_count, hook.throttled_seconds) == (1, pytest.approx(7.0))
 
 
 def test_429_with_retry_after_then_exhausted(
@@ -325,6 +328,7 @@ def test_429_with_retry_after_then_exhausted(
     assert err.value.status_code == 429
     assert len(api.calls) == 4
     assert sum(fake_clock.sleeps) == pytest.approx(6.0)
+    assert (hook.rate_limited_count, hook.throttled_seconds) == (4, pytest.approx(6.0))
 
 
 def test_connection_errors_are_retried_for_reads_only(hook: CalendlyHook, api: responses.RequestsMock) -> None:

@@ -8,6 +8,7 @@ production.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -17,8 +18,13 @@ import pytest
 
 from airflow_provider_calendly.hooks.calendly import CalendlyHook
 from airflow_provider_calendly.testing import REFERENCE_NOW, CalendlyEmulator
-from airflow_provider_calendly.transfers.calendly_to_sql import CalendlySqlSync, CalendlyToSqlOperator
+from airflow_provider_calendly.transfers.calendly_to_sql import (
+    PROGRESS_XCOM_KEY,
+    CalendlySqlSync,
+    CalendlyToSqlOperator,
+)
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
+from tests.harness.task_instance import RecordingTaskInstance
 from tests.transfers.helpers import Warehouse, counts, dump_all
 
 EVENTS = 40
@@ -110,11 +116,49 @@ def test_operator_lands_everything_and_a_rerun_changes_nothing(
         ).execute({})  # type: ignore[arg-type]
         assert rerun["tables"]["invitees"]["inserted"] == 0
         assert rerun["tables"]["invitees"]["updated"] == emulator.count_invitees()
+        # Nothing changed in Calendly: every row written again is counted unchanged, none changed or deleted.
+        for key, table in rerun["tables"].items():
+            assert (table["inserted"], table["changed"], table["deleted"]) == (0, 0, 0), key
+            assert table["unchanged"] == table["rows"] == table["updated"], key
         assert counts(writer) == _truth(emulator)
         assert dump_all(writer) == first
     finally:
         writer.close()
     assert emulator.count(status=429) == 0
+
+
+def test_a_running_sync_reports_its_progress_and_the_summary_names_its_target(
+    emulator: CalendlyEmulator, warehouse: Warehouse
+) -> None:
+    ti = RecordingTaskInstance()
+    op = CalendlyToSqlOperator(
+        task_id="land",
+        sql_conn_id=warehouse.conn_id,
+        table_prefix=warehouse.prefix,
+        resources=["event_types", "scheduled_events", "invitees"],
+        page_size=10,
+        progress_interval=1e-9,  # every page and phase reports
+    )
+    summary = op.execute({"ti": ti})  # type: ignore[arg-type]
+    assert {key for key, _ in ti.pushed} == {PROGRESS_XCOM_KEY}
+    reports = [value for _, value in ti.pushed]
+    assert [r["phase"] for r in reports][:1] == ["event_types"]
+    events = [r for r in reports if r["phase"] == "scheduled_events"]
+    assert [r["pages"] for r in events][-1] == summary["scheduled_event_pages"] == -(-EVENTS // 10)
+    assert events[-1]["events"] == emulator.count_scheduled_events()
+    # Each report from a page says how far the window is done and when it ends, unless past the assumed horizon.
+    assert all((r["window_done"] is None) == (r["eta_seconds"] is None) for r in events[1:])
+    for earlier, later in itertools.pairwise(reports):  # what is done only grows
+        assert later["rows"] >= earlier["rows"] and later["api_calls"] >= earlier["api_calls"]
+    assert reports[-1]["api_calls"] <= summary["api_calls"]
+    assert reports[-1]["rows"] <= sum(t["rows"] for t in summary["tables"].values())
+    assert summary["warehouse"] == {
+        "conn_id": warehouse.conn_id,
+        "dialect": {"sqlite": "sqlite", "duckdb": "duckdb", "postgres": "postgresql"}[warehouse.kind],
+        "table_prefix": warehouse.prefix,
+        "schema": None,
+    }
+    assert summary["rate_limit"] == {"waited_seconds": 0.0, "responses_429": 0}
 
 
 def test_faults_on_30_percent_of_calls_give_identical_tables(

@@ -125,7 +125,12 @@ def test_an_untested_warehouse_is_refused_before_any_api_call(sqlite_conn: str) 
 
 @pytest.mark.parametrize(
     ("argument", "message"),
-    [({"deletions": "purge"}, "deletions must be one of"), ({"strict_resources": "yes"}, "strict_resources must be")],
+    [
+        ({"deletions": "purge"}, "deletions must be one of"),
+        ({"strict_resources": "yes"}, "strict_resources must be"),
+        ({"progress_interval": 0}, "progress_interval must be a positive number"),
+        ({"progress_interval": "30"}, "progress_interval must be a positive number"),
+    ],
 )
 def test_new_arguments_are_checked_when_the_dag_is_parsed(argument: dict[str, Any], message: str) -> None:
     with pytest.raises(CalendlyConfigError, match=message):

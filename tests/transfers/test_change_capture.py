@@ -118,6 +118,7 @@ def test_a_gap_free_feed_carries_every_event_change_and_the_refresh_windows_past
             reconciled = rig.sync(plain)
             feed, reads = summary["webhook_feed"], summary["invitee_reads"]
             assert feed["covered"] is True and feed["gap_reason"] is None
+            assert feed["position"] == rig.feed.inbox.last_id()  # read up to the end: no backlog
             assert sum(feed["applied"].values()) > 0
             assert feed["applied"].get("invitee_no_show.created", 0) > 0
             # A day's deliveries are all newer than the previous pass: none may be judged older (a no-show that

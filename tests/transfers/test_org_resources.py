@@ -99,6 +99,8 @@ def test_the_opt_in_resources_land_and_busy_times_are_swept_in_their_window(
     again = _sync(writer, emulator, resources=resources)  # a rerun writes nothing twice
     assert again["tables"]["user_busy_times"]["inserted"] == 0 == again["tables"]["outgoing_communications"]["inserted"]
     assert again["tables"]["user_busy_times"]["updated"] == len(truth) and again["deletions"]["rows"] == {}
+    # Composite keys with timestamps match as stored, whichever driver read them back: read again, unchanged.
+    assert again["tables"]["user_busy_times"]["unchanged"] == len(truth)
     assert writer.count("user_busy_times") == len(truth) and writer.count("outgoing_communications") == len(sent)
 
     meeting = next(t[4] for t in sorted(truth, key=lambda t: t[2]) if t[4] is not None)

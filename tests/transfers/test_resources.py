@@ -167,6 +167,8 @@ def test_deletions_are_marked_unmarked_and_deleted_in_scope(
     assert _marked(writer, "users") == {user}
     assert _marked(writer, "routing_forms") == {form}
     assert rows["organization_memberships"] == 1 and rows["users"] == 1
+    for key, swept in rows.items():  # the per-table counts say the same
+        assert incremental["tables"][key]["deleted"] == swept, key
     assert _marked(writer, "availability_schedules") == set(_uris(writer, "availability_schedules", user)) != set()
     assert _marked(writer, "group_relationships") == set(_uris(writer, "group_relationships", user)) != set()
     assert _marked(writer, "event_type_hosts") == set(_uris(writer, "event_type_hosts", user))
@@ -178,8 +180,9 @@ def test_deletions_are_marked_unmarked_and_deleted_in_scope(
     assert full["deletions"]["rows"]["invitees"] >= 1
     assert "organization_memberships" not in full["deletions"]["rows"]  # already marked: marked once
 
-    org.memberships.append(member)  # the member comes back
-    _sync(writer, resources=["users", "organization_memberships"])
+    org.memberships.append(member)  # the member comes back: a marked row written again has changed
+    back = _sync(writer, resources=["users", "organization_memberships"])
+    assert back["tables"]["organization_memberships"]["changed"] == 1
     assert _marked(writer, "organization_memberships") == set() and _marked(writer, "users") == set()
 
     gone = org.remove_member(member["uri"])

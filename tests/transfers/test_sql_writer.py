@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
@@ -18,7 +21,7 @@ from airflow_provider_calendly.transfers.sql_writer import (
     detect_dialect,
     validate_identifier,
 )
-from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, invitee_rows
+from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, build_rows, invitee_rows
 from tests.transfers.helpers import (
     Warehouse,
     counts,
@@ -139,6 +142,85 @@ def test_upsert_is_idempotent_and_replaces_children(writer: CalendlyTableWriter,
     assert counts["invitee_answers"].deleted == 1
     assert writer.count("invitee_answers") == 1
     assert writer.execute(f"SELECT status FROM {writer.table_name('invitees')}") == [("canceled",)]
+
+
+#: What a second write does to one invitee, and what it must count: (invitees, invitee_answers) as
+#: (inserted, changed, unchanged, deleted), for an invitee with two answers.
+_REWRITES: dict[str, tuple[tuple[int, int, int, int], tuple[int, int, int, int]]] = {
+    "same": ((0, 0, 1, 0), (0, 0, 2, 0)),
+    "canceled": ((0, 1, 0, 0), (0, 0, 2, 0)),
+    "answer_dropped": ((0, 1, 0, 0), (0, 0, 1, 1)),
+    "answer_added": ((0, 1, 0, 0), (1, 0, 2, 0)),
+    "answer_edited": ((0, 1, 0, 0), (0, 1, 1, 0)),
+    "swept_and_back": ((0, 1, 0, 0), (0, 0, 2, 0)),
+    "new": ((1, 0, 0, 0), (2, 0, 0, 0)),
+}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plan=st.lists(st.sampled_from(sorted(_REWRITES)), min_size=1, max_size=6))
+def test_counts_tell_changed_from_unchanged(writer: CalendlyTableWriter, invitee: Invitee, plan: list[str]) -> None:
+    """A re-listed row with identical content is ``unchanged``; any difference (or a sweep's mark) is ``changed``."""
+    assert len(invitee.questions_and_answers) == 2
+    run = uuid.uuid4().hex
+    before = [invitee.model_copy(update={"uri": f"{invitee.uri}-{run}-{i}"}) for i in range(len(plan))]
+    writer.upsert_invitees([b for b, what in zip(before, plan, strict=True) if what != "new"])
+    swept = [b.uri for b, what in zip(before, plan, strict=True) if what == "swept_and_back"]
+    with writer.transaction():  # as a deletion sweep marks rows
+        writer.mark_deleted("invitees", swept, datetime.now(timezone.utc))
+    answers = invitee.questions_and_answers
+    edited = answers[1].model_copy(update={"answer": "a different answer"})
+    after = [
+        b.model_copy(
+            update={
+                "canceled": {"status": "canceled"},
+                "answer_dropped": {"questions_and_answers": answers[:1]},
+                "answer_added": {"questions_and_answers": [*answers, answers[0]]},
+                "answer_edited": {"questions_and_answers": [answers[0], edited]},
+            }.get(what, {})
+        )
+        for b, what in zip(before, plan, strict=True)
+    ]
+    counts = writer.upsert_invitees(after)
+    for table, index in (("invitees", 0), ("invitee_answers", 1)):
+        expected = [sum(_REWRITES[what][index][i] for what in plan) for i in range(4)]
+        got = counts[table]
+        assert [got.inserted, got.changed, got.unchanged, got.deleted] == expected, table
+        assert got.rows == got.inserted + got.changed + got.unchanged
+        assert got.updated == got.changed + got.unchanged
+    # Counting changed nothing of what is written: every row is there, un-marked, as given.
+    live = writer.execute(f"SELECT uri FROM {writer.table_name('invitees')} WHERE _deleted_at IS NULL")
+    assert {a.uri for a in after} <= {uri for (uri,) in live}
+
+
+def test_a_child_row_is_part_of_its_parents_raw() -> None:
+    """What counting children relies on: a parent whose raw is unchanged has unchanged children (so only a changed
+    parent's children are read back). Checked for every child table of the registry, on the emulator's data."""
+    from airflow_provider_calendly.testing import CalendlyEmulator
+
+    with CalendlyEmulator(seed=7, scheduled_events=20) as emulator:
+        org = emulator.organization
+        samples = {
+            "scheduled_events": list(emulator.data.scheduled_events.values()),
+            "invitees": [i for items in emulator.data.invitees.values() for i in items],
+            "routing_forms": org.routing_forms,
+            "routing_form_submissions": [s for items in org.submissions.values() for s in items],
+            "availability_schedules": org.schedules,
+        }
+    for key, spec in TABLES.items():
+        if spec.parent is None:
+            continue
+        assert spec.parent in samples, f"add samples of {spec.parent} to check its child table {key}"
+        parent = TABLES[spec.parent]
+        assert parent.model is not None and spec.items is not None
+        items = [parent.model.model_validate(sample) for sample in samples[spec.parent]]
+        item = next(i for i in items if spec.items(i))  # one with children
+        (attribute,) = spec.items.__reduce__()[1]  # the operator.attrgetter's attribute name
+        fewer = item.model_copy(update={attribute: spec.items(item)[:-1]})
+        assert (
+            build_rows(spec.parent, fewer)[spec.parent][0]["raw"]
+            != build_rows(spec.parent, item)[spec.parent][0]["raw"]
+        ), key
 
 
 def test_duplicates_within_one_chunk_keep_the_last(writer: CalendlyTableWriter, event: ScheduledEvent) -> None:
@@ -298,8 +380,9 @@ def test_copy_lands_the_rows_and_counts_of_the_generic_path(
         )
     assert results[0] == results[1]
     assert results[0][2]["invitees"] == UpsertCounts(rows=40, inserted=40)
-    assert results[0][3]["invitees"] == UpsertCounts(rows=16, inserted=5, updated=11)
-    assert results[0][3]["invitee_answers"] == UpsertCounts(rows=41, inserted=8, updated=33, deleted=0)
+    # 10 re-listed as they were, 1 canceled, 5 new; the canceled one keeps only its first (identical) answer
+    assert results[0][3]["invitees"] == UpsertCounts(rows=16, inserted=5, changed=1, unchanged=10)
+    assert results[0][3]["invitee_answers"] == UpsertCounts(rows=41, inserted=10, unchanged=31, deleted=2)
     assert dump_all(copy) == dump_all(reference)
     assert counts(copy) == counts(reference)
     answers = copy.execute(f"SELECT answer FROM {copy.table_name('invitee_answers')} WHERE position = 0 LIMIT 1")
@@ -323,7 +406,8 @@ def test_copy_rerun_is_idempotent(
     assert dump_all(copy) == before
     assert (first["invitees"].inserted, first["invitees"].updated) == (25, 0)
     assert (again["invitees"].inserted, again["invitees"].updated) == (0, 25)
-    assert again["invitee_answers"] == UpsertCounts(rows=50, inserted=0, updated=50, deleted=0)
+    assert (again["invitees"].changed, again["invitees"].unchanged) == (0, 25)
+    assert again["invitee_answers"] == UpsertCounts(rows=50, unchanged=50)
     assert copy.upsert_scheduled_events([event])["event_memberships"].deleted == 0
     assert counts(copy) == {
         "event_types": 0,
@@ -343,7 +427,7 @@ def test_copy_update_replaces_children(
     copy.upsert_invitees([invitee])
     fewer = invitee.model_copy(update={"questions_and_answers": invitee.questions_and_answers[1:]})
     result = copy.upsert_invitees([fewer])
-    assert result["invitee_answers"] == UpsertCounts(rows=1, inserted=0, updated=1, deleted=1)
+    assert result["invitee_answers"] == UpsertCounts(rows=1, changed=1, deleted=1)
     assert copy.execute(f"SELECT position, answer FROM {copy.table_name('invitee_answers')}") == [
         (0, "Multiple line\nAnswer")
     ]

@@ -23,9 +23,25 @@ import pytest
 import requests
 
 from tests import processes
+from tests.conftest import service_unavailable
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "ui"
 STARTUP_TIMEOUT = 120.0
+PLAYWRIGHT_DIR = Path(__file__).resolve().parent / "playwright"
+CHROMIUM = os.environ.get("CALENDLY_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+def browser_tools() -> str:
+    """Return the ``node`` executable, or skip (fail under CI) naming what is missing and how to get it."""
+    hint = "run scripts/ci-system-deps.sh"
+    if not Path(CHROMIUM).exists():
+        service_unavailable(f"Chromium not found at {CHROMIUM} ({hint})")
+    node = shutil.which("node")
+    if node is None:
+        service_unavailable(f"node not found on PATH ({hint})")
+    if not (PLAYWRIGHT_DIR / "node_modules" / "playwright-core" / "package.json").exists():
+        service_unavailable(f"playwright-core not installed in {PLAYWRIGHT_DIR} ({hint})")
+    return str(node)
 
 
 def free_port() -> int:

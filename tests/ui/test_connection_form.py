@@ -19,14 +19,11 @@ import requests
 
 from airflow_provider_calendly import __version__
 from airflow_provider_calendly.get_provider_info import get_provider_info
-from tests.conftest import service_unavailable
-from tests.ui.conftest import ARTIFACTS, AirflowServer, EmulatorInfo
+from tests.ui.conftest import ARTIFACTS, CHROMIUM, PLAYWRIGHT_DIR, AirflowServer, EmulatorInfo, browser_tools
 
 pytestmark = pytest.mark.integration
 
-PLAYWRIGHT_DIR = Path(__file__).resolve().parent / "playwright"
 SCRIPT = PLAYWRIGHT_DIR / "connection_form.mjs"
-CHROMIUM = os.environ.get("CALENDLY_TEST_CHROMIUM", "/usr/bin/chromium")
 
 # Standard-field titles the Airflow UI uses when a provider does not relabel them.
 DEFAULT_TITLES = {"description": "Description", "host": "Host", "password": "Password", "port": "Port"}
@@ -38,23 +35,10 @@ def _calendly_connection_type() -> dict[str, Any]:
     return connection_type
 
 
-def _browser_tools() -> str:
-    """Return the ``node`` executable, or skip (fail under CI) naming what is missing and how to get it."""
-    hint = "run scripts/ci-system-deps.sh"
-    if not Path(CHROMIUM).exists():
-        service_unavailable(f"Chromium not found at {CHROMIUM} ({hint})")
-    node = shutil.which("node")
-    if node is None:
-        service_unavailable(f"node not found on PATH ({hint})")
-    if not (PLAYWRIGHT_DIR / "node_modules" / "playwright-core" / "package.json").exists():
-        service_unavailable(f"playwright-core not installed in {PLAYWRIGHT_DIR} ({hint})")
-    return str(node)
-
-
 @pytest.fixture(scope="module")
 def ui_run(airflow_server: AirflowServer, ui_emulator: EmulatorInfo) -> dict[str, Any]:
     """Run the browser journey once; the tests below each check one part of what it saw."""
-    node = _browser_tools()
+    node = browser_tools()
     connection_type = _calendly_connection_type()
     declared = connection_type["ui-field-behaviour"]
     port_shown = "port" not in declared["hidden-fields"]

@@ -92,6 +92,23 @@ def test_bad_signatures_are_rejected_and_counted(
     assert SIGNING_KEY not in logged and SIGNING_KEY not in response.text
 
 
+def test_every_delivery_is_tallied_by_callback_path(inbox: WebhookInbox) -> None:
+    """Stored, duplicate, forged and malformed deliveries land in the inbox's receipts, per path and day."""
+    state = WebhookReceiver(signing_keys=[SIGNING_KEY], inbox=inbox)
+    with TestClient(create_app(prefix="/calendly", receiver=state)) as client:
+        body, headers = signed(envelope())
+        assert client.post("/calendly/webhooks", content=body, headers=headers).status_code == 200
+        assert client.post("/calendly/webhooks", content=body, headers=headers).status_code == 200  # a retry
+        forged = signed(body, key="attacker-key")[1]
+        assert client.post("/calendly/webhooks/v2", content=body, headers=forged).status_code == 401
+        assert client.post("/calendly/webhooks/v2", content=b"[]", headers=signed(b"[]")[1]).status_code == 400
+        canceled = signed(envelope(event="invitee.canceled"))
+        assert client.post("/calendly/webhooks/v2", content=canceled[0], headers=canceled[1]).status_code == 200
+    state.close()  # flushes the tallies of refused deliveries, which nothing waits for
+    got = {r.path: (r.stored, r.duplicate, r.rejected_signature, r.rejected_other) for r in inbox.receipts_since(0)}
+    assert got == {"/calendly/webhooks": (1, 1, 0, 0), "/calendly/webhooks/v2": (1, 0, 1, 1)}
+
+
 def test_a_replayed_delivery_after_the_tolerance_is_rejected(inbox: WebhookInbox) -> None:
     now = [time.time()]
     state = WebhookReceiver(signing_keys=[SIGNING_KEY], inbox=inbox, tolerance=60, clock=lambda: now[0])

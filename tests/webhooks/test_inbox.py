@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from airflow_provider_calendly.models import WebhookEnvelope
-from airflow_provider_calendly.webhooks.inbox import NewDelivery, WebhookInbox, delivery_id, inbox_url_for_connection
+from airflow_provider_calendly.webhooks.inbox import (
+    RECEIPT_DAYS,
+    NewDelivery,
+    Receipts,
+    Rejection,
+    WebhookInbox,
+    delivery_id,
+    inbox_url_for_connection,
+)
 from tests.webhooks.conftest import envelope
 
 
@@ -106,6 +114,60 @@ def test_retention_purges_old_rows_and_ids_are_never_reused(inbox_url: str) -> N
     assert second.id is not None and first.id is not None and second.id > first.id
 
 
+class _PortableInbox(WebhookInbox):
+    """The inbox as it runs on a database without upserts (the portable statements), here on SQLite."""
+
+    @property
+    def dialect(self) -> str:
+        return "generic"
+
+
+DAY = 86_400.0
+
+
+@pytest.mark.parametrize("kind", [WebhookInbox, _PortableInbox], ids=["upsert", "portable"])
+def test_receipts_are_tallied_per_callback_path_and_day(inbox_url: str, kind: type[WebhookInbox]) -> None:
+    now = [1_767_225_600.0]  # 2026-01-01T00:00:00Z
+    box = kind(inbox_url, clock=lambda: now[0])
+    booked, canceled = envelope(), envelope(event="invitee.canceled")
+    box.store_many([_new(booked, at=now[0] + 10)], paths=["/calendly/webhooks"])
+    box.store_many(
+        [_new(booked, at=now[0] + 20), _new(canceled, at=now[0] + 30)],  # a retry, then a new event
+        paths=["/calendly/webhooks", "/calendly/webhooks/v2"],
+        rejected=[Rejection("/calendly/webhooks", "signature", now[0] + 40)],
+    )
+    box.store_many([], rejected=[Rejection("/calendly/webhooks", "other", now[0] + DAY + 5)])  # the next day
+    box.store_many([_new(booked)])  # stored without a path (not through the receiver): not tallied
+    got = {(r.path, r.day): r for r in box.receipts_since(now[0])}
+    assert got == {
+        ("/calendly/webhooks", "2026-01-01"): Receipts(
+            "/calendly/webhooks", "2026-01-01", 1, 1, 1, 0, now[0] + 20, now[0] + 40
+        ),
+        ("/calendly/webhooks/v2", "2026-01-01"): Receipts(
+            "/calendly/webhooks/v2", "2026-01-01", 1, 0, 0, 0, now[0] + 30, None
+        ),
+        ("/calendly/webhooks", "2026-01-02"): Receipts(
+            "/calendly/webhooks", "2026-01-02", 0, 0, 0, 1, None, now[0] + DAY + 5
+        ),
+    }
+    assert [r.day for r in box.receipts_since(now[0] + DAY)] == ["2026-01-02"]
+    now[0] += (RECEIPT_DAYS + 2) * DAY  # a month later: the receipts are purged with the old deliveries
+    box.purge()
+    assert box.receipts_since(0) == []
+
+
+def test_backlog_is_what_a_consumer_has_not_read(inbox: WebhookInbox) -> None:
+    ids = [r.id for r in inbox.store_many([_new(envelope(event=f"invitee.e{i}")) for i in range(5)])]
+    assert inbox.open_position("watcher", start=ids[1]) == ids[1]
+    inbox.open_position("caught-up")
+    backlog = inbox.consumers_backlog()
+    assert {name: (position, pending) for name, (position, pending, _) in backlog.items()} == {
+        "caught-up": (ids[-1], 0),
+        "watcher": (ids[1], 3),
+    }
+    assert inbox.count_after(ids[2]) == 2 and inbox.count_after(0) == 5
+
+
 def test_invalid_settings_are_rejected(inbox_url: str) -> None:
     with pytest.raises(ValueError, match="table_prefix"):
         WebhookInbox(inbox_url, table_prefix="x; drop")
@@ -129,9 +191,17 @@ def test_postgres_inbox(postgres_uri: str) -> None:
     box = WebhookInbox(postgres_uri.replace("postgresql://", "postgresql+psycopg://"), table_prefix="wh_test_")
     box.create_tables()
     with box.engine.begin() as conn:
-        conn.exec_driver_sql("TRUNCATE wh_test_deliveries, wh_test_consumers")
-    results = box.store_many([_new(envelope()), _new(envelope()), _new(envelope(event="invitee.canceled"))])
+        conn.exec_driver_sql("TRUNCATE wh_test_deliveries, wh_test_consumers, wh_test_receipts")
+    now = time.time()
+    results = box.store_many(
+        [_new(envelope(), at=now), _new(envelope(), at=now), _new(envelope(event="invitee.canceled"), at=now)],
+        paths=["/p"] * 3,
+        rejected=[Rejection("/p", "signature", now)],
+    )
     assert [r.stored for r in results] == [True, False, True]
+    box.store_many([], rejected=[Rejection("/p", "signature", now)])  # the upsert adds to the row
+    (receipt,) = box.receipts_since(now)
+    assert (receipt.path, receipt.stored, receipt.duplicate, receipt.rejected_signature) == ("/p", 2, 1, 2)
     assert [d.event for d in box.fetch(event_type="GBGBDCAADAEDCRZ2")] == ["invitee.created", "invitee.canceled"]
     assert box.open_position("pg", start=0) == 0
     assert box.advance_position("pg", 0, results[0].id or 0)

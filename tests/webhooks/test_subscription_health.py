@@ -12,6 +12,7 @@ import requests
 
 from airflow_provider_calendly.exceptions import CalendlyWebhookUnhealthyError
 from airflow_provider_calendly.operators.webhooks import (
+    VERDICT_XCOM_KEY,
     CalendlyCheckWebhookSubscriptionOperator,
     CalendlyEnsureWebhookSubscriptionOperator,
     callback_version,
@@ -20,6 +21,7 @@ from airflow_provider_calendly.testing.emulator import CalendlyEmulator
 from airflow_provider_calendly.testing.webhooks import ReceiverServer
 from airflow_provider_calendly.webhooks.app import WebhookReceiver, create_app
 from airflow_provider_calendly.webhooks.inbox import WebhookInbox
+from tests.harness.task_instance import RecordingTaskInstance
 
 KEY = "health-test-signing-key"
 
@@ -101,6 +103,23 @@ def test_check_fails_when_retrying_too_long_or_missing(
     sub["retry_started_at"] = "2020-01-01T00:00:00.000000Z"
     with pytest.raises(CalendlyWebhookUnhealthyError, match="retrying"):
         _run(CalendlyCheckWebhookSubscriptionOperator(task_id="t", url=closed_url, max_retrying=3600))
+
+
+def test_the_check_records_its_verdict_healthy_or_not(
+    calendly_emulator: CalendlyEmulator, signed_conn: str, closed_url: str
+) -> None:
+    missing = RecordingTaskInstance()
+    with pytest.raises(CalendlyWebhookUnhealthyError, match="no webhook subscription") as failure:
+        CalendlyCheckWebhookSubscriptionOperator(task_id="t", url=closed_url).execute({"ti": missing})
+    assert missing.pushed == [(VERDICT_XCOM_KEY, {"url": closed_url, "healthy": False, "reason": str(failure.value)})]
+    created = _run(CalendlyEnsureWebhookSubscriptionOperator(task_id="t", url=closed_url))
+    found = RecordingTaskInstance()
+    CalendlyCheckWebhookSubscriptionOperator(task_id="t", url=closed_url).execute({"ti": found})
+    verdict = found.last(VERDICT_XCOM_KEY)
+    assert (verdict["healthy"], verdict["reason"]) == (True, None)
+    assert verdict["subscription"] == {
+        key: created[key] for key in ("uri", "callback_url", "state", "events", "retry_started_at")
+    }
 
 
 def test_receiver_takes_versioned_paths_and_reports_last_delivery(

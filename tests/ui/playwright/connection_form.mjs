@@ -13,13 +13,7 @@
 //   CHROMIUM         browser executable (default /usr/bin/chromium)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const env = (name, fallback) => {
-  const value = process.env[name] ?? fallback;
-  if (value === undefined) throw new Error(`missing environment variable ${name}`);
-  return value;
-};
+import { env, journey } from './common.mjs';
 
 const airflowUrl = env('AIRFLOW_URL').replace(/\/$/, '');
 const artifactDir = env('ARTIFACT_DIR');
@@ -127,39 +121,26 @@ async function readProvidersPage(page) {
   };
 }
 
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
 let page;
-try {
-  page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
-  page.setDefaultTimeout(timeout);
-  const host = env('CALENDLY_HOST');
-  const port = env('CALENDLY_PORT', '');
-  seen.form = await addConnection(
-    page,
-    { connId: 'calendly_ui_good', host, port, token: env('GOOD_TOKEN') },
-    '01-add-connection-form',
-  );
-  await shot(page, '02-connection-list');
-  await pressTest(page, 'calendly_ui_good', '03-test-success');
-  await addConnection(page, { connId: 'calendly_ui_bad', host, port, token: env('BAD_TOKEN') }, null);
-  await pressTest(page, 'calendly_ui_bad', '04-test-bad-token');
-  await readProvidersPage(page);
-} catch (error) {
-  seen.error = String(error && error.stack ? error.stack : error);
-  if (page) await shot(page, '99-failure').catch(() => {});
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(seen));
+await journey(
+  seen,
+  async (browser) => {
+    page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+    page.setDefaultTimeout(timeout);
+    const host = env('CALENDLY_HOST');
+    const port = env('CALENDLY_PORT', '');
+    seen.form = await addConnection(
+      page,
+      { connId: 'calendly_ui_good', host, port, token: env('GOOD_TOKEN') },
+      '01-add-connection-form',
+    );
+    await shot(page, '02-connection-list');
+    await pressTest(page, 'calendly_ui_good', '03-test-success');
+    await addConnection(page, { connId: 'calendly_ui_bad', host, port, token: env('BAD_TOKEN') }, null);
+    await pressTest(page, 'calendly_ui_bad', '04-test-bad-token');
+    await readProvidersPage(page);
+  },
+  async () => {
+    if (page) await shot(page, '99-failure');
+  },
+);
