@@ -21,10 +21,10 @@ Unless the extra says otherwise, a database *file* is opened with :data:`DEFAULT
 ``memory_limit`` is 80 % of the machine's RAM, and its buffer pool keeps every block it has read or written cached
 up to that limit, so a long sync's RSS grew with the size of the database (1.2 GB after a million invitees). A
 loader writing 500-invitee chunks needs little working memory, and DuckDB 2 keeps primary-key indexes in its buffer
-pool too, evicted to the file like data: 64 MiB holds a 100,000-invitee sync under 300 MB of RSS. What a
+pool too, evicted to the file like data: 80 MiB holds a 100,000-invitee sync under 300 MB of RSS. What a
 transaction wrote stays in memory until a checkpoint moves it to the file; with every resource's tables in one file
 and several prefixes, a commit that checkpointed 16 MB (DuckDB's ``checkpoint_threshold``) ran out of 64 MiB, so
-files checkpoint every 4 MiB of WAL. Beyond the limit DuckDB evicts clean blocks to the file (and spills to
+files checkpoint every 4 MiB of WAL (and 64 MiB was too little once the 2026 resources' tables joined them). Beyond the limit DuckDB evicts clean blocks to the file (and spills to
 ``<file>.tmp`` if a query needs more), so the limit bounds memory, not data. In-memory databases keep DuckDB's
 defaults: their data lives in that memory.
 """
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_FILE_CONFIG", "DEFAULT_FILE_MEMORY_LIMIT", "DuckDBHook"]
 
 #: ``memory_limit`` of a database file when the connection's extra sets none (see the module docstring).
-DEFAULT_FILE_MEMORY_LIMIT = "64MiB"
+DEFAULT_FILE_MEMORY_LIMIT = "80MiB"
 #: The options a database file is opened with unless the connection's extra sets them (see the module docstring).
 DEFAULT_FILE_CONFIG: dict[str, str] = {"memory_limit": DEFAULT_FILE_MEMORY_LIMIT, "checkpoint_threshold": "4MiB"}
 
