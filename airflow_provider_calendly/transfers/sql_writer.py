@@ -56,6 +56,7 @@ from airflow_provider_calendly.transfers.tables import (
     RowsByTable,
     TableSpec,
     build_rows,
+    children_in_parent_raw,
 )
 from airflow_provider_calendly.transfers.warehouse import WarehouseConnection
 
@@ -281,21 +282,23 @@ class CalendlyTableWriter(WarehouseConnection):
                 # since children are only ever written, and swept, with their parent.
                 self._insert(key, list(latest.values()), upsert=bool(stored), existing=len(stored))
                 counts[key] = UpsertCounts.compare(contents, stored)
-                # A child row is an element of a list in its parent's raw: the children of a parent whose content
-                # is unchanged are unchanged too, so only a changed parent's stored children are read back.
+                # A child row is usually an element of a list in its parent's raw: the children of a parent whose
+                # content is unchanged are unchanged too, so only a changed parent's stored children are read back
+                # (all stored parents' children, for a list the sync reads apart and keeps out of raw).
                 changed = {k[0] for k, content in contents.items() if k in stored and stored[k] != content}
                 for child in CHILD_TABLES.get(key, ()):
                     if child not in rows_by_table:
                         continue
+                    reread = changed if children_in_parent_raw(child) else {k[0] for k in stored}
                     link = str(TABLES[child].parent_column)
                     child_key_of = _key_getter(TABLES[child].primary_key)
                     wanted = {child_key_of(r): r for r in rows_by_table.get(child, ())}
                     unique = {k: r for k, r in wanted.items() if (r[link],) in latest}
-                    before = self._stored_contents(child, link, sorted(changed)) if changed else {}
+                    before = self._stored_contents(child, link, sorted(reread)) if reread else {}
                     if stored:
                         self._delete_where(child, link, [k[0] for k in stored])
                     self._insert(child, list(unique.values()), upsert=False)
-                    same = {k for k in unique if (k[0],) in stored and k[0] not in changed}
+                    same = {k for k in unique if (k[0],) in stored and k[0] not in reread}
                     counts[child] = UpsertCounts.compare(
                         {k: _content(r) for k, r in unique.items() if k not in same}, before
                     )

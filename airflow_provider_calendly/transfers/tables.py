@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -59,6 +58,7 @@ __all__ = [
     "RowsByTable",
     "TableSpec",
     "build_rows",
+    "children_in_parent_raw",
     "event_type_row",
     "invitee_rows",
     "scheduled_event_rows",
@@ -139,8 +139,9 @@ class TableSpec:
     :param parent: Key of a child table's parent table.
     :param parent_column: Column of a child table holding its parent's ``uri``; children of a written parent
         are replaced.
-    :param items: A child table's list on the parent model (one row per element; ``None``: not read, so the
-        parent's stored children are left as they are, e.g. a recap written from a webhook keeps its transcript).
+    :param items: The attribute of a child table's list on the parent model (one row per element; a list that is
+        ``None``: not read, so the parent's stored children are left as they are, e.g. a recap written from a
+        webhook keeps its transcript).
     """
 
     key: str
@@ -152,7 +153,7 @@ class TableSpec:
     resource: str | None = None
     parent: str | None = None
     parent_column: str | None = None
-    items: Callable[[Any], Sequence[Any]] | None = None
+    items: str | None = None
     _columns_by_name: Mapping[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -325,7 +326,7 @@ def child_table(
         one_row_per,
         parent=parent,
         parent_column=link,
-        items=operator.attrgetter(items),
+        items=items,
     )
 
 
@@ -980,6 +981,17 @@ WEBHOOK_TABLES: dict[str, tuple[str, ...]] = {
 # --- rows ----------------------------------------------------------------------------------------------------
 
 
+def children_in_parent_raw(key: str) -> bool:
+    """Whether child table ``key``'s rows are elements of a list in its parent's ``raw`` (so a parent whose ``raw``
+    is unchanged has unchanged children), or of a list the sync reads apart and keeps out of ``raw`` (a List's
+    members, a recap's transcript: the model's field is ``exclude``-d from dumps)."""
+    spec = TABLES[key]
+    assert spec.parent is not None and spec.items is not None, f"{key} is not a child table"
+    model = TABLES[spec.parent].model
+    field = model.model_fields.get(spec.items) if model is not None else None
+    return field is not None and not field.exclude
+
+
 def build_rows(
     key: str,
     item: Any,
@@ -1002,7 +1014,7 @@ def build_rows(
     for child_key in CHILD_TABLES.get(key, ()):
         child = TABLES[child_key]
         assert child.items is not None
-        elements = child.items(item)
+        elements = getattr(item, child.items)
         if elements is None:  # not read: the stored children stay (no key, so the writer leaves them)
             continue
         rows[child_key] = [

@@ -21,7 +21,13 @@ from airflow_provider_calendly.transfers.sql_writer import (
     detect_dialect,
     validate_identifier,
 )
-from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, build_rows, invitee_rows
+from airflow_provider_calendly.transfers.tables import (
+    BOOKKEEPING_TABLES,
+    TABLES,
+    build_rows,
+    children_in_parent_raw,
+    invitee_rows,
+)
 from tests.transfers.helpers import (
     Warehouse,
     counts,
@@ -195,17 +201,43 @@ def test_counts_tell_changed_from_unchanged(writer: CalendlyTableWriter, invitee
 
 def test_a_child_row_is_part_of_its_parents_raw() -> None:
     """What counting children relies on: a parent whose raw is unchanged has unchanged children (so only a changed
-    parent's children are read back). Checked for every child table of the registry, on the emulator's data."""
+    parent's children are read back), except for the lists declared out of raw (``children_in_parent_raw``).
+    Checked for every child table of the registry, on the emulator's data."""
+    from airflow_provider_calendly.models import ContactListMembership, Transcript
     from airflow_provider_calendly.testing import CalendlyEmulator
 
     with CalendlyEmulator(seed=7, scheduled_events=20) as emulator:
-        org = emulator.organization
+        org, people = emulator.organization, emulator.people
+        contacts = {c["uri"]: c for c in people.contacts}
         samples = {
             "scheduled_events": list(emulator.data.scheduled_events.values()),
             "invitees": [i for items in emulator.data.invitees.values() for i in items],
             "routing_forms": org.routing_forms,
             "routing_form_submissions": [s for items in org.submissions.values() for s in items],
             "availability_schedules": org.schedules,
+            "contacts": people.contacts,
+            # What the sync attaches to a list (its members) and to a recap (its transcript), read separately.
+            "contact_lists": [
+                {
+                    **item,
+                    "memberships": [
+                        ContactListMembership(contact=uri, name=contacts[uri].get("name")).model_dump()
+                        for uri in people.list_members.get(item["uri"], [])
+                    ],
+                }
+                for item in people.contact_lists
+            ],
+            "meeting_recaps": [
+                {
+                    **r,
+                    "transcript_segments": [
+                        s.model_dump()
+                        for s in Transcript(uri=r["transcript"], text=people.transcripts[r["uri"]]).segments()
+                    ],
+                }
+                for r in people.recaps
+                if r["uri"] in people.transcripts
+            ],
         }
     for key, spec in TABLES.items():
         if spec.parent is None:
@@ -214,13 +246,36 @@ def test_a_child_row_is_part_of_its_parents_raw() -> None:
         parent = TABLES[spec.parent]
         assert parent.model is not None and spec.items is not None
         items = [parent.model.model_validate(sample) for sample in samples[spec.parent]]
-        item = next(i for i in items if spec.items(i))  # one with children
-        (attribute,) = spec.items.__reduce__()[1]  # the operator.attrgetter's attribute name
-        fewer = item.model_copy(update={attribute: spec.items(item)[:-1]})
-        assert (
+        item = next(i for i in items if getattr(i, spec.items))  # one with children
+        fewer = item.model_copy(update={spec.items: getattr(item, spec.items)[:-1]})
+        differs = (
             build_rows(spec.parent, fewer)[spec.parent][0]["raw"]
             != build_rows(spec.parent, item)[spec.parent][0]["raw"]
-        ), key
+        )
+        # A list read apart (a List's members, a recap's transcript) is declared out of raw: its children are compared.
+        assert differs == children_in_parent_raw(key), key
+
+
+def test_children_read_apart_from_their_parent_are_counted_one_by_one(writer: CalendlyTableWriter) -> None:
+    """A List whose members changed while the List itself did not: its membership rows are compared, not assumed."""
+    from airflow_provider_calendly.models import ContactList, ContactListMembership
+
+    contact = "https://api.calendly.com/contacts/C{}"
+    first = ContactList(
+        uri="https://api.calendly.com/contact_lists/L1",
+        name="Leads",
+        type="static_list",
+        memberships=[ContactListMembership(contact=contact.format(1))],
+    )
+    writer.write_rows(build_rows("contact_lists", first))
+    more = first.model_copy(
+        update={"memberships": [*(first.memberships or []), ContactListMembership(contact=contact.format(2))]}
+    )
+    counts = writer.write_rows(build_rows("contact_lists", more))
+    assert (counts["contact_lists"].unchanged, counts["contact_lists"].changed) == (1, 0)
+    members = counts["contact_list_memberships"]
+    assert (members.inserted, members.unchanged, members.changed) == (1, 1, 0)
+    assert writer.count("contact_list_memberships") == 2
 
 
 def test_duplicates_within_one_chunk_keep_the_last(writer: CalendlyTableWriter, event: ScheduledEvent) -> None:
