@@ -36,6 +36,7 @@ from airflow_provider_calendly.transfers.reconcile import RefreshWindow
 from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.sync import CalendlySqlSync
 from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
+from airflow_provider_calendly.uris import CANONICAL_API_URL
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -286,7 +287,7 @@ class CalendlyToSqlOperator(BaseOperator):
             from airflow.providers.openlineage.extractors import OperatorLineage
         except ImportError:
             return None
-        base_url = self.hook.base_url if "settings" in self.hook.__dict__ else "https://api.calendly.com"
+        base_url = self.hook.base_url if "settings" in self.hook.__dict__ else CANONICAL_API_URL
         namespace = base_url.replace("https://", "calendly://").replace("http://", "calendly://")
         inputs = [Dataset(namespace=namespace, name=resource) for resource in self.calendly_resources]
         outputs = [Dataset(namespace=space, name=name) for space, name in self.lineage_outputs()]
