@@ -7,7 +7,8 @@
 * one module per Calendly area: :mod:`~.scheduling`, :mod:`~.organization`, :mod:`~.availability`,
   :mod:`~.routing_forms`, :mod:`~.webhooks`, :mod:`~.compliance`, :mod:`~.contacts`, :mod:`~.meeting_recaps`,
   :mod:`~.shares`;
-* :mod:`~.recovery`: the writes that take effect once however their answers are lost.
+* :mod:`~.recovery`: the writes that take effect once however their answers are lost (the one shape, and a
+  module per area).
 
 :class:`CalendlyClient` composes them and needs no Airflow connection::
 

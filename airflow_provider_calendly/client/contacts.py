@@ -2,8 +2,8 @@
 
 Contacts are available on every plan since November 2026 (``contacts:read`` / ``contacts:write``). What the
 API returns is what the token's user can see. The write that must not double on a lost answer,
-:meth:`~airflow_provider_calendly.client.recovery.IdempotentActions.ensure_contact`, is in
-:mod:`~airflow_provider_calendly.client.recovery`.
+:meth:`~airflow_provider_calendly.client.recovery.people.PeopleRecovery.ensure_contact`, is in
+:mod:`~airflow_provider_calendly.client.recovery.people`.
 """
 
 from __future__ import annotations

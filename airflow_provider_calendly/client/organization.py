@@ -80,7 +80,8 @@ class OrganizationAPI(CalendlyBase):
     def create_organization_invitation(self, email: str, *, organization: str | None = None) -> OrganizationInvitation:
         """Invite ``email`` to the organization (``POST /organizations/{uuid}/invitations``), sent once.
 
-        :meth:`~airflow_provider_calendly.client.recovery.IdempotentActions.invite_user` is the idempotent form.
+        :meth:`~airflow_provider_calendly.client.recovery.organization.OrganizationRecovery.invite_user` is the
+        idempotent form.
         """
         path = f"{self._organization_path(organization)}/invitations"
         return self.post_resource(path, {"email": check_email("email", email)}, OrganizationInvitation)
@@ -94,8 +95,8 @@ class OrganizationAPI(CalendlyBase):
     def delete_organization_invitation(self, invitation: str, *, organization: str | None = None) -> None:
         """Revoke an invitation (``DELETE /organizations/{uuid}/invitations/{uuid}``): its link stops working.
 
-        :meth:`~airflow_provider_calendly.client.recovery.IdempotentActions.revoke_invitations` counts one already
-        revoked as done."""
+        :meth:`~airflow_provider_calendly.client.recovery.organization.OrganizationRecovery.revoke_invitations`
+        counts one already revoked as done."""
         self.request("DELETE", self._invitation_path(invitation, organization))
 
     def invitation_uri(self, invitation: str, organization: str | None = None) -> str:

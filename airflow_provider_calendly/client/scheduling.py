@@ -2,8 +2,9 @@
 links and the Scheduling API's booking endpoint.
 
 Each method only builds a path and parameters; the writes here are sent once, as they are. The versions that
-survive a lost answer (:meth:`~airflow_provider_calendly.client.recovery.IdempotentActions.cancel_scheduled_event`,
-``book_meeting``, ``mark_invitee_no_show``…) are in :mod:`~airflow_provider_calendly.client.recovery`.
+survive a lost answer
+(:meth:`~airflow_provider_calendly.client.recovery.scheduling.SchedulingRecovery.cancel_scheduled_event`,
+``book_meeting``, ``mark_invitee_no_show``…) are in :mod:`~airflow_provider_calendly.client.recovery.scheduling`.
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ class SchedulingAPI(CalendlyBase):
     def create_event_type(self, name: str, *, owner: str | None = None, **fields: Any) -> EventType:
         """Create a one-on-one event type (``POST /event_types``), sent once.
 
-        :meth:`~airflow_provider_calendly.client.recovery.IdempotentActions.ensure_event_type` creates it once
-        however its answer is lost: use it unless you handle a lost answer yourself.
+        :meth:`~airflow_provider_calendly.client.recovery.organization.OrganizationRecovery.ensure_event_type`
+        creates it once however its answer is lost: use it unless you handle a lost answer yourself.
 
         :param name: The event type's name.
         :param owner: The owning user's UUID or URI (default: the token's user).

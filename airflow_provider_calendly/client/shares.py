@@ -2,7 +2,7 @@
 
 Since November 2026 Shares can be listed (``shares:read``, the token's own user only), updated while active
 and unbooked, and deleted while unbooked (``shares:write``). Creating one is not idempotent: the form that
-looks before sending again, ``create_share_once``, is in :mod:`~airflow_provider_calendly.client.recovery`.
+looks before sending again, ``create_share_once``, is in :mod:`~airflow_provider_calendly.client.recovery.people`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 URL, judge their health; and Calendly's sample payloads.
 
 Making a subscription exist exactly once (and replacing a disabled one) is recovery:
-:meth:`~airflow_provider_calendly.client.recovery.IdempotentActions.ensure_webhook_subscription`.
+:meth:`~airflow_provider_calendly.client.recovery.webhooks.WebhooksRecovery.ensure_webhook_subscription`.
 """
 
 from __future__ import annotations

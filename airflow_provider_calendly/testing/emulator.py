@@ -9,11 +9,11 @@ latency, malformed bodies, pagination loops). Run it with
         os.environ["AIRFLOW_CONN_CALENDLY_DEFAULT"] = emulator.connection_json()
 
 This module is the facade over the emulator's layers, each in its own module: the organization's data
-(:mod:`.data`, :mod:`.organization`, :mod:`.people`) and the running state (:mod:`.state`), the changes made to
-it (:mod:`.world`, :mod:`.simulator`), the routes (:mod:`.routes` and the areas :mod:`.scheduling`,
-:mod:`.organization_routes`, :mod:`.availability`, :mod:`.administration`, :mod:`.people_routes`,
-:mod:`.actions`, :mod:`.webhooks`, :mod:`.admin`), the HTTP server (:mod:`.server`) and the command line
-(:mod:`.cli`). Adding an endpoint is one ``@route`` method in its area and its scope in
+(:mod:`.data`, :mod:`.organization`, :mod:`.people` with its parts :mod:`.contacts`, :mod:`.meeting_recaps` and
+:mod:`.shares`) and the running state (:mod:`.state`), the changes made to it (:mod:`.world`, :mod:`.simulator`),
+the routes (:mod:`.routes` and the areas :mod:`.scheduling`, :mod:`.organization_routes`, :mod:`.availability`,
+:mod:`.administration`, :mod:`.people_routes`, :mod:`.actions`, :mod:`.webhooks`, :mod:`.admin`), the HTTP
+server (:mod:`.server`) and the command line (:mod:`.cli`). Adding an endpoint is one ``@route`` method in its area and its scope in
 :data:`airflow_provider_calendly.scopes.ENDPOINT_SCOPES`.
 """
 
