@@ -36,6 +36,11 @@ class Warehouse:
     prefix: str
     prefixes: list[str] = field(default_factory=list)
 
+    @property
+    def dialect(self) -> str:
+        """The name of the transfer's dialect for this warehouse (the fixture's kinds are the connection types)."""
+        return {"postgres": "postgresql"}.get(self.kind, self.kind)
+
     def writer(self, prefix: str | None = None) -> CalendlyTableWriter:
         return CalendlyTableWriter(resolve_dbapi_hook(self.conn_id), self.prefix if prefix is None else prefix)
 

@@ -154,7 +154,7 @@ def test_a_running_sync_reports_its_progress_and_the_summary_names_its_target(
     assert reports[-1]["rows"] <= sum(t["rows"] for t in summary["tables"].values())
     assert summary["warehouse"] == {
         "conn_id": warehouse.conn_id,
-        "dialect": {"sqlite": "sqlite", "duckdb": "duckdb", "postgres": "postgresql"}[warehouse.kind],
+        "dialect": warehouse.dialect,
         "table_prefix": warehouse.prefix,
         "schema": None,
     }

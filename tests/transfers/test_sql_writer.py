@@ -70,7 +70,7 @@ def writer(warehouse: Warehouse) -> Any:
 
 
 def test_dialect_is_detected(writer: CalendlyTableWriter, warehouse: Warehouse) -> None:
-    expected = {"postgres": "postgresql"}.get(warehouse.kind, warehouse.kind)
+    expected = warehouse.dialect
     assert writer.dialect.name == expected
     assert detect_dialect(writer.hook).name == expected
 

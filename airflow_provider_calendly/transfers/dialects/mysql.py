@@ -10,17 +10,38 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from airflow_provider_calendly.transfers.dialects.base import SqlDialect, compile_ddl, naive_utc
-from airflow_provider_calendly.transfers.tables import ColumnType
+from airflow_provider_calendly.transfers.tables import TABLES, ColumnType
 
 if TYPE_CHECKING:
     from airflow_provider_calendly.transfers.warehouse import WarehouseConnection
 
 __all__ = ["KEY_LENGTH", "MySqlDialect"]
 
-#: Characters of a text column in a key or an index. InnoDB's index key holds at most 3,072 bytes and utf8mb4
-#: takes up to 4 bytes a character: the widest keys, two text columns (``sync_state``'s), fit exactly. Calendly's
-#: URIs are about 100 characters.
-KEY_LENGTH = 384
+#: InnoDB's widest index key, in bytes; utf8mb4 takes up to 4 bytes a character.
+_MAX_KEY_BYTES = 3072
+_CHARACTER_BYTES = 4
+#: Bytes of the other column types a key can hold (``BIGINT``, ``DATETIME(6)``, ``DOUBLE``, ``BOOL``).
+_FIXED_BYTES = {ColumnType.INTEGER: 8, ColumnType.TIMESTAMP: 8, ColumnType.NUMBER: 8, ColumnType.BOOLEAN: 1}
+
+
+def _key_length() -> int:
+    """Characters of a text column in a key or an index: the most that lets every registry table's key fit.
+
+    One width for all keys keeps a column's type the same in every table it appears in. The widest keys today
+    are ``sync_state``'s (two text columns) and ``user_busy_times``' (two text columns and two timestamps);
+    Calendly's URIs are about 100 characters.
+    """
+    widths = []
+    for spec in TABLES.values():
+        types = [spec.column(name).type for name in spec.primary_key]
+        texts = sum(t is ColumnType.TEXT for t in types)
+        fixed = sum(_FIXED_BYTES.get(t, 0) for t in types)
+        if texts:
+            widths.append((_MAX_KEY_BYTES - fixed) // (texts * _CHARACTER_BYTES))
+    return min(widths)
+
+
+KEY_LENGTH = _key_length()
 
 #: MariaDB's catalog spells ``BOOL`` as ``TINYINT(1)`` and ``JSON`` as ``LONGTEXT`` (binary-collated, with a
 #: ``json_valid`` check).
@@ -30,7 +51,7 @@ _REFLECTED = {"TINYINT(1)": "BOOL", "TINYINT": "BOOL", "LONGTEXT": "JSON", "LONG
 class MySqlDialect(SqlDialect):
     """MySQL and MariaDB through the official ``MySqlHook`` (the ``mysql`` extra).
 
-    Keys and indexed link columns are ``VARCHAR(384)`` with a binary collation (URIs differ in case, and compare
+    Keys and indexed link columns are ``VARCHAR(382)`` (:data:`KEY_LENGTH`) with a binary collation (URIs differ in case, and compare
     as PostgreSQL compares them), other text ``MEDIUMTEXT``; JSON is ``JSON`` (MariaDB: ``LONGTEXT`` checked by
     ``json_valid``), queried with ``JSON_EXTRACT``/``->>``; timestamps are ``DATETIME(6)`` holding UTC. Upserts
     are ``INSERT … ON DUPLICATE KEY UPDATE``, sent as multi-row statements: the driver's ``executemany`` packs
