@@ -15,7 +15,7 @@ from airflow_provider_calendly.operators.webhooks import (
     CalendlyEnsureWebhookSubscriptionOperator,
 )
 from airflow_provider_calendly.transfers.calendly_to_sql import CalendlyToSqlOperator
-from airflow_provider_calendly.transfers.change_capture import FEED_EVENTS
+from airflow_provider_calendly.transfers.change_capture import FEED_EVENTS, RECAP_EVENTS
 
 CALLBACK = os.environ.get("CALENDLY_PAGE_CALLBACK", "http://127.0.0.1:8080/calendly/webhooks")
 START = datetime(2024, 1, 1)
@@ -34,7 +34,8 @@ with DAG("calendly_page_webhooks", start_date=START, schedule=None, catchup=Fals
     ensure = CalendlyEnsureWebhookSubscriptionOperator(
         task_id="ensure_subscription",
         url=CALLBACK,
-        events=list(FEED_EVENTS),
+        # The organization's events: Calendly delivers a recap's only to a user-scoped subscription.
+        events=[e for e in FEED_EVENTS if e not in RECAP_EVENTS],
         retries=0,
     )
     ensure >> CalendlyCheckWebhookSubscriptionOperator(task_id="check_subscription", url=CALLBACK, retries=0)
