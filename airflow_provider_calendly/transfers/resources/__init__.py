@@ -54,7 +54,7 @@ from __future__ import annotations
 from airflow_provider_calendly.transfers.config import DELETIONS, validate_deletions
 from airflow_provider_calendly.transfers.deletions import sweep_deletions
 from airflow_provider_calendly.transfers.resources.reader import ResourceReader
-from airflow_provider_calendly.transfers.resources.scope import SKIP_STATUSES
+from airflow_provider_calendly.transfers.resources.scope import SKIP_STATUSES, Scope
 
 # DELETIONS, validate_deletions and sweep_deletions are re-exported: they were public here before they moved.
-__all__ = ["DELETIONS", "SKIP_STATUSES", "ResourceReader", "sweep_deletions", "validate_deletions"]
+__all__ = ["DELETIONS", "SKIP_STATUSES", "ResourceReader", "Scope", "sweep_deletions", "validate_deletions"]
