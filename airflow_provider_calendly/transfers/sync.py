@@ -35,8 +35,9 @@ default), where invitee-only changes happen without touching the event: see
 
 Event types are few and have no time filter: they are re-read in full on every run. They and the other
 resources (people, groups, routing forms and submissions, activity log, availability, event type hosts) are
-read by :mod:`~airflow_provider_calendly.transfers.resources`, which also documents skips (a resource the plan
-or the token does not allow) and deletion sweeps (``deletions=``).
+read by :mod:`~airflow_provider_calendly.transfers.resources`, whose modules also document skips (a resource the
+plan or the token does not allow: :mod:`~airflow_provider_calendly.transfers.resources.scope`) and deletion sweeps
+(``deletions=``: :mod:`~airflow_provider_calendly.transfers.resources.sweeps`).
 
 Crashes and retries
 -------------------
