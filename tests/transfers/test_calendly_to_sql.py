@@ -96,14 +96,16 @@ def test_operator_lands_everything_and_a_rerun_changes_nothing(
         "postgres": ("postgres", f"test.public.{warehouse.prefix}event_types"),
         "mysql": ("mysql", f"test.{warehouse.prefix}event_types"),
         "snowflake": ("snowflake", f"CALENDLY.RAW.{warehouse.prefix.upper()}EVENT_TYPES"),
+        "bigquery": ("bigquery", f"calendly-test.{warehouse.dataset}.{warehouse.prefix}event_types"),
     }[warehouse.kind]
-    if warehouse.kind in ("postgres", "mysql", "snowflake"):
+    if warehouse.kind in ("postgres", "mysql", "snowflake", "bigquery"):
         assert (
             namespace
             == {
                 "postgres": "postgres://127.0.0.1:5432",
                 "mysql": "mysql://127.0.0.1:3306",
                 "snowflake": "snowflake://fakesnow",
+                "bigquery": "bigquery",
             }[warehouse.kind]
         )
     assert summary["tables"]["invitees"]["inserted"] == emulator.count_invitees()
@@ -154,7 +156,7 @@ def test_a_running_sync_reports_its_progress_and_the_summary_names_its_target(
     assert reports[-1]["rows"] <= sum(t["rows"] for t in summary["tables"].values())
     assert summary["warehouse"] == {
         "conn_id": warehouse.conn_id,
-        "dialect": {"sqlite": "sqlite", "duckdb": "duckdb", "postgres": "postgresql"}[warehouse.kind],
+        "dialect": {"postgres": "postgresql"}.get(warehouse.kind, warehouse.kind),
         "table_prefix": warehouse.prefix,
         "schema": None,
     }
