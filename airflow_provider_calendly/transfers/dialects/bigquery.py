@@ -1,7 +1,7 @@
 """BigQuery: ``JSON``, ``TIMESTAMP``, and a load job into a staging table merged by ``MERGE`` as the bulk path.
 
-Needs the ``bigquery`` extra (the official Google provider: its ``BigQueryHook``, the ``google-cloud-bigquery`` client, and
-``sqlalchemy-bigquery``, which compiles the statements); imported only when a BigQuery connection is used.
+Needs the ``bigquery`` extra (the official Google provider: its ``BigQueryHook``, the ``google-cloud-bigquery``
+client, and ``sqlalchemy-bigquery``, which compiles the statements); imported only when a BigQuery connection is used.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -37,8 +37,15 @@ CLUSTER_LIMIT = 4
 STAGE_LIFETIME = timedelta(days=1)
 #: The legacy names the API reports a table's column types by, as GoogleSQL (and ``sqlalchemy-bigquery``) names them.
 _STANDARD_TYPE = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL"}
-#: GoogleSQL's reserved words among names a registry column could take (others are written unquoted).
-_RESERVED = frozenset({"all", "by", "default", "end", "from", "group", "hash", "in", "into", "lookup", "range", "rows"})
+#: GoogleSQL's reserved keywords: ``ALTER TABLE … ADD COLUMN`` quotes a column of one of these names (no other).
+_RESERVED = frozenset(
+    """all and any array as asc assert_rows_modified at between by case cast collate contains create cross cube
+    current default define desc distinct else end enum escape except exclude exists extract false fetch
+    following for from full group grouping groups hash having if ignore in inner intersect interval into is join
+    lateral left like limit lookup merge natural new no not null nulls of on or order outer over partition
+    preceding proto qualify range recursive respect right rollup rows select set some struct tablesample then to
+    treat true unbounded union unnest using when where window with within""".split()  # noqa: SIM905
+)
 
 
 def partition_column(spec: TableSpec) -> str | None:
@@ -70,8 +77,8 @@ class BigQueryDialect(SqlDialect):
     writer closes, expiring after :data:`STAGE_LIFETIME` if it never does), then moved by one ``MERGE`` on the
     primary key: never row by row. Deletions are ``DELETE`` / ``UPDATE`` with the keys as one array parameter.
 
-    **No transactions**: BigQuery commits each statement by itself (its multi-statement transactions live in a
-    script or session, not across client calls). What keeps a run safe is that every write is idempotent: a chunk is
+    **No transactions**: each statement commits by itself (BigQuery's multi-statement transactions need a session
+    and cannot take in a load job). What keeps a run safe is that every write is idempotent instead: a chunk is
     ``MERGE``\\ d by key (even new rows: the same chunk merged twice lands once), a parent's children are deleted
     by the parent's key and merged again, deletions mark or delete by key, and the sync's position (``sync_state``)
     is written after the rows it covers. A fault mid-run leaves rows of the chunk written or not, never doubled;
@@ -111,7 +118,7 @@ class BigQueryDialect(SqlDialect):
     def reflected_type(self, spelled: str) -> str:
         return _STANDARD_TYPE.get(spelled, spelled)
 
-    def bind_column(self, column_type: ColumnType) -> Any:
+    def bind_column(self, column_type: ColumnType) -> Callable[[list[Any]], list[Any]] | None:
         # JSON stays Python data: the load's newline-delimited JSON carries it as JSON.
         return None if column_type is ColumnType.JSON else super().bind_column(column_type)
 
@@ -145,10 +152,11 @@ class BigQueryDialect(SqlDialect):
         return self.hook.get_client(project_id=self.project, location=self.hook.location)  # type: ignore[attr-defined,no-any-return]
 
     def connect(self) -> Any:
-        # The client library's own DB-API over the hook's client (the hook's get_conn() is the older discovery API).
+        # The client library's own DB-API over the hook's client (the hook's get_conn() is the older discovery API);
+        # results come over REST: the writer reads only keys and small rows, no Storage Read API session is needed.
         from google.cloud.bigquery import dbapi
 
-        return _Connection(dbapi.connect(self.client), self)
+        return _Connection(dbapi.connect(self.client, prefer_bqstorage_client=False), self)
 
     def drop_stages(self) -> None:
         """Delete the staging tables this writer made."""
@@ -195,11 +203,10 @@ class BigQueryDialect(SqlDialect):
 
         # What the API creates, as GoogleSQL's DDL spells it (recorded in schema_versions; the descriptions, set
         # through the API too, left out like other warehouses' comment statements).
-        spec = _spec(writer, table)
-        partition = partition_column(spec)
-        options: dict[str, Any] = {"bigquery_clustering_fields": list(spec.primary_key[:CLUSTER_LIMIT])}
-        if partition is not None:
-            options["bigquery_time_partitioning"] = TimePartitioning(type_="MONTH", field=partition)
+        resource = self.table_resource(writer, table)
+        options: dict[str, Any] = {"bigquery_clustering_fields": resource["clustering"]["fields"]}
+        if "timePartitioning" in resource:
+            options["bigquery_time_partitioning"] = TimePartitioning.from_api_repr(resource["timePartitioning"])
         ddl = sa.Table(
             table.name,
             sa.MetaData(schema=table.schema),
@@ -272,6 +279,7 @@ class BigQueryDialect(SqlDialect):
     ) -> None:
         from google.cloud import bigquery
 
+        # Always a MERGE by key, whatever `upsert` says: merging new rows too is what lands a retried chunk once.
         table = writer.tables[key]
         stage = self._stage(table, key)
         config = bigquery.LoadJobConfig(
