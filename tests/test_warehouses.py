@@ -32,7 +32,7 @@ TRANSFER_TESTS = [
 ]
 RUNS = {
     "snowflake": ["tests/warehouses/snowflake", *TRANSFER_TESTS, "-k", "snowflake", "-q"],
-    "bigquery": ["tests/warehouses/bigquery", "-q"],
+    "bigquery": ["tests/warehouses/bigquery", *TRANSFER_TESTS, "-k", "bigquery", "-q"],
 }
 
 

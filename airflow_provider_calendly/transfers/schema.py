@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from airflow_provider_calendly.exceptions import CalendlySchemaError
-from airflow_provider_calendly.transfers.dialects import compile_ddl
+from airflow_provider_calendly.transfers.dialects import SchemaChange, compile_ddl
 from airflow_provider_calendly.transfers.tables import BOOKKEEPING_TABLES, TABLES, Row, schema_fingerprint
 
 if TYPE_CHECKING:
@@ -48,33 +48,37 @@ class SchemaEvolution:
         return self.writer.dialect.reflect(self.writer, self.writer.tables[key])
 
     def plan(self, keys: Iterable[str]) -> list[str]:
-        """The additive DDL that brings tables ``keys`` up to the registry, after reflecting them.
+        """The additive DDL that brings tables ``keys`` up to the registry, after reflecting them (see :meth:`changes`).
+
+        :raises CalendlySchemaError: if an existing column has a type other than the registry's.
+        """
+        return [change.sql for change in self.changes(keys)]
+
+    def changes(self, keys: Iterable[str]) -> list[SchemaChange]:
+        """The additive changes that bring tables ``keys`` up to the registry, after reflecting them.
 
         :raises CalendlySchemaError: if an existing column has a type other than the registry's.
         """
         writer = self.writer
-        compiler = writer.dialect.compiler
-        preparer = compiler.identifier_preparer
-        statements: list[str] = []
+        dialect = writer.dialect
+        changes: list[SchemaChange] = []
         for key in keys:
             table = writer.tables[key]
             found = self._reflect(key)
             if found is None:
-                statements.append(compile_ddl(sa.schema.CreateTable(table, if_not_exists=True), compiler))
+                changes.append(dialect.create_table(writer, table))
             else:
                 lowered = {name.lower(): types for name, types in found.items()}
                 for column in table.columns:
                     have, want = lowered.get(column.name, ("", ""))
                     if have and have != want:
                         raise CalendlySchemaError(writer.table_name(key), column.name, have, want or str(column.type))
-                statements.extend(
-                    f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.format_column(c)} "
-                    f"{c.type.compile(dialect=compiler)}"
-                    for c in table.columns
-                    if c.name not in lowered
-                )
-            statements.extend(writer.dialect.index_statements(writer, table, found is not None))
-        return statements
+                changes.extend(dialect.add_column(writer, table, c) for c in table.columns if c.name not in lowered)
+            changes.extend(
+                SchemaChange("create_index", sql, table)
+                for sql in dialect.index_statements(writer, table, found is not None)
+            )
+        return changes
 
     def apply(self, keys: Iterable[str] | None = None) -> tuple[list[str], Row | None]:
         """Bring the given tables (default: all) and the bookkeeping tables up to the registry, atomically.
@@ -92,10 +96,10 @@ class SchemaEvolution:
         fingerprint = schema_fingerprint()
         versions = writer.tables["schema_versions"]
         with writer.transaction():
-            statements = self.plan(wanted)
-            changes = [s for s in statements if not s.startswith("CREATE INDEX")]
-            for sql in statements:
-                writer.execute(sql, fetch=False)
+            planned = self.changes(wanted)
+            changes = [c.sql for c in planned if c.kind != "create_index"]
+            for change in planned:
+                writer.dialect.apply_change(writer, change)
             if not changes and writer.execute(
                 sa.select(versions.c.fingerprint).where(versions.c.fingerprint == fingerprint)
             ):

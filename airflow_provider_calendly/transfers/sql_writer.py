@@ -204,7 +204,7 @@ class CalendlyTableWriter(WarehouseConnection):
         """Return ``columns`` of the stored rows of table ``key`` among ``uris``, by uri (timestamps as UTC
         datetimes, JSON decoded: some warehouses return it as text)."""
         table = self.tables[key]
-        read = {ColumnType.TIMESTAMP: as_datetime, ColumnType.JSON: _decoded}
+        read = {ColumnType.TIMESTAMP: as_datetime, ColumnType.JSON: _same if self.dialect.json_decoded else _decoded}
         convert = [read.get(TABLES[key].column(c).type, _as_is) for c in columns]
         query = sa.select(table.c.uri, *(table.c[c] for c in columns))
         return {
@@ -324,7 +324,7 @@ class CalendlyTableWriter(WarehouseConnection):
         normal = _key_normal(spec)
         if not has_raw:
             return {normal(r): _UNCOMPARABLE for r in rows}
-        decode = _decoded if self.dialect.name != "postgresql" else _same  # JSONB arrives decoded
+        decode = _same if self.dialect.json_decoded else _decoded
         return {normal(r[:width]): (decode(r[width]), bool(r[width + 1]) if marked else True) for r in rows}
 
     def upsert_event_types(self, items: Iterable[EventType | Mapping[str, Any]]) -> dict[str, UpsertCounts]:

@@ -21,7 +21,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.hooks.duckdb import DuckDBHook
-from airflow_provider_calendly.transfers.dialects import detect_dialect, dialect_for, validate_identifier
+from airflow_provider_calendly.transfers.dialects import detect_dialect, dialect_for, own_hook, validate_identifier
 from airflow_provider_calendly.transfers.tables import TABLES, sqlalchemy_metadata
 
 if TYPE_CHECKING:
@@ -36,14 +36,16 @@ def resolve_dbapi_hook(sql_conn_id: str) -> DbApiHook:
     """Return the common-sql hook of a warehouse connection, or raise :class:`CalendlyConfigError` saying why not.
 
     A ``duckdb`` connection falls back to the provider's own
-    :class:`~airflow_provider_calendly.hooks.duckdb.DuckDBHook` when no installed provider registers one.
+    :class:`~airflow_provider_calendly.hooks.duckdb.DuckDBHook` when no installed provider registers one; a
+    ``google_cloud_platform`` connection gets the Google provider's ``BigQueryHook`` (see
+    :func:`~airflow_provider_calendly.transfers.dialects.own_hook`).
     """
     try:
         conn = BaseHook.get_connection(sql_conn_id)
     except Exception as exc:
         raise CalendlyConfigError(f"SQL connection {sql_conn_id!r} could not be found: {exc}") from None
     try:
-        hook = conn.get_hook()  # type: ignore[no-untyped-call]
+        hook = own_hook(conn.conn_type or "", sql_conn_id) or conn.get_hook()  # type: ignore[no-untyped-call]
     except Exception as exc:
         if conn.conn_type != "duckdb":
             raise CalendlyConfigError(
@@ -66,7 +68,8 @@ class WarehouseConnection:
     :param dbapi_hook: The common-sql ``DbApiHook`` of a supported warehouse (see
         :data:`~airflow_provider_calendly.transfers.dialects.DIALECTS`).
     :param table_prefix: Prefix of every table name; a safe SQL identifier (may be empty).
-    :param schema: Schema (namespace) of the tables; default: the connection's default.
+    :param schema: Schema (namespace) of the tables; default: the connection's default (BigQuery: the dataset
+        named by the connection's ``schema``).
     :param dialect: Force a dialect (a name of ``DIALECTS``); default: detected from the hook.
     :raises CalendlyConfigError: if the warehouse is not a supported one (before any connection is opened).
     """
@@ -81,8 +84,9 @@ class WarehouseConnection:
     ) -> None:
         self.hook = dbapi_hook
         self.table_prefix = validate_identifier(table_prefix, what="table_prefix", allow_empty=True)
-        self.schema = validate_identifier(schema, what="schema") if schema is not None else None
         self.dialect = detect_dialect(dbapi_hook) if dialect is None else dialect_for(dialect, dbapi_hook)
+        schema = schema if schema is not None else self.dialect.default_schema()
+        self.schema = validate_identifier(schema, what="schema") if schema is not None else None
         self.metadata = sqlalchemy_metadata(
             self.table_prefix, self.schema, type_of=self.dialect.column_type, **self.dialect.table_options
         )
@@ -107,7 +111,7 @@ class WarehouseConnection:
     def connection(self) -> Any:
         """The DB-API connection of the hook, opened on first use."""
         if self._conn is None:
-            self._conn = self.hook.get_conn()
+            self._conn = self.dialect.connect()
             self.dialect.prepare(self)
         return self._conn
 
@@ -138,7 +142,11 @@ class WarehouseConnection:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group statements into one atomic commit: all of them land, or (on any exception) none does."""
+        """Group statements into one atomic commit: all of them land, or (on any exception) none does.
+
+        Where the warehouse has no such transactions (the dialect's ``transactional`` is false: BigQuery) each
+        statement lands by itself, and the writes are idempotent: redoing the block lands the same rows.
+        """
         if self._depth:
             self._depth += 1
             try:

@@ -152,7 +152,8 @@ def _normalise(value: Any, column_type: ColumnType, *, json_decoded: bool) -> An
     if value is None:
         return None
     if column_type is ColumnType.JSON:
-        # PostgreSQL's JSONB comes back decoded (a JSON string value is a str); the others return JSON text.
+        # PostgreSQL's JSONB and BigQuery's JSON come back decoded (a JSON string value is a str); the others return
+        # JSON text.
         return json.loads(value) if isinstance(value, str) and not json_decoded else value
     if column_type is ColumnType.TIMESTAMP:
         return parse_utc(value).isoformat()
@@ -171,7 +172,7 @@ def dump_tables(writer: CalendlyTableWriter, keys: tuple[str, ...] = DATA_TABLES
     """Every row of each data table, sorted by primary key, normalised across dialects, without
     :data:`WRITE_BOOKKEEPING`."""
     dump: dict[str, list[tuple[Any, ...]]] = {}
-    decoded = writer.dialect.name == "postgresql"
+    decoded = writer.dialect.json_decoded
     for key in keys:
         spec = TABLES[key]
         columns = [c for c in spec.columns if c.name not in WRITE_BOOKKEEPING]

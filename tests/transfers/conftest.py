@@ -1,5 +1,5 @@
 """Fixtures of the transfer tests: one real warehouse per parameter (SQLite, DuckDB, PostgreSQL, MariaDB; Snowflake's
-stand-in where it is installed), and a writer to it."""
+and BigQuery's stand-ins where they are installed), and a writer to it."""
 
 from __future__ import annotations
 
@@ -29,16 +29,22 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytes
     """A warehouse connection ``calendly_warehouse`` with a prefix of its own; a server's tables are dropped after."""
     kind: str = request.param
     server_uri = request.getfixturevalue(f"{kind}_uri") if kind in SERVER_WAREHOUSES else None
+    # BigQuery: a dataset of the test's own in the session's bqemulator (deleted with its tables after)
+    dataset = request.getfixturevalue("bigquery_dataset") if kind == "bigquery" else None
     standins = ExitStack()
     if kind == "snowflake":
         import fakesnow
 
         standins.enter_context(fakesnow.patch())  # a fresh in-memory Snowflake for this test
     monkeypatch.setenv(
-        "AIRFLOW_CONN_CALENDLY_WAREHOUSE", warehouse_conn_uri(kind, "calendly_warehouse", tmp_path, server_uri)
+        "AIRFLOW_CONN_CALENDLY_WAREHOUSE",
+        warehouse_conn_uri(kind, "calendly_warehouse", tmp_path, server_uri, dataset),
     )
     wh = Warehouse(
-        kind=kind, conn_id="calendly_warehouse", prefix=unique_prefix() if kind in SERVER_WAREHOUSES else "calendly_"
+        kind=kind,
+        conn_id="calendly_warehouse",
+        prefix=unique_prefix() if kind in SERVER_WAREHOUSES else "calendly_",
+        dataset=dataset,
     )
     with standins:
         yield wh

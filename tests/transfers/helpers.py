@@ -14,12 +14,14 @@ from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.tables import TABLES
 from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 from tests.harness.feed import dump_tables
-from tests.warehouses.standins import snowflake_connection
+from tests.warehouses.standins import bigquery_connection, snowflake_connection
 
 #: Warehouses reached through a local stand-in, parametrized where the stand-in is installed: the venvs of their
 #: official providers (tests/test_warehouses.py runs the transfer tests there with ``-k <warehouse>``).
 STANDIN_WAREHOUSES = tuple(
-    kind for kind, module in {"snowflake": "fakesnow"}.items() if importlib.util.find_spec(module) is not None
+    kind
+    for kind, module in {"snowflake": "fakesnow", "bigquery": "bqemulator"}.items()
+    if importlib.util.find_spec(module) is not None
 )
 WAREHOUSES = ("sqlite", "duckdb", "postgres", "mysql", *STANDIN_WAREHOUSES)
 #: Warehouses on a shared server: each test uses a table prefix of its own and drops its tables after.
@@ -35,6 +37,8 @@ class Warehouse:
     conn_id: str
     prefix: str
     prefixes: list[str] = field(default_factory=list)
+    #: BigQuery: the test's dataset (the connection's default).
+    dataset: str | None = None
 
     @property
     def dialect(self) -> str:
@@ -56,8 +60,11 @@ class Warehouse:
         return prefix
 
 
-def warehouse_conn_uri(kind: str, conn_id: str, tmp_path: Path, server_uri: str | None = None) -> str:
-    """The ``AIRFLOW_CONN_*`` value of a fresh warehouse of ``kind`` (a file in ``tmp_path``, or a server's URI)."""
+def warehouse_conn_uri(
+    kind: str, conn_id: str, tmp_path: Path, server_uri: str | None = None, dataset: str | None = None
+) -> str:
+    """The ``AIRFLOW_CONN_*`` value of a fresh warehouse of ``kind`` (a file in ``tmp_path``, a server's URI, or a
+    BigQuery ``dataset`` of the test's own)."""
     if kind == "sqlite":
         return json.dumps({"conn_type": "sqlite", "host": str(tmp_path / f"{conn_id}.db")})
     if kind == "duckdb":
@@ -66,6 +73,8 @@ def warehouse_conn_uri(kind: str, conn_id: str, tmp_path: Path, server_uri: str 
         return server_uri
     if kind == "snowflake":  # fakesnow (patched in by the warehouse fixture): a fresh in-memory database
         return snowflake_connection()
+    if kind == "bigquery" and dataset is not None:  # bqemulator (started by the warehouse fixture)
+        return bigquery_connection(dataset)
     raise ValueError(kind)  # pragma: no cover - test misuse
 
 

@@ -96,14 +96,16 @@ def test_operator_lands_everything_and_a_rerun_changes_nothing(
         "postgres": ("postgres", f"test.public.{warehouse.prefix}event_types"),
         "mysql": ("mysql", f"test.{warehouse.prefix}event_types"),
         "snowflake": ("snowflake", f"CALENDLY.RAW.{warehouse.prefix.upper()}EVENT_TYPES"),
+        "bigquery": ("bigquery", f"calendly-test.{warehouse.dataset}.{warehouse.prefix}event_types"),
     }[warehouse.kind]
-    if warehouse.kind in ("postgres", "mysql", "snowflake"):
+    if warehouse.kind in ("postgres", "mysql", "snowflake", "bigquery"):
         assert (
             namespace
             == {
                 "postgres": "postgres://127.0.0.1:5432",
                 "mysql": "mysql://127.0.0.1:3306",
                 "snowflake": "snowflake://fakesnow",
+                "bigquery": "bigquery",
             }[warehouse.kind]
         )
     assert summary["tables"]["invitees"]["inserted"] == emulator.count_invitees()

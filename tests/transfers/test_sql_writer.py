@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.models import EventType, Invitee, ScheduledEvent
+from airflow_provider_calendly.transfers.dialects.bigquery import partition_column
 from airflow_provider_calendly.transfers.sql_writer import (
     CalendlyTableWriter,
     SyncState,
@@ -24,10 +26,12 @@ from airflow_provider_calendly.transfers.sql_writer import (
 from airflow_provider_calendly.transfers.tables import (
     BOOKKEEPING_TABLES,
     TABLES,
+    ColumnType,
     build_rows,
     children_in_parent_raw,
     invitee_rows,
 )
+from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 from tests.transfers.helpers import (
     Warehouse,
     counts,
@@ -37,6 +41,7 @@ from tests.transfers.helpers import (
     unique_prefix,
     untested_warehouse_hook,
 )
+from tests.warehouses.standins import bigquery_connection
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -131,6 +136,25 @@ def test_typed_columns_round_trip(
         assert (types["CREATED_AT"], types["IS_NO_SHOW"], types["PAYMENT"]) == ("TIMESTAMP_TZ", "BOOLEAN", "VARIANT")
         rows = writer.execute(f"SELECT payment:amount::float, raw:uri::string FROM {warehouse.prefix}invitees")
         assert rows == [(1234.56, invitee.uri)]
+    if warehouse.kind == "bigquery":
+        # created through the API: GoogleSQL's types, described, partitioned by month and clustered by the key
+        dialect = writer.dialect
+        table = dialect.client.get_table(dialect.table_id(writer.tables["invitees"]))  # type: ignore[attr-defined]
+        types = {f.name: dialect.reflected_type(f.field_type) for f in table.schema}
+        assert (types["created_at"], types["is_no_show"], types["payment"], types["uri"]) == (
+            "TIMESTAMP",
+            "BOOL",
+            "JSON",
+            "STRING",
+        )
+        assert (table.time_partitioning.type_, table.time_partitioning.field) == ("MONTH", "created_at")
+        assert table.clustering_fields == ["uri"]
+        described = {f.name: f.description for f in table.schema}
+        assert described["status"] == TABLES["invitees"].column("status").description
+        rows = writer.execute(
+            f"SELECT JSON_VALUE(payment, '$.amount'), JSON_VALUE(raw, '$.uri') FROM {writer.table_name('invitees')}"
+        )
+        assert rows == [("1234.56", invitee.uri)]
 
 
 def test_upsert_is_idempotent_and_replaces_children(writer: CalendlyTableWriter, invitee: Invitee) -> None:
@@ -309,6 +333,14 @@ def test_failed_transaction_leaves_nothing(
 
     with pytest.raises(RuntimeError, match="boom"):
         fail_midway()
+    if not writer.dialect.transactional:
+        # BigQuery: each statement landed by itself; redoing the block lands the same rows once.
+        assert writer.count("scheduled_events") == 1 and writer.count("invitees") == 1
+        before = dump_all(writer)
+        with pytest.raises(RuntimeError, match="boom"):
+            fail_midway()
+        assert dump_all(writer) == before and writer.count("invitee_answers") == 2
+        return
     assert writer.count("scheduled_events") == 0 and writer.count("invitees") == 0
     writer.upsert_event_types([EventType(uri="https://api.calendly.com/event_types/X", name="x")])
     assert writer.count("event_types") == 1
@@ -333,6 +365,41 @@ def test_many_rows_span_several_statements(writer: CalendlyTableWriter, invitee:
     counts = writer.upsert_invitees(many)
     assert counts["invitees"].inserted == 1200
     assert writer.count("invitees") == 1200 and writer.count("invitee_answers") == 2400
+
+
+def test_bigquery_partitions_each_table_by_the_time_it_is_filtered_by() -> None:
+    by_table = {key: partition_column(spec) for key, spec in TABLES.items()}
+    assert (by_table["scheduled_events"], by_table["user_busy_times"], by_table["meeting_recaps"]) == (
+        "start_time",
+        "start_time",
+        "start_time",
+    )
+    assert (by_table["invitees"], by_table["routing_form_submissions"]) == ("created_at", "created_at")
+    assert by_table["activity_log_entries"] == "occurred_at"
+    assert by_table["sync_state"] is by_table["invitee_answers"] is None  # no time column analysts filter by
+    assert all(c is None or TABLES[k].column(c).type is ColumnType.TIMESTAMP for k, c in by_table.items())
+
+
+def test_a_google_cloud_connection_is_a_bigquery_warehouse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolved to the Google provider's BigQueryHook (GoogleSQL), its dataset the connection's schema; without the
+    provider (the main venv) refused naming it, before any connection is opened."""
+    monkeypatch.setenv("AIRFLOW_CONN_BQ", bigquery_connection("calendly"))
+    monkeypatch.setenv("AIRFLOW_CONN_BQ_NO_DATASET", bigquery_connection())
+    if importlib.util.find_spec("airflow.providers.google") is None:
+        with pytest.raises(CalendlyConfigError, match=r"'google_cloud_platform'.*no usable hook.*provider"):
+            resolve_dbapi_hook("bq")
+        return
+    hook = resolve_dbapi_hook("bq")
+    assert type(hook).__name__ == "BigQueryHook" and hook.use_legacy_sql is False  # type: ignore[attr-defined]
+    writer = CalendlyTableWriter(hook, "calendly_")
+    assert (writer.dialect.name, writer.schema, writer.table_name("invitees")) == (
+        "bigquery",
+        "calendly",
+        "calendly.calendly_invitees",
+    )
+    assert CalendlyTableWriter(hook, "calendly_", schema="other").schema == "other"
+    with pytest.raises(CalendlyConfigError, match="'bq_no_dataset' names no dataset"):
+        CalendlyTableWriter(resolve_dbapi_hook("bq_no_dataset"), "calendly_")
 
 
 def test_an_untested_warehouse_is_refused_naming_it_and_the_supported_ones() -> None:

@@ -121,15 +121,24 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         processes.stop(proc)
 
 
+def bigquery_connection(dataset: str | None = None) -> str:
+    """The ``AIRFLOW_CONN_*`` value (JSON) of an anonymous ``google_cloud_platform`` connection to project
+    ``calendly-test`` (its ``schema``: the transfer's default dataset)."""
+    conn: dict[str, object] = {
+        "conn_type": "google_cloud_platform",
+        "extra": {"is_anonymous": True, "project": PROJECT},
+    }
+    if dataset is not None:
+        conn["schema"] = dataset
+    return json.dumps(conn)
+
+
 @pytest.fixture
 def bigquery_conn_id(bigquery_emulator: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """An Airflow ``google_cloud_platform`` connection (anonymous, project ``calendly-test``) whose BigQuery client
     reaches the emulator; its id."""
     monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", bigquery_emulator)
-    monkeypatch.setenv(
-        f"AIRFLOW_CONN_{BIGQUERY_CONN_ID.upper()}",
-        json.dumps({"conn_type": "google_cloud_platform", "extra": {"is_anonymous": True, "project": PROJECT}}),
-    )
+    monkeypatch.setenv(f"AIRFLOW_CONN_{BIGQUERY_CONN_ID.upper()}", bigquery_connection())
     return BIGQUERY_CONN_ID
 
 
@@ -138,7 +147,7 @@ def bigquery_dataset(bigquery_conn_id: str) -> Iterator[str]:
     """A dataset of this test's own in the emulator (tests share the emulator), deleted with its tables after."""
     from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook
 
-    client = BigQueryHook(gcp_conn_id=bigquery_conn_id).get_client(project_id=PROJECT)
+    client = BigQueryHook(gcp_conn_id=bigquery_conn_id, use_legacy_sql=False).get_client(project_id=PROJECT)
     dataset = f"calendly_{uuid.uuid4().hex[:10]}"
     client.create_dataset(dataset)
     try:

@@ -4,7 +4,8 @@
 ``conn_type``), else by its SQLAlchemy dialect name; a warehouse no dialect here is tested on is refused with a
 :class:`~airflow_provider_calendly.exceptions.CalendlyConfigError` naming it and the supported ones, before
 anything is read or written. Each module holds one warehouse (:mod:`.sqlite`, :mod:`.postgresql`,
-:mod:`.duckdb`, :mod:`.mysql`, :mod:`.snowflake`); :mod:`.base` holds the interface and what they share.
+:mod:`.duckdb`, :mod:`.mysql`, :mod:`.snowflake`, :mod:`.bigquery`); :mod:`.base` holds the interface and what they
+share.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from airflow_provider_calendly.exceptions import CalendlyConfigError
 from airflow_provider_calendly.transfers.dialects.base import (
     IN_BATCH,
+    SchemaChange,
     SqlDialect,
     as_datetime,
     columns_converter,
@@ -21,6 +23,7 @@ from airflow_provider_calendly.transfers.dialects.base import (
     to_json,
     validate_identifier,
 )
+from airflow_provider_calendly.transfers.dialects.bigquery import BigQueryDialect
 from airflow_provider_calendly.transfers.dialects.duckdb import DuckDBDialect
 from airflow_provider_calendly.transfers.dialects.mysql import MySqlDialect
 from airflow_provider_calendly.transfers.dialects.postgresql import PostgresDialect
@@ -33,19 +36,21 @@ if TYPE_CHECKING:
 __all__ = [
     "DIALECTS",
     "IN_BATCH",
+    "SchemaChange",
     "SqlDialect",
     "as_datetime",
     "columns_converter",
     "compile_ddl",
     "detect_dialect",
     "dialect_for",
+    "own_hook",
     "to_json",
     "validate_identifier",
 ]
 
 #: Every warehouse the table layer is tested on, by dialect name.
 DIALECTS: dict[str, type[SqlDialect]] = {
-    d.name: d for d in (SQLiteDialect, PostgresDialect, DuckDBDialect, MySqlDialect, SnowflakeDialect)
+    d.name: d for d in (SQLiteDialect, PostgresDialect, DuckDBDialect, MySqlDialect, SnowflakeDialect, BigQueryDialect)
 }
 
 #: SQLAlchemy's names of the same warehouses, where they differ from the dialect's.
@@ -64,6 +69,16 @@ def dialect_for(name: str, hook: DbApiHook) -> SqlDialect:
             f"{', '.join(DIALECTS)} only (see the README's warehouse table)"
         )
     return DIALECTS[name](hook)
+
+
+def own_hook(conn_type: str, conn_id: str) -> DbApiHook | None:
+    """The common-sql hook a dialect makes for connection ``conn_id`` of ``conn_type`` (``None``: the hook Airflow
+    registers for that ``conn_type`` is the one; e.g. a ``google_cloud_platform`` connection registers the generic
+    Google hook, and BigQuery's SQL hook is ``BigQueryHook``)."""
+    for dialect in DIALECTS.values():
+        if conn_type in dialect.conn_types:
+            return dialect.own_hook(conn_id)
+    return None
 
 
 def detect_dialect(hook: DbApiHook) -> SqlDialect:

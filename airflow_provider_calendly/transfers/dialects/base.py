@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
 import sqlalchemy as sa
@@ -27,7 +28,15 @@ if TYPE_CHECKING:
 
     from airflow_provider_calendly.transfers.warehouse import WarehouseConnection
 
-__all__ = ["SqlDialect", "as_datetime", "columns_converter", "compile_ddl", "to_json", "validate_identifier"]
+__all__ = [
+    "SchemaChange",
+    "SqlDialect",
+    "as_datetime",
+    "columns_converter",
+    "compile_ddl",
+    "to_json",
+    "validate_identifier",
+]
 
 #: Values bound in one ``IN (…)`` list where a dialect has no array or JSON-list parameter.
 IN_BATCH = 500
@@ -54,6 +63,17 @@ def compile_ddl(element: sa.schema.ExecutableDDLElement, dialect: sa.engine.Dial
     return str(element.compile(dialect=dialect)).strip().replace("\n\t", " ").replace("\n", " ")
 
 
+@dataclass(frozen=True)
+class SchemaChange:
+    """One additive change of a schema upgrade: its DDL (logged, and recorded in ``schema_versions``) and what it
+    changes, so a dialect that changes a schema through an API rather than DDL knows what to do."""
+
+    kind: Literal["create_table", "add_column", "create_index"]
+    sql: str
+    table: sa.Table
+    column: sa.Column[Any] | None = None
+
+
 class SqlDialect:
     """One warehouse's way of writing the Calendly tables (subclassed once per warehouse).
 
@@ -66,10 +86,15 @@ class SqlDialect:
     conn_types: ClassVar[tuple[str, ...]] = ()
     #: The driver does not begin a transaction by itself (not even on DDL): the writer sends ``BEGIN``.
     explicit_begin: ClassVar[bool] = False
+    #: A transaction's statements land together or not at all (``False``: each lands by itself, and the writes are
+    #: idempotent instead, so a retry of a failed chunk lands it once: BigQuery).
+    transactional: ClassVar[bool] = True
     #: Column comments are set by ``COMMENT ON COLUMN`` after ``CREATE TABLE`` (elsewhere inline, or absent).
     comment_statements: ClassVar[bool] = False
     #: A ``DELETE``'s rowcount is exact, so rows are not counted before they are deleted.
     exact_rowcount: ClassVar[bool] = False
+    #: The driver returns JSON columns decoded (a JSON string as a ``str``), not as JSON text.
+    json_decoded: ClassVar[bool] = False
 
     def __init__(self, hook: DbApiHook) -> None:
         self.hook = hook
@@ -78,6 +103,16 @@ class SqlDialect:
     def make_compiler(self) -> sa.engine.Dialect:
         """The SQLAlchemy dialect the warehouse's statements are compiled with."""
         raise NotImplementedError
+
+    @classmethod
+    def own_hook(cls, conn_id: str) -> DbApiHook | None:
+        """The common-sql hook of connection ``conn_id`` where its ``conn_type``'s registered hook is not one
+        (default: ``None``, the registered hook is)."""
+        return None
+
+    def default_schema(self) -> str | None:
+        """The schema of the tables when the writer is given none (default: ``None``, the connection's own)."""
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -126,6 +161,10 @@ class SqlDialect:
 
     # -- the connection --
 
+    def connect(self) -> Any:
+        """A new DB-API connection to the warehouse (default: the hook's ``get_conn()``)."""
+        return self.hook.get_conn()
+
     def prepare(self, writer: WarehouseConnection) -> None:
         """Set up the writer's newly opened DB-API connection, ``writer.connection`` (default: nothing)."""
 
@@ -167,6 +206,26 @@ class SqlDialect:
     def index_statements(self, writer: WarehouseConnection, table: sa.Table, exists: bool) -> list[str]:
         """``CREATE INDEX`` of the indexes of ``table`` it lacks (``exists``: the table exists already)."""
         return [compile_ddl(sa.schema.CreateIndex(i, if_not_exists=True), self.compiler) for i in table.indexes]
+
+    # -- schema changes (planned by :mod:`~airflow_provider_calendly.transfers.schema`) --
+
+    def create_table(self, writer: WarehouseConnection, table: sa.Table) -> SchemaChange:
+        """The change creating ``table`` (default: ``CREATE TABLE IF NOT EXISTS``)."""
+        sql = compile_ddl(sa.schema.CreateTable(table, if_not_exists=True), self.compiler)
+        return SchemaChange("create_table", sql, table)
+
+    def add_column(self, writer: WarehouseConnection, table: sa.Table, column: sa.Column[Any]) -> SchemaChange:
+        """The change adding the (nullable) ``column`` to ``table`` (default: ``ALTER TABLE … ADD COLUMN``)."""
+        preparer = self.compiler.identifier_preparer
+        sql = (
+            f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.format_column(column)} "
+            f"{column.type.compile(dialect=self.compiler)}"
+        )
+        return SchemaChange("add_column", sql, table, column)
+
+    def apply_change(self, writer: WarehouseConnection, change: SchemaChange) -> None:
+        """Apply one planned change (default: run its DDL)."""
+        writer.execute(change.sql, fetch=False)
 
     # -- writing --
 

@@ -31,6 +31,7 @@ class PostgresDialect(SqlDialect):
     conn_types = ("postgres",)
     comment_statements = True
     exact_rowcount = True
+    json_decoded = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -33,11 +33,11 @@ WHEN NOT MATCHED THEN INSERT (uri, start_time, payload, n) VALUES (S.uri, S.star
 
 
 def _client(conn_id: str) -> bigquery.Client:
-    return BigQueryHook(gcp_conn_id=conn_id).get_client(project_id=PROJECT)
+    return BigQueryHook(gcp_conn_id=conn_id, use_legacy_sql=False).get_client(project_id=PROJECT)
 
 
 def _create_events(conn_id: str, dataset: str) -> None:
-    BigQueryHook(gcp_conn_id=conn_id).create_table(
+    BigQueryHook(gcp_conn_id=conn_id, use_legacy_sql=False).create_table(
         project_id=PROJECT,
         dataset_id=dataset,
         table_id="events",
@@ -148,7 +148,9 @@ DAG_TEST_DATASET = "calendly_dag_test"
 
 def create_dataset() -> None:
     """A task: create a dataset through the hook (the fixture's connection, from the environment)."""
-    BigQueryHook(gcp_conn_id=BIGQUERY_CONN_ID).create_empty_dataset(dataset_id=DAG_TEST_DATASET, project_id=PROJECT)
+    BigQueryHook(gcp_conn_id=BIGQUERY_CONN_ID, use_legacy_sql=False).create_empty_dataset(
+        dataset_id=DAG_TEST_DATASET, project_id=PROJECT
+    )
 
 
 def test_dag_test_task_reaches_the_standin(
