@@ -34,6 +34,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +59,12 @@ NAMES = {
     "postgres": "PostgreSQL",
     "mysql": "MariaDB (mysql)",
     "snowflake": "Snowflake (fakesnow)",
+    "bigquery": "BigQuery (bqemulator)",
 }
+#: Warehouses measured in the venv of their official provider (``.venv/<kind>``) with their stand-in.
+STANDINS = {"snowflake": "fakesnow", "bigquery": "bqemulator"}
+#: The dataset of the BigQuery stand-in the load is measured in.
+BIGQUERY_DATASET = "bench"
 
 
 def _prepare_airflow(workdir: Path) -> None:
@@ -74,6 +81,10 @@ def _conn_value(kind: str, workdir: Path) -> str | None:
     if kind == "snowflake":  # fakesnow, patched in by bench_throughput (in .venv/snowflake)
         extra = {"account": "fakesnow", "database": "BENCH", "warehouse": "COMPUTE_WH"}
         return json.dumps({"conn_type": "snowflake", "login": "bench", "schema": "RAW", "extra": extra})
+    if kind == "bigquery":  # bqemulator, started by bench_throughput (in .venv/bigquery)
+        from tests.warehouses.standins import bigquery_connection
+
+        return bigquery_connection(BIGQUERY_DATASET)
     uri = {"postgres": POSTGRES_URI, "mysql": MYSQL_URI}[kind]
     try:
         if kind == "postgres":
@@ -201,6 +212,10 @@ def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float
                 elif kind == "snowflake":  # the connector's write_pandas (PUT + COPY INTO) into the table, no MERGE
                     columns_of = [list(c) for c in zip(*values, strict=True)]
                     writer.dialect.stage_rows(writer, key, columns_of, into=writer.tables[key].name)
+                elif kind == "bigquery":  # one load job appending to the table, no staging table, no MERGE
+                    columns_of = [list(c) for c in zip(*values, strict=True)]
+                    target = writer.dialect.client.get_table(writer.dialect.table_id(writer.tables[key]))
+                    writer.dialect.load_job(target, writer.tables[key].columns.keys(), columns_of, truncate=False)
                 else:
                     with writer.cursor() as cursor:
                         cursor.executemany(sql[key], values)
@@ -245,23 +260,40 @@ def _in_warehouse_venv(kind: str, invitees: int) -> dict[str, Any]:
 
 def bench_throughput(kinds: list[str], invitees: int, workdir: Path) -> dict[str, Any]:
     import importlib.util
-    from contextlib import ExitStack
 
     rows = _rows(invitees)
     total_rows = _row_count(rows)
     results: dict[str, Any] = {}
     for kind in kinds:
-        if kind == "snowflake" and importlib.util.find_spec("fakesnow") is None:
+        if kind in STANDINS and importlib.util.find_spec(STANDINS[kind]) is None:
             results[kind] = _in_warehouse_venv(kind, invitees)
             continue
-        standin = ExitStack()
-        if kind == "snowflake":
-            import fakesnow
-
-            standin.enter_context(fakesnow.patch())
-        with standin:
+        with _standin(kind, workdir):
             results[kind] = _throughput(kind, rows, total_rows, invitees, workdir)
     return results
+
+
+@contextmanager
+def _standin(kind: str, workdir: Path) -> Iterator[None]:
+    """The stand-in of ``kind`` (fakesnow patched in; bqemulator started, with the bench's dataset), if it has one."""
+    if kind == "snowflake":
+        import fakesnow
+
+        with fakesnow.patch():
+            yield
+    elif kind == "bigquery":
+        from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook
+
+        from tests.warehouses.standins import PROJECT, bigquery_server
+
+        (workdir / "bqemulator").mkdir()
+        with bigquery_server(workdir / "bqemulator") as url:
+            os.environ["BIGQUERY_EMULATOR_HOST"] = url
+            os.environ["AIRFLOW_CONN_BENCH_BIGQUERY"] = _conn_value(kind, workdir) or ""
+            BigQueryHook(gcp_conn_id="bench_bigquery").get_client(project_id=PROJECT).create_dataset(BIGQUERY_DATASET)
+            yield
+    else:
+        yield
 
 
 def _throughput(
@@ -461,7 +493,7 @@ def collect(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--sizes", default=None, help="invitees of each synthetic sync (default 10000,100000)")
     parser.add_argument("--million", action="store_true", help="add the 1,000,000-invitee sync (~6 min each)")
     parser.add_argument("--per-event", type=int, default=4, help="invitees per scheduled event")
-    parser.add_argument("--warehouses", default="sqlite,duckdb,postgres,mysql,snowflake")
+    parser.add_argument("--warehouses", default="sqlite,duckdb,postgres,mysql,snowflake,bigquery")
     parser.add_argument("--memory-warehouses", default="sqlite,duckdb", help="warehouses of the large sync")
     parser.add_argument("--heap", action="store_true", help="also trace the Python heap peak (3x slower)")
     parser.add_argument("--quick", action="store_true", help="small sizes (for the test suite)")

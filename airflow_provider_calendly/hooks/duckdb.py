@@ -24,14 +24,18 @@ loader writing 500-invitee chunks needs little working memory, and DuckDB 2 keep
 pool too, evicted to the file like data: 80 MiB holds a 100,000-invitee sync under 300 MB of RSS. What a
 transaction wrote stays in memory until a checkpoint moves it to the file; with every resource's tables in one file
 and several prefixes, a commit that checkpointed 16 MB (DuckDB's ``checkpoint_threshold``) ran out of 64 MiB, so
-files checkpoint every 4 MiB of WAL (and 64 MiB was too little once the 2026 resources' tables joined them). Beyond the limit DuckDB evicts clean blocks to the file (and spills to
-``<file>.tmp`` if a query needs more), so the limit bounds memory, not data. In-memory databases keep DuckDB's
+files checkpoint every 4 MiB of WAL (and 64 MiB was too little once the 2026 resources' tables joined them).
+Beyond the limit DuckDB evicts clean blocks to the file (and spills to ``<file>.tmp`` if a query needs more), so
+the limit bounds memory, not data. DuckDB 1.x keeps the indexes outside its buffer pool, where 80 MiB runs out
+(the change capture tests fail on 1.5 with "failed to pin block"): there the default leaves ``memory_limit`` to
+DuckDB; set it in the extra to bound it. In-memory databases keep DuckDB's
 defaults: their data lives in that memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.sql.hooks.sql import DbApiHook
@@ -43,10 +47,25 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_FILE_CONFIG", "DEFAULT_FILE_MEMORY_LIMIT", "DuckDBHook"]
 
-#: ``memory_limit`` of a database file when the connection's extra sets none (see the module docstring).
+#: ``memory_limit`` of a database file when the connection's extra sets none, on DuckDB 2 and later (see the module
+#: docstring).
 DEFAULT_FILE_MEMORY_LIMIT = "80MiB"
+
+
+def _evicts_indexes() -> bool:
+    """Whether the installed DuckDB keeps primary-key indexes in its buffer pool (2.0 and later), so a bounded
+    ``memory_limit`` bounds the whole load; 1.x keeps them outside, where a tight limit runs out (tested on 1.5)."""
+    try:
+        return int(version("duckdb").split(".")[0]) >= 2
+    except (PackageNotFoundError, ValueError):
+        return True
+
+
 #: The options a database file is opened with unless the connection's extra sets them (see the module docstring).
-DEFAULT_FILE_CONFIG: dict[str, str] = {"memory_limit": DEFAULT_FILE_MEMORY_LIMIT, "checkpoint_threshold": "4MiB"}
+DEFAULT_FILE_CONFIG: dict[str, str] = {
+    **({"memory_limit": DEFAULT_FILE_MEMORY_LIMIT} if _evicts_indexes() else {}),
+    "checkpoint_threshold": "4MiB",
+}
 
 _CONFIG_VALUE_TYPES = (str, int, float, bool)
 

@@ -32,6 +32,7 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -101,10 +102,12 @@ def _rest_port(proc: subprocess.Popen[str]) -> int:
     return port
 
 
-@pytest.fixture(scope="session")
-def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """bqemulator on free loopback ports, in memory, for the session; its REST base URL."""
-    home = tmp_path_factory.mktemp("bqemulator-home")
+@contextmanager
+def bigquery_server(home: Path) -> Iterator[str]:
+    """bqemulator on free loopback ports, in memory, its HOME (DuckDB's extensions) in ``home``; its REST base URL.
+
+    Stopped with its whole process group on exit (the benchmarks use it too).
+    """
     _install_spatial_extension(home)
     command = [sys.executable, "-m", "bqemulator", "start", "--rest-port", "0", "--grpc-port", "0", "--ephemeral"]
     proc = processes.spawn(
@@ -119,6 +122,13 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield f"http://127.0.0.1:{_rest_port(proc)}"
     finally:
         processes.stop(proc)
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """bqemulator for the session; its REST base URL."""
+    with bigquery_server(tmp_path_factory.mktemp("bqemulator-home")) as url:
+        yield url
 
 
 def bigquery_connection(dataset: str | None = None) -> str:

@@ -277,20 +277,27 @@ class BigQueryDialect(SqlDialect):
     def load(
         self, writer: WarehouseConnection, key: str, columns: list[list[Any]], *, upsert: bool, existing: int | None
     ) -> None:
-        from google.cloud import bigquery
-
         # Always a MERGE by key, whatever `upsert` says: merging new rows too is what lands a retried chunk once.
         table = writer.tables[key]
         stage = self._stage(table, key)
+        self.load_job(stage, table.columns.keys(), columns, truncate=True)
+        writer.execute(writer.cached_sql(key, "merge", lambda t: sa.text(self._merge(t, stage))), fetch=False)
+
+    def load_job(
+        self, table: bigquery.Table, names: Sequence[str], columns: list[list[Any]], *, truncate: bool
+    ) -> None:
+        """Load rows (given column by column) into ``table`` with one load job of newline-delimited JSON, replacing
+        its rows (``truncate``) or appending to them."""
+        from google.cloud import bigquery
+
+        disposition = bigquery.WriteDisposition.WRITE_TRUNCATE if truncate else bigquery.WriteDisposition.WRITE_APPEND
         config = bigquery.LoadJobConfig(
             source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
-            schema=stage.schema,
-            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+            schema=table.schema,
+            write_disposition=disposition,
         )
         # No `size`: the client uploads resumably (the multipart upload it would make instead caps the body).
-        body = io.BytesIO(_ndjson(table.columns.keys(), columns))
-        self.client.load_table_from_file(body, stage, job_config=config).result()
-        writer.execute(writer.cached_sql(key, "merge", lambda t: sa.text(self._merge(t, stage))), fetch=False)
+        self.client.load_table_from_file(io.BytesIO(_ndjson(names, columns)), table, job_config=config).result()
 
     def _stage(self, table: sa.Table, key: str) -> bigquery.Table:
         """The staging table of table ``key``: its columns (all nullable, undescribed), created on first use with an
