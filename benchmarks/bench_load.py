@@ -149,7 +149,8 @@ def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float
 
     PostgreSQL: a plain binary ``COPY`` per table and chunk through psycopg 3 (no staging, no merge); SQLite:
     ``executemany`` of a plain ``INSERT``; DuckDB: a plain ``INSERT … SELECT unnest(?)`` (its fastest
-    parameterised bulk insert: its ``executemany`` runs one statement per row). Values are converted to the
+    parameterised bulk insert: its ``executemany`` runs one statement per row); Snowflake: the connector's
+    ``write_pandas`` into the table; BigQuery: one load job appending to the table. Values are converted to the
     driver's types before the clock starts, so the baseline is the load alone; commits per chunk of ``CHUNK``
     invitees, like the writer. The SQL is written out here on purpose: it is the yardstick, not the writer.
 
