@@ -22,6 +22,7 @@ import pytest
 from airflow.sdk import BaseHook
 
 from airflow_provider_calendly.dbt.runner import run_dbt
+from airflow_provider_calendly.transfers.sql_writer import CalendlyTableWriter
 from airflow_provider_calendly.transfers.warehouse import resolve_dbapi_hook
 from tests.conftest import REPO_ROOT, service_unavailable
 from tests.dbt.scenario import PREFIX, Landed, busy_time_rows, land
@@ -98,17 +99,15 @@ def _read_mart(name: str, schema: str) -> dict[tuple[Any, ...], dict[str, Any]]:
     return {tuple(row.pop(c) for c in grain): row for row in rows}
 
 
-def _land_busy_times(table: str, rows: list[dict[str, Any]], placeholder: str) -> None:
-    """Create ``<prefix>user_busy_times`` with the columns the busy-times sync will give it, and fill it."""
-    json_type = "JSONB" if placeholder == "%s" else "JSON"
-    _execute(
-        f"CREATE TABLE {table} (user_uri TEXT, type TEXT, start_time TIMESTAMPTZ, end_time TIMESTAMPTZ, "
-        "buffered_start_time TIMESTAMPTZ, buffered_end_time TIMESTAMPTZ, event_uri TEXT, "
-        f"raw {json_type}, _synced_at TIMESTAMPTZ, _deleted_at TIMESTAMPTZ)"
-    )
-    columns = list(rows[0])
-    marks = ", ".join(placeholder for _ in columns)
-    _execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", [tuple(r.values()) for r in rows])
+def _land_busy_times(rows: list[dict[str, Any]], schema: str | None) -> None:
+    """Land busy-time rows through the sync's own table writer: the table, its key and types are the sync's (a row
+    given twice lands once, by its key)."""
+    writer = CalendlyTableWriter(resolve_dbapi_hook(CONN_ID), PREFIX, schema=schema)
+    try:
+        writer.ensure_tables(["user_busy_times"])
+        writer.write_rows({"user_busy_times": rows})
+    finally:
+        writer.close()
 
 
 @pytest.fixture(
@@ -123,11 +122,10 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     with pytest.MonkeyPatch.context() as monkeypatch:
         if kind == "duckdb":
             conn_value = json.dumps({"conn_type": "duckdb", "host": str(work / "warehouse.duckdb")})
-            schema, sync_schema, placeholder = "main", None, "?"
+            schema, sync_schema = "main", None
         else:
             conn_value = _postgres_uri()
             schema = sync_schema = f"calendly_dbt_{uuid.uuid4().hex[:10]}"
-            placeholder = "%s"
         monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", conn_value)
         try:
             if sync_schema is not None:
@@ -135,7 +133,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             landed = land(seed, CONN_ID, monkeypatch, schema=sync_schema)
             busy = busy_time_rows(landed, random.Random(seed)) if seed == BUSY_SEED else None
             if busy is not None:
-                _land_busy_times(f"{schema}.{PREFIX}user_busy_times", busy, placeholder)
+                _land_busy_times(busy, sync_schema)
             summary = run_dbt(
                 BaseHook.get_connection(CONN_ID),
                 schema=schema,

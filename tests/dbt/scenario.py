@@ -7,7 +7,6 @@ The emulator's clock is pinned (the data's reference "now", moved only by the si
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -106,7 +105,8 @@ def land(seed: int, conn_id: str, monkeypatch: pytest.MonkeyPatch, *, schema: st
 
 def busy_time_rows(landed: Landed, rng: random.Random) -> list[dict[str, Any]]:
     """Busy times as the busy-times sync will land them: each host's active meetings (``calendly``), an external
-    calendar event on some of those days, one row landed twice and one marked deleted."""
+    calendar event on some of those days, one row given twice (it lands once: busy times are keyed by user, type,
+    start and end) and one marked deleted."""
     synced = datetime(2026, 1, 20, tzinfo=timezone.utc)
     rows: list[dict[str, Any]] = []
     for event in sorted(landed.data.scheduled_events.values(), key=lambda e: e["uri"]):
@@ -132,7 +132,7 @@ def _busy(user: str, kind: str, start: datetime, end: datetime, event: str | Non
         "buffered_start_time": start,
         "buffered_end_time": end,
         "event_uri": event,
-        "raw": json.dumps({"type": kind}),
+        "raw": {"type": kind},
         "_synced_at": synced,
         "_deleted_at": None,
     }
