@@ -205,3 +205,29 @@ def test_postgres_inbox(postgres_uri: str) -> None:
     assert [d.event for d in box.fetch(event_type="GBGBDCAADAEDCRZ2")] == ["invitee.created", "invitee.canceled"]
     assert box.open_position("pg", start=0) == 0
     assert box.advance_position("pg", 0, results[0].id or 0)
+
+
+@pytest.mark.integration
+def test_an_inbox_without_on_conflict_stores_and_claims_once(mysql_uri: str) -> None:
+    """MariaDB has no ``ON CONFLICT … RETURNING``: the inbox looks before it inserts, with the same outcomes."""
+    box = WebhookInbox(mysql_uri.replace("mysql://", "mysql+mysqldb://"), table_prefix="wh_nc_test_")
+    box.create_tables()
+    with box.engine.begin() as conn:
+        for table in ("deliveries", "consumers", "claims", "receipts"):
+            conn.exec_driver_sql(f"DELETE FROM wh_nc_test_{table}")
+    now = time.time()
+    results = box.store_many(
+        [_new(envelope(), at=now), _new(envelope(), at=now), _new(envelope(event="invitee.canceled"), at=now)],
+        paths=["/p"] * 3,
+        rejected=[Rejection("/p", "signature", now)],
+    )
+    assert [r.stored for r in results] == [True, False, True]
+    assert results[0].id is not None and results[2].id is not None and results[0].id < results[2].id
+    box.store_many([], rejected=[Rejection("/p", "signature", now)])  # adds to the day's row
+    (receipt,) = box.receipts_since(now)
+    assert (receipt.path, receipt.stored, receipt.duplicate, receipt.rejected_signature) == ("/p", 2, 1, 2)
+    ids = [d.delivery_id for d in box.fetch(event_type="GBGBDCAADAEDCRZ2")]
+    assert len(ids) == 2
+    assert box.claim("c", ids) == ids
+    assert box.claim("c", ids) == []  # claimed once
+    assert box.claim("other", ids[:1]) == ids[:1]  # per consumer

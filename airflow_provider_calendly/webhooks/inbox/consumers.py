@@ -69,18 +69,9 @@ class ConsumerPositions(DeliveryReads):
         with self.engine.begin() as conn:
             for item in wanted:
                 row = {"consumer": consumer, "delivery_id": item, "claimed_at": now}
-                if self.dialect in {"sqlite", "postgresql"}:
-                    from sqlalchemy.dialects import postgresql, sqlite
-
-                    upsert = sqlite.insert(table) if self.dialect == "sqlite" else postgresql.insert(table)
-                    stmt = upsert.values(**row).on_conflict_do_nothing().returning(table.c.delivery_id)
-                    if conn.execute(stmt).scalar_one_or_none() is not None:
-                        claimed.append(item)
-                    continue
-                exists = conn.execute(
-                    sa.select(table.c.delivery_id).where(table.c.consumer == consumer, table.c.delivery_id == item)
-                ).first()
-                if exists is None:
-                    conn.execute(sa.insert(table).values(**row))
+                if (
+                    self.insert_if_absent(conn, table, row, ["consumer", "delivery_id"], table.c.delivery_id)
+                    is not None
+                ):
                     claimed.append(item)
         return claimed

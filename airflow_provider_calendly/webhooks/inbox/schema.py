@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -119,6 +120,37 @@ class InboxStorage:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def conflict_insert(self, table: sa.Table) -> Any | None:
+        """``INSERT`` into ``table`` with ``ON CONFLICT`` clauses (SQLite's, PostgreSQL's), or ``None`` on a database
+        without them: the caller then looks before it writes, inside its transaction."""
+        if self.dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            return sqlite.insert(table)
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
+        return None
+
+    def insert_if_absent(
+        self, conn: sa.Connection, table: sa.Table, row: dict[str, Any], key: Sequence[str], returning: sa.Column[Any]
+    ) -> Any | None:
+        """Insert ``row`` unless a row of the same ``key`` exists: the new row's ``returning`` value (a column of
+        ``row``, or the table's generated key), ``None`` if it existed. One statement where the database has
+        ``ON CONFLICT DO NOTHING … RETURNING``."""
+        insert = self.conflict_insert(table)
+        if insert is not None:
+            stmt = insert.values(**row).on_conflict_do_nothing(index_elements=list(key)).returning(returning)
+            return conn.execute(stmt).scalar_one_or_none()
+        if conn.execute(sa.select(returning).where(*(table.c[k] == row[k] for k in key))).first() is not None:
+            return None
+        result = conn.execute(sa.insert(table).values(**row))
+        if returning.name in row:
+            return row[returning.name]
+        generated = result.inserted_primary_key
+        return generated[0] if generated else None
 
     def create_tables(self) -> None:
         """Create the inbox tables if they do not exist (idempotent; called on first use)."""

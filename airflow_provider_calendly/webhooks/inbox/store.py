@@ -97,10 +97,9 @@ class DeliveryStore(InboxStorage):
         if not rows:
             return
         t = self.receipts
-        if self.dialect in {"sqlite", "postgresql"}:
-            from sqlalchemy.dialects import postgresql, sqlite
-
-            insert = (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(t).values(list(rows.values()))
+        insert = self.conflict_insert(t)
+        if insert is not None:
+            insert = insert.values(list(rows.values()))
             conn.execute(
                 insert.on_conflict_do_update(
                     index_elements=[t.c.path, t.c.day],
@@ -130,19 +129,8 @@ class DeliveryStore(InboxStorage):
 
     def _insert_ignore(self, conn: sa.Connection, row: dict[str, Any]) -> int | None:
         table = self.deliveries
-        if self.dialect in {"sqlite", "postgresql"}:
-            from sqlalchemy.dialects import postgresql, sqlite
-
-            upsert = sqlite.insert(table) if self.dialect == "sqlite" else postgresql.insert(table)
-            stmt = upsert.values(**row).on_conflict_do_nothing(index_elements=["delivery_id"]).returning(table.c.id)
-            value = conn.execute(stmt).scalar_one_or_none()
-            return int(value) if value is not None else None
-        exists = conn.execute(sa.select(table.c.id).where(table.c.delivery_id == row["delivery_id"])).first()
-        if exists is not None:
-            return None
-        result = conn.execute(sa.insert(table).values(**row))
-        key = result.inserted_primary_key
-        return int(key[0]) if key else None
+        new_id = self.insert_if_absent(conn, table, row, ["delivery_id"], table.c.id)
+        return int(new_id) if new_id is not None else None
 
     def _maybe_purge(self) -> None:
         now = self._clock()
